@@ -1,0 +1,1 @@
+"""One module per outside system. Raw API payloads never leave this package."""

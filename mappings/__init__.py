@@ -1,0 +1,1 @@
+"""Pure goal and key-result logic: no I/O, no clock (`now` is always an argument)."""

@@ -1,0 +1,142 @@
+"""What the engine and the connectors agree on: how a source is pulled and a sink written.
+
+Bottom of the project (imports only `records`, `report`, `errors`), so that connectors depend on
+these shapes and never on the engine. A connector's config model builds a `Source` or a `Sink`;
+building checks what can be checked without a request and raises ConfigError otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Protocol
+
+from sync.records import Event, GoalDef, Metric, Override, WorkItem
+from sync.report import HistoryRow, Table
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemRules:
+    """The parts of `status:` that decide an item's state while it is parsed."""
+
+    blocked_statuses: tuple[str, ...] = ("Blocked",)
+    blocked_labels: tuple[str, ...] = ("blocked",)
+    cancelled_resolutions: tuple[str, ...] = (
+        "Won't Do",
+        "Won't Fix",
+        "Duplicate",
+        "Cannot Reproduce",
+        "Declined",
+    )
+
+    def is_blocked_status(self, status: str) -> bool:
+        return status.casefold() in {s.casefold() for s in self.blocked_statuses}
+
+    def has_blocked_label(self, labels: Sequence[str]) -> bool:
+        wanted = {s.casefold() for s in self.blocked_labels}
+        return any(label.casefold() in wanted for label in labels)
+
+    def is_cancelled_resolution(self, resolution: str | None) -> bool:
+        if not resolution:
+            return False
+        return resolution.casefold() in {s.casefold() for s in self.cancelled_resolutions}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PullContext:
+    """Everything a source needs for one pull."""
+
+    source: str
+    run_started: datetime  # cursors are capped here: what changed later is read next run
+    tz: tzinfo  # how naive dates in sheets and CSV files are read
+    rules: ItemRules = field(default_factory=ItemRules)
+    cursor: str | None = None  # opaque to the engine; None means never pulled
+    full: bool = False  # re-read the whole scope and drop what vanished
+    state: Mapping[str, str] = field(default_factory=dict)  # the source's own kept values
+    jql_clauses: tuple[str, ...] = ()  # extra Jira searches that select key results
+    budget_s: float = 300.0
+
+
+@dataclass(slots=True, kw_only=True)
+class PullResult:
+    items: list[WorkItem] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+    goal_defs: list[GoalDef] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
+    complete: bool = True  # a whole snapshot: it replaces what the store holds for the source
+    has_history: bool = False  # the source reports status changes itself (a changelog)
+    cursor: str | None = None
+    state: dict[str, str] = field(default_factory=dict)
+    jql_matches: dict[str, frozenset[str]] = field(default_factory=dict)
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class Source(Protocol):
+    name: str
+    type: str
+
+    def fetch(self, ctx: PullContext) -> PullResult:
+        """Pull the scope. Raises SourceError (or a subclass) when it cannot."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishContext:
+    run_id: str
+    now: datetime
+    tz: tzinfo
+    history: Sequence[HistoryRow] = ()
+    title: str = "goalsync status"
+
+
+class PreparedWrite(Protocol):
+    """A write made ready without touching what readers see; `apply` makes it visible."""
+
+    description: str
+    remote: bool
+
+    def apply(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+class Sink(Protocol):
+    type: str
+
+    def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> PreparedWrite:
+        """Render or build the write; raises PublishError when it cannot."""
+        ...
+
+
+def resolve_path(base_dir: Path, path: str) -> Path:
+    """Relative paths in goalsync.yaml are relative to the config file's folder."""
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else base_dir / candidate
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def check_base_url(url: str) -> str:
+    """An API root must be https; plain http only for a loopback test server. Raises ValueError
+    (which pydantic reports against the field)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://acme.atlassian.net")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ValueError("must use https (plain http is allowed only for 127.0.0.1 / localhost)")
+    if parts.username or parts.password:
+        raise ValueError("must not carry credentials; they come from environment variables")
+    return url.strip().rstrip("/")
+
+
+def is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "") in _LOOPBACK_HOSTS

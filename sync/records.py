@@ -1,0 +1,192 @@
+"""The records every source yields and every layer passes around.
+
+This is the bottom of the project: it imports nothing from goalsync. Records are frozen,
+slotted dataclasses (not pydantic models) because an evaluation handles hundreds of thousands
+of them and validation already happened at the connector boundary. Every datetime is
+timezone-aware UTC; `to_json` / `from_json` are the one serialisation the store uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal, TypeAlias
+
+State: TypeAlias = Literal["todo", "in_progress", "done", "cancelled"]
+Kind: TypeAlias = Literal["issue", "pull_request", "task", "epic"]
+EventKind: TypeAlias = Literal[
+    "status_changed", "closed", "reopened", "merged", "labeled", "unlabeled", "assigned"
+]
+StatusWord: TypeAlias = Literal["On track", "At risk", "Off track", "Done", "Not started"]
+
+STATES: tuple[State, ...] = ("todo", "in_progress", "done", "cancelled")
+KINDS: tuple[Kind, ...] = ("issue", "pull_request", "task", "epic")
+STATUS_WORDS: tuple[StatusWord, ...] = ("On track", "At risk", "Off track", "Done", "Not started")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkItem:
+    """One piece of work: a Jira issue, a GitHub issue or pull request, a sheet task."""
+
+    source: str
+    key: str
+    kind: Kind = "issue"
+    title: str = ""
+    url: str | None = None
+    status: str = ""
+    state: State = "todo"
+    blocked: bool = False
+    assignee: str | None = None
+    labels: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    parent: str | None = None
+    milestone: str | None = None
+    project: str | None = None
+    points: float | None = None
+    priority: str | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
+    started: datetime | None = None
+    done_at: datetime | None = None
+    due: date | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in ("todo", "in_progress")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Something that happened to an item. `from_state` / `to_state` are the normalised states
+    of a status change (the raw status names stay in `from_value` / `to_value`), so measures and
+    `--as-of` never have to know a source's workflow."""
+
+    source: str
+    item_key: str
+    at: datetime
+    kind: EventKind
+    from_value: str | None = None
+    to_value: str | None = None
+    actor: str | None = None
+    from_state: State | None = None
+    to_state: State | None = None
+
+    @property
+    def identity(self) -> str:
+        """Events have no id of their own in every source; this one is stable across pulls."""
+        return f"{self.item_key}|{self.at.isoformat()}|{self.kind}|{self.to_value or ''}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metric:
+    """A number kept by hand (revenue, NPS) at a point in time."""
+
+    source: str
+    name: str
+    at: datetime
+    value: float
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}|{self.at.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoalDef:
+    """A goal or key result row from a Goals tab or csv_goals file. Empty cells are None."""
+
+    source: str
+    id: str
+    title: str | None = None
+    owner: str | None = None
+    start: date | None = None
+    due: date | None = None
+    target: float | None = None
+    parent: str | None = None
+    origin: str = ""  # "Goals!A7" or "goals.csv:7", for messages
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Override:
+    """A status set by hand for a goal or key result, valid through `until` (inclusive)."""
+
+    source: str
+    id: str
+    status: StatusWord
+    reason: str = ""
+    until: date | None = None
+    origin: str = ""
+
+
+Record: TypeAlias = WorkItem | Event | Metric | GoalDef | Override
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Records:
+    """Everything one evaluation looks at."""
+
+    items: tuple[WorkItem, ...] = ()
+    events: tuple[Event, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    goal_defs: tuple[GoalDef, ...] = ()
+    overrides: tuple[Override, ...] = ()
+
+
+def utc(value: datetime) -> datetime:
+    """Normalise an aware datetime to UTC; a naive one is refused (it has no meaning)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()} has no timezone")
+    return value.astimezone(UTC)
+
+
+_TYPES: dict[str, type[Any]] = {
+    "item": WorkItem,
+    "event": Event,
+    "metric": Metric,
+    "goal_def": GoalDef,
+    "override": Override,
+}
+_NAMES: dict[type[Any], str] = {v: k for k, v in _TYPES.items()}
+
+
+def record_type(record: Record) -> str:
+    return _NAMES[type(record)]
+
+
+def to_json(record: Record) -> dict[str, Any]:
+    """A JSON-safe dict of a record (dates as ISO strings, tuples as lists)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        out[f.name] = value
+    return out
+
+
+def from_json(kind: str, data: Mapping[str, Any]) -> Record:
+    """The inverse of `to_json` for a record of type `kind` ("item", "event", ...)."""
+    cls = _TYPES[kind]
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if value is not None:
+            hint = str(f.type)
+            if "datetime" in hint:
+                value = datetime.fromisoformat(value)
+            elif hint.startswith("date"):
+                value = date.fromisoformat(value)
+            elif hint.startswith("tuple"):
+                value = tuple(value)
+        values[f.name] = value
+    record: Record = cls(**values)
+    return record
