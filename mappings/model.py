@@ -1,0 +1,162 @@
+"""The plan's config models: goals, key results, select clauses and the `status:` rules.
+
+These are the parts of goalsync.yaml that `mappings/` owns (DESIGN.md); `sync/config.py`
+assembles them with the connectors' source and sink models. Unknown keys are errors everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from sync.records import Kind, State, StatusWord
+
+Measure: TypeAlias = Literal[
+    "percent_done",
+    "count",
+    "sum",
+    "open_count",
+    "throughput",
+    "cycle_time",
+    "lead_time",
+    "milestone",
+    "metric",
+]
+ITEM_MEASURES: frozenset[str] = frozenset(
+    {
+        "percent_done",
+        "count",
+        "sum",
+        "open_count",
+        "throughput",
+        "cycle_time",
+        "lead_time",
+        "milestone",
+    }
+)
+# Lower is better for these: `direction: down` is inferred.
+DOWN_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
+# Measured from where the team started: a baseline is required.
+BASELINE_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
+# Built so far; the others validate as names but are reported as not built yet.
+BUILT_MEASURES: frozenset[str] = frozenset({"percent_done", "count", "sum", "open_count", "metric"})
+DEFAULT_CANCELLED_RESOLUTIONS = (
+    "Won't Do",
+    "Won't Fix",
+    "Duplicate",
+    "Cannot Reproduce",
+    "Declined",
+)
+
+
+def _as_str_tuple(value: Any) -> Any:
+    """A key may hold one value or a list of them ("a list inside a key means any of").
+    YAML reads `parent: 100` or `milestone: 1.0` as numbers; they are names here."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list | tuple) else [value]
+    return tuple(
+        str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in items
+    )
+
+
+StrList = Annotated[tuple[str, ...] | None, BeforeValidator(_as_str_tuple)]
+KindList = Annotated[tuple[Kind, ...] | None, BeforeValidator(_as_str_tuple)]
+StateList = Annotated[tuple[State, ...] | None, BeforeValidator(_as_str_tuple)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class SelectClause(_Model):
+    """An item matches a clause when it matches every key given (a list means any of)."""
+
+    source: StrList = None
+    project: StrList = None
+    repo: StrList = None
+    kind: KindList = None
+    labels: StrList = None
+    labels_all: StrList = None
+    parent: StrList = None
+    milestone: StrList = None
+    components: StrList = None
+    assignee: StrList = None
+    status: StrList = None
+    state: StateList = None
+    jql: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The keys this clause sets."""
+        return {k: v for k, v in self if v is not None}
+
+
+class KeyResult(_Model):
+    id: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int | float) else v)]
+    title: str
+    owner: str | None = None
+    start: date | None = None
+    due: date | None = None
+    measure: Measure = "percent_done"
+    by: Literal["count", "points"] = "count"
+    select: list[SelectClause] = Field(default_factory=list)
+    target: float | None = None
+    baseline: float | None = None
+    direction: Literal["up", "down"] | None = None
+    weight: float = Field(default=1.0, gt=0)
+    metric: str | None = None
+    state: StateList = None
+    field: str | None = None
+    stat: Literal["p50", "p85", "mean"] | None = None
+    window_weeks: int | None = Field(default=None, ge=1, le=52)
+
+
+class Goal(_Model):
+    id: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int | float) else v)]
+    title: str
+    owner: str | None = None
+    start: date | None = None
+    due: date | None = None
+    weight: float = Field(default=1.0, gt=0)
+    parent: str | None = None
+    key_results: list[KeyResult] = Field(default_factory=list)
+
+
+class Cycle(_Model):
+    start: date
+    due: date
+
+
+class ForecastRules(_Model):
+    trials: int = Field(default=10000, ge=100, le=1_000_000)
+    window_weeks: int = Field(default=6, ge=1, le=52)
+
+
+class StatusRules(_Model):
+    at_risk_gap: float = Field(default=10, ge=0, le=100)
+    off_track_gap: float = Field(default=25, ge=0, le=100)
+    stale_after_days: int = Field(default=14, ge=1)
+    goal_status: Literal["rollup", "worst"] = "rollup"
+    wip_limit: int = Field(default=8, ge=1)
+    scope_growth_pct: float = Field(default=20, ge=0)
+    forecast: ForecastRules = Field(default_factory=ForecastRules)
+    blocked_statuses: tuple[str, ...] = ("Blocked",)
+    blocked_labels: tuple[str, ...] = ("blocked",)
+    cancelled_resolutions: tuple[str, ...] = DEFAULT_CANCELLED_RESOLUTIONS
+
+
+STATUS_ALIASES: dict[str, StatusWord] = {
+    "on track": "On track",
+    "at risk": "At risk",
+    "off track": "Off track",
+    "done": "Done",
+    "not started": "Not started",
+}
+
+
+def parse_status_word(text: str) -> StatusWord | None:
+    """ "on TRACK", "On_track" and "on-track" all read as "On track"; None if not a status."""
+    key = " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
+    return STATUS_ALIASES.get(key)
