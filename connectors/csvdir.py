@@ -1,0 +1,81 @@
+"""CSV sink (`type: csv`): one file per tab in a folder, `<path>/<Tab>.csv`.
+
+Text that a spreadsheet would run as a formula (starting with = + - @, tab or CR) gets a leading
+apostrophe (OWASP); numbers are written as numbers, so a real -3 stays -3. Datetimes are local
+to the config's timezone, `YYYY-MM-DD HH:MM`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.localfs import StagedFiles
+from sync.contracts import PublishContext, resolve_path
+from sync.report import Cell, Link, Table, looks_like_formula
+
+
+class CsvSinkConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    type: Literal["csv"]
+    path: str = Field(min_length=1)
+
+    def build(self, base_dir: Path) -> CsvSink:
+        return CsvSink(resolve_path(base_dir, self.path))
+
+
+class CsvSink:
+    type = "csv"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
+        del ctx
+        staged = StagedFiles(f"csv sink {self.folder}")
+        try:
+            for table in tables:
+                staged.add(self.folder / f"{table.name}.csv", _renderer(table))
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+
+def _renderer(table: Table) -> Callable[[IO[bytes]], None]:
+    return lambda fh: write_csv(table, fh)
+
+
+def write_csv(table: Table, fh: IO[bytes]) -> None:
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow([c.name for c in table.columns])
+    for row in table.rows:
+        writer.writerow([to_csv_cell(v) for v in row])
+    text.flush()
+    text.detach()
+
+
+def to_csv_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Link):
+        value = value.text
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.10g}"
+    return f"'{value}" if looks_like_formula(value) else value

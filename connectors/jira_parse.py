@@ -1,0 +1,243 @@
+"""Jira search payloads -> WorkItems and Events. Pure: used by the live connector and by
+`jira_search` file exports, which have the same shape (`/rest/api/3/search/jql` responses).
+
+Jira quirks handled here:
+- state comes from `status.statusCategory.key` (new / indeterminate / done), never from status
+  names, which every workflow names differently, nor from `resolutiondate`, which can be empty on
+  done issues;
+- dates look like `2026-10-05T09:12:33.000+0000` (no colon in the offset);
+- story points live in a custom field whose id differs per site: `names` (expand=names) or
+  `schema` (expand=schema) in the response tell which;
+- the Flagged field is a list of options (`[{"value": "Impediment"}]`) when set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sync.contracts import ItemRules
+from sync.errors import FatalError
+from sync.records import Event, State, WorkItem
+
+CATEGORY_STATES: dict[str, State] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
+STORY_POINT_NAMES = ("Story Points", "Story point estimate")
+STORY_POINT_SCHEMA = "com.pyxis.greenhopper.jira:jsw-story-points"
+# The fields goalsync reads: asking for these (not *all) keeps pages full and small.
+BASE_FIELDS = (
+    "summary",
+    "status",
+    "assignee",
+    "labels",
+    "components",
+    "parent",
+    "priority",
+    "created",
+    "updated",
+    "resolution",
+    "resolutiondate",
+    "duedate",
+    "issuetype",
+    "project",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldIds:
+    """Which custom fields hold story points (first set wins, per issue) and the Flagged mark."""
+
+    points: tuple[str, ...] = ()
+    flagged: str | None = None
+
+
+def find_field_ids(
+    names: Mapping[str, str] | None = None,
+    schema: Mapping[str, Mapping[str, Any]] | None = None,
+    points_field: str = "auto",
+) -> FieldIds:
+    """Resolve `points_field: auto` (and the Flagged field) from a payload's names or schema,
+    or from `/rest/api/3/field` rows turned into the same two maps."""
+    names = names or {}
+    schema = schema or {}
+    by_name: dict[str, list[str]] = {}
+    for fid, name in names.items():
+        by_name.setdefault(name.casefold(), []).append(fid)
+    if points_field != "auto":
+        points: tuple[str, ...] = (points_field,)
+    else:
+        found = [
+            fid
+            for wanted in STORY_POINT_NAMES
+            for fid in sorted(by_name.get(wanted.casefold(), []))
+        ]
+        found += sorted(fid for fid, s in schema.items() if s.get("custom") == STORY_POINT_SCHEMA)
+        points = tuple(dict.fromkeys(found))
+    flagged = sorted(by_name.get("flagged", []))
+    return FieldIds(points=points, flagged=flagged[0] if flagged else None)
+
+
+def status_categories(issues: Iterable[Mapping[str, Any]]) -> dict[str, State]:
+    """Status name -> state, learnt from the issues' current statuses. Changelogs carry status
+    names only; this is how their transitions get a state."""
+    out: dict[str, State] = {}
+    for issue in issues:
+        status = (issue.get("fields") or {}).get("status") or {}
+        name = status.get("name")
+        key = (status.get("statusCategory") or {}).get("key")
+        if name and key in CATEGORY_STATES:
+            out[name.casefold()] = CATEGORY_STATES[key]
+    return out
+
+
+def parse_issue(
+    raw: Mapping[str, Any],
+    *,
+    source: str,
+    fields_ids: FieldIds,
+    rules: ItemRules,
+    categories: Mapping[str, State],
+) -> tuple[WorkItem, list[Event]]:
+    """One issue of a search page (with its embedded changelog, if any)."""
+    key = raw.get("key")
+    fields = raw.get("fields")
+    if not isinstance(key, str) or not isinstance(fields, Mapping):
+        raise FatalError(f"a Jira issue without key or fields: {str(raw)[:120]}")
+    status = fields.get("status") or {}
+    status_name = str(status.get("name") or "")
+    category = (status.get("statusCategory") or {}).get("key")
+    state: State = CATEGORY_STATES.get(category or "", "todo")
+    resolution = (fields.get("resolution") or {}).get("name")
+    if state == "done" and rules.is_cancelled_resolution(resolution):
+        state = "cancelled"
+    labels = tuple(str(label) for label in fields.get("labels") or ())
+    events = parse_changelog(source, key, raw.get("changelog"), categories)
+    status_events = [e for e in events if e.kind == "status_changed"]
+    started = next((e.at for e in status_events if e.to_state == "in_progress"), None)
+    done_moves = [e.at for e in status_events if e.to_state == "done"]
+    done_at = done_moves[-1] if done_moves else parse_time(fields.get("resolutiondate"))
+    flagged = bool(fields_ids.flagged and fields.get(fields_ids.flagged))
+    issuetype = fields.get("issuetype") or {}
+    is_epic = issuetype.get("name") == "Epic" or issuetype.get("hierarchyLevel") == 1
+    item = WorkItem(
+        source=source,
+        key=key,
+        kind="epic" if is_epic else "issue",
+        title=str(fields.get("summary") or ""),
+        url=browse_url(raw.get("self"), key),
+        status=status_name,
+        state=state,
+        blocked=rules.is_blocked_status(status_name) or rules.has_blocked_label(labels) or flagged,
+        assignee=_person(fields.get("assignee")),
+        labels=labels,
+        components=tuple(
+            str(c.get("name")) for c in fields.get("components") or () if c.get("name")
+        ),
+        parent=(fields.get("parent") or {}).get("key"),
+        project=(fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0],
+        points=_points(fields, fields_ids.points),
+        priority=(fields.get("priority") or {}).get("name"),
+        created=parse_time(fields.get("created")),
+        updated=parse_time(fields.get("updated")),
+        started=started if state in ("in_progress", "done") else None,
+        done_at=done_at if state in ("done", "cancelled") else None,
+        due=_parse_date(fields.get("duedate")),
+        fields={"resolution": resolution} if resolution else {},
+    )
+    return item, events
+
+
+def parse_changelog(
+    source: str,
+    key: str,
+    changelog: Mapping[str, Any] | None,
+    categories: Mapping[str, State],
+) -> list[Event]:
+    """Status changes of one issue, oldest first (Jira lists histories newest first or oldest
+    first depending on the endpoint: sort, never trust the order)."""
+    if not changelog:
+        return []
+    return parse_histories(source, key, changelog.get("histories") or (), categories)
+
+
+def parse_histories(
+    source: str,
+    key: str,
+    histories: Sequence[Mapping[str, Any]],
+    categories: Mapping[str, State],
+) -> list[Event]:
+    events: list[Event] = []
+    for history in histories:
+        at = parse_time(history.get("created"))
+        if at is None:
+            continue
+        actor = _person(history.get("author"))
+        for change in history.get("items") or ():
+            if change.get("field") != "status" and change.get("fieldId") != "status":
+                continue
+            before, after = change.get("fromString"), change.get("toString")
+            events.append(
+                Event(
+                    source=source,
+                    item_key=key,
+                    at=at,
+                    kind="status_changed",
+                    from_value=before,
+                    to_value=after,
+                    actor=actor,
+                    from_state=categories.get(str(before).casefold()) if before else None,
+                    to_state=categories.get(str(after).casefold()) if after else None,
+                )
+            )
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+def browse_url(self_url: Any, key: str) -> str | None:
+    """`https://x.atlassian.net/rest/api/3/issue/10001` -> `https://x.atlassian.net/browse/KEY`."""
+    if not isinstance(self_url, str) or "/rest/api/" not in self_url:
+        return None
+    return f"{self_url.split('/rest/api/', 1)[0]}/browse/{key}"
+
+
+_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Jira's `2026-10-05T09:12:33.000+0000` (and any ISO 8601 with an offset) -> UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = _OFFSET.sub(r"\1:\2", value.strip().replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise FatalError(f"unreadable Jira time {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _parse_date(value: Any) -> date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise FatalError(f"unreadable Jira date {value!r}") from exc
+
+
+def _person(value: Any) -> str | None:
+    if not isinstance(value, Mapping):
+        return None
+    name = value.get("displayName") or value.get("name") or value.get("emailAddress")
+    return str(name) if name else None
+
+
+def _points(fields: Mapping[str, Any], candidates: Sequence[str]) -> float | None:
+    for fid in candidates:
+        value = fields.get(fid)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return float(value)
+    return None

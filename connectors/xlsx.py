@@ -1,0 +1,120 @@
+"""Excel sink (`type: xlsx`): one workbook, one sheet per tab.
+
+Header row bold and frozen, a filter over each table, column widths, number formats (percent
+columns are numbers 0..100 shown with one decimal, dates as dates), status cells coloured, item
+keys as links. Untrusted text stays text: openpyxl would store a string starting with "=" as a
+formula, so string cells are typed explicitly, and text that starts like a formula also gets
+Excel's quote prefix. Characters XML cannot hold are dropped; cells stop at Excel's 32,767.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.localfs import StagedFiles
+from sync.contracts import PublishContext, resolve_path
+from sync.report import Link, Table, looks_like_formula
+
+EXCEL_CELL_LIMIT = 32_767
+# (fill, font) per status word: the colours Excel's own conditional styles use.
+STATUS_STYLES: dict[str, tuple[str, str]] = {
+    "On track": ("C6EFCE", "006100"),
+    "At risk": ("FFEB9C", "9C5700"),
+    "Off track": ("FFC7CE", "9C0006"),
+    "Done": ("DDEBF7", "1F4E78"),
+    "Not started": ("EDEDED", "595959"),
+}
+NUMBER_FORMATS = {
+    "int": "0",
+    "number": "General",
+    "percent": "0.0",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+}
+
+
+class XlsxSinkConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    type: Literal["xlsx"]
+    path: str = Field(min_length=1)
+
+    def build(self, base_dir: Path) -> XlsxSink:
+        return XlsxSink(resolve_path(base_dir, self.path))
+
+
+class XlsxSink:
+    type = "xlsx"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
+        del ctx
+        staged = StagedFiles(f"xlsx sink {self.path}")
+        try:
+            staged.add(self.path, lambda fh: write_workbook(tables, fh))
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+
+def write_workbook(tables: Sequence[Table], fh: IO[bytes]) -> None:
+    wb = Workbook()
+    wb.remove(wb.active)
+    header_font = Font(bold=True)
+    fills = {
+        w: (PatternFill("solid", fgColor=f), Font(color=c)) for w, (f, c) in STATUS_STYLES.items()
+    }
+    link_font = Font(color="0563C1", underline="single")
+    for table in tables:
+        ws = wb.create_sheet(table.name)
+        ws.append([c.name for c in table.columns])
+        for cell in ws[1]:
+            cell.font = header_font
+        for r, row in enumerate(table.rows, start=2):
+            for c, (column, value) in enumerate(zip(table.columns, row, strict=True), start=1):
+                cell = ws.cell(row=r, column=c)
+                _put(cell, value)
+                if isinstance(value, Link):
+                    cell.hyperlink = value.url
+                    cell.font = link_font
+                elif column.type == "status" and isinstance(value, str) and value in fills:
+                    cell.fill, cell.font = fills[value]
+                elif column.type in NUMBER_FORMATS and value is not None:
+                    cell.number_format = NUMBER_FORMATS[column.type]
+        for c, column in enumerate(table.columns, start=1):
+            ws.column_dimensions[get_column_letter(c)].width = column.width + 2
+        ws.freeze_panes = "A2"
+        last = get_column_letter(len(table.columns))
+        ws.auto_filter.ref = f"A1:{last}{max(1, len(table.rows) + 1)}"
+    wb.save(fh)
+
+
+def _put(cell: Any, value: object) -> None:
+    if isinstance(value, Link):
+        value = value.text
+    if value is None:
+        return
+    if isinstance(value, bool | int | float | datetime | date):
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=None)  # Excel has no time zones; shown as local time
+        cell.value = value
+        return
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if len(text) > EXCEL_CELL_LIMIT:
+        text = text[: EXCEL_CELL_LIMIT - 1] + "…"
+    cell.value = text
+    cell.data_type = "s"  # never a formula, whatever the text starts with
+    if looks_like_formula(text):
+        cell.quotePrefix = True
