@@ -1,0 +1,316 @@
+"""goalsync.yaml: load it safely, validate all of it, and report every problem at once with the
+file, the line, the field, what is wrong and how to fix it.
+
+The models are owned where DESIGN.md says (goals, key results and `status:` in `mappings/`, each
+source and sink type in its connector); this module assembles them into the whole file. YAML is
+read with the safe loader only (a `!!python/object` tag is an error), keeping each key's line so
+that pydantic's errors and the plan's checks can point at it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connectors.csvdir import CsvSinkConfig
+from connectors.files import ITEM_FLAVOURS, FileSourceConfig
+from connectors.github import GitHubSourceConfig
+from connectors.html import HtmlSinkConfig
+from connectors.jira import JiraSourceConfig
+from connectors.sheets import SheetsSinkConfig, SheetsSourceConfig, SheetTabs
+from connectors.xlsx import XlsxSinkConfig
+from mappings.model import Cycle, ForecastRules, Goal, KeyResult, SelectClause, StatusRules
+from mappings.plan import Plan, SourceInfo, check_plan, resolve_plan
+from sync.contracts import ItemRules
+from sync.errors import ConfigError, Problem
+
+SourceConfig = Annotated[
+    JiraSourceConfig | GitHubSourceConfig | SheetsSourceConfig | FileSourceConfig,
+    Field(discriminator="type"),
+]
+SinkConfig = Annotated[
+    SheetsSinkConfig | XlsxSinkConfig | CsvSinkConfig | HtmlSinkConfig,
+    Field(discriminator="type"),
+]
+_SOURCE_MODELS: dict[str, type[BaseModel]] = {
+    "jira": JiraSourceConfig,
+    "github": GitHubSourceConfig,
+    "sheets": SheetsSourceConfig,
+    "file": FileSourceConfig,
+}
+_SINK_MODELS: dict[str, type[BaseModel]] = {
+    "sheets": SheetsSinkConfig,
+    "xlsx": XlsxSinkConfig,
+    "csv": CsvSinkConfig,
+    "html": HtmlSinkConfig,
+}
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class GoalsyncConfig(BaseModel):
+    """The whole of goalsync.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    version: Literal[1]
+    timezone: str = "UTC"
+    cycle: Cycle
+    sources: dict[str, SourceConfig] = Field(min_length=1)
+    sinks: list[SinkConfig] = Field(min_length=1)
+    status: StatusRules = Field(default_factory=StatusRules)
+    goals: list[Goal] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin or UTC"
+            ) from None
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _names(cls, sources: dict[str, Any]) -> dict[str, Any]:
+        for name in sources:
+            if not _SOURCE_NAME.match(name):
+                raise ValueError(f"source name {name!r}: use letters, digits, '_', '-' or '.'")
+        return sources
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    path: Path
+    model: GoalsyncConfig
+    tz: ZoneInfo
+    plan: Plan
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def item_rules(self) -> ItemRules:
+        s = self.model.status
+        return ItemRules(
+            blocked_statuses=s.blocked_statuses,
+            blocked_labels=s.blocked_labels,
+            cancelled_resolutions=s.cancelled_resolutions,
+        )
+
+    def jql_clauses(self, source: str) -> tuple[str, ...]:
+        """The `jql:` clauses that select from `source`: each runs as an extra search."""
+        found = {
+            c.jql
+            for g in self.model.goals
+            for kr in g.key_results
+            for c in kr.select
+            if c.jql and (c.source is None or source in c.source)
+        }
+        return tuple(sorted(found))
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Read and validate `path`. Raises ConfigError listing every problem found."""
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {shown} not found; pass --config, set GOALSYNC_CONFIG, or run "
+            "`goalsync init` to write a starter goalsync.yaml"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {shown} cannot be read: {exc}") from None
+    data, marks, problems = _parse_yaml(text, shown)
+    if problems:
+        raise ConfigError(f"{shown} is not valid YAML", problems)
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{shown}: expected a mapping with version, cycle, sources, sinks, goals")
+    try:
+        model = GoalsyncConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(err, data, marks, shown) for err in exc.errors()]
+        raise ConfigError(f"{shown} has {len(problems)} problem(s)", problems) from None
+    infos = {name: _source_info(name, cfg) for name, cfg in model.sources.items()}
+    issues = check_plan(model.goals, model.cycle, infos)
+    if issues:
+        problems = [
+            Problem(
+                shown, _line(i.loc, data, marks), _dotted(_yaml_path(i.loc, data)), i.message, i.fix
+            )
+            for i in issues
+        ]
+        raise ConfigError(f"{shown} has {len(problems)} problem(s)", problems)
+    return LoadedConfig(
+        path=path,
+        model=model,
+        tz=ZoneInfo(model.timezone),
+        plan=resolve_plan(model.goals, model.cycle),
+    )
+
+
+def _source_info(name: str, cfg: Any) -> SourceInfo:
+    if isinstance(cfg, JiraSourceConfig):
+        return SourceInfo(name, "jira", "jira", runs_jql=True)
+    if isinstance(cfg, GitHubSourceConfig):
+        return SourceInfo(name, "github", "github")
+    if isinstance(cfg, SheetsSourceConfig):
+        return SourceInfo(name, "sheets", "items" if cfg.tabs.tasks else "none")
+    assert isinstance(cfg, FileSourceConfig)
+    return SourceInfo(name, "file", ITEM_FLAVOURS[cfg.format])
+
+
+# --- YAML with line marks -------------------------------------------------------------------
+
+Marks = dict[tuple[str | int, ...], int]
+
+
+def _parse_yaml(text: str, shown: str) -> tuple[Any, Marks, list[Problem]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or "cannot be read"
+        if "could not determine a constructor" in what:
+            what = "tags such as !!python/object are not allowed (goalsync reads plain YAML only)"
+        return None, {}, [Problem(shown, line, "", what, "fix the YAML syntax at that line")]
+    except yaml.YAMLError as exc:
+        return None, {}, [Problem(shown, None, "", f"cannot be read as YAML: {exc}")]
+    finally:
+        loader.dispose()
+    marks: Marks = {}
+    problems: list[Problem] = []
+    if node is not None:
+        _index(node, (), marks, problems, shown)
+    return data, marks, problems
+
+
+def _index(
+    node: yaml.Node, path: tuple[str | int, ...], marks: Marks, problems: list[Problem], shown: str
+) -> None:
+    marks[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                problems.append(
+                    Problem(
+                        shown,
+                        key_node.start_mark.line + 1,
+                        _dotted((*path, key)),
+                        f"key {key!r} appears twice in this mapping",
+                        "keep one (YAML would silently use the last)",
+                    )
+                )
+            seen.add(key)
+            _index(value_node, (*path, key), marks, problems, shown)
+            marks[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, (*path, i), marks, problems, shown)
+
+
+# --- pydantic errors -> problems ------------------------------------------------------------
+
+
+def _yaml_path(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
+    """Drop what pydantic adds to a location that is not in the file (a union's tag)."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, Mapping) and part not in node and node.get("type") == part:
+            continue  # the discriminator's tag, not a key of the file
+        out.append(part)
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
+def _line(loc: Sequence[str | int], data: Any, marks: Marks) -> int | None:
+    path = _yaml_path(loc, data)
+    while path:
+        if path in marks:
+            return marks[path]
+        path = path[:-1]
+    return marks.get(())
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _model_at(path: Sequence[str | int], data: Any) -> type[BaseModel] | None:
+    """The model that validates the mapping at `path`, for listing its allowed keys."""
+    parts = [p for p in path if not isinstance(p, int)]
+    if not parts:
+        return GoalsyncConfig
+    node = data
+    for p in path:
+        node = (
+            node.get(p)
+            if isinstance(node, Mapping)
+            else (
+                node[p] if isinstance(node, list) and isinstance(p, int) and p < len(node) else None
+            )
+        )
+    kind = node.get("type") if isinstance(node, Mapping) else None
+    if parts[0] == "sources" and len(parts) == 2:
+        return _SOURCE_MODELS.get(str(kind))
+    if parts[0] == "sinks" and len(parts) == 1:
+        return _SINK_MODELS.get(str(kind))
+    table: dict[str, type[BaseModel]] = {
+        "cycle": Cycle,
+        "status": StatusRules,
+        "forecast": ForecastRules,
+        "goals": Goal,
+        "key_results": KeyResult,
+        "select": SelectClause,
+        "tabs": SheetTabs,
+    }
+    return table.get(str(parts[-1]))
+
+
+def _problem(err: Mapping[str, Any], data: Any, marks: Marks, shown: str) -> Problem:
+    loc = tuple(err["loc"])
+    path = _yaml_path(loc, data)
+    line = _line(loc, data, marks)
+    kind = err["type"]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    fix = ""
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else "?"
+        model = _model_at(path[:-1], data)
+        allowed = sorted(model.model_fields) if model else []
+        close = difflib.get_close_matches(key, allowed, n=1)
+        msg = f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        fix = f"remove it; allowed here: {', '.join(allowed)}" if allowed else "remove it"
+    elif kind == "missing":
+        msg = "required key is missing"
+        fix = f"add {path[-1]}: <value>" if path else ""
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        expected = err.get("ctx", {}).get("expected_tags", "")
+        msg = "missing or unknown type" if kind == "union_tag_not_found" else "unknown type"
+        fix = f"set type: to one of {expected}"
+    return Problem(shown, line, _dotted(path), msg, fix)

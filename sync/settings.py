@@ -1,0 +1,36 @@
+"""Process settings from the environment (`GOALSYNC_` prefix) and command-line flags.
+
+The config file says what to sync; these say where this process keeps its state and how it
+logs. Secrets are read here and in connector builders only, always as SecretStr, with
+surrounding whitespace stripped (a token pasted with a newline otherwise fails as a 401).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogFormat = Literal["auto", "console", "json"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GOALSYNC_", extra="ignore", hide_input_in_errors=True, frozen=True
+    )
+
+    config: Path = Path("goalsync.yaml")
+    state_dir: Path = Path(".goalsync")
+    log_format: LogFormat = "auto"
+    log_level: LogLevel = "info"
+    retry_budget_s: float = Field(default=300.0, gt=0)
+
+
+def read_secret(env_name: str) -> SecretStr | None:
+    """A secret from the environment, whitespace stripped; None when unset or blank."""
+    value = os.environ.get(env_name, "").strip()
+    return SecretStr(value) if value else None

@@ -1,0 +1,295 @@
+"""The state dir's SQLite store: committed records, cursors, run records and History.
+
+Reads never write: a run reads the committed state, stages what it pulled in memory, and only
+after every sink published does `commit_run` write everything in one transaction. Until then the
+database file is untouched byte for byte (no WAL, no schema migration on open), so a failed
+publish leaves the state exactly as it was. Deleting the state dir costs a full pull, nothing
+else: History lives in the status sheet too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sync.records import Event, GoalDef, Metric, Override, Records, WorkItem, from_json, to_json
+from sync.report import HistoryRow
+
+DB_NAME = "goalsync.sqlite3"
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    source TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, payload TEXT NOT NULL,
+    PRIMARY KEY (source, kind, key));
+CREATE TABLE IF NOT EXISTS sources (
+    source TEXT PRIMARY KEY, type TEXT NOT NULL, cursor TEXT, last_success TEXT,
+    last_full TEXT, stale_since TEXT, last_error TEXT);
+CREATE TABLE IF NOT EXISTS source_state (
+    source TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (source, key));
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT NOT NULL, as_of TEXT NOT NULL,
+    exit_code INTEGER NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+    date TEXT NOT NULL, id TEXT NOT NULL, value REAL, progress REAL, expected REAL,
+    status TEXT NOT NULL, PRIMARY KEY (date, id));
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers of a source between runs."""
+
+    cursor: str | None = None
+    last_success: datetime | None = None
+    last_full: datetime | None = None
+    stale_since: datetime | None = None
+    last_error: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class SourceCommit:
+    """One source's share of a run's commit: its pulled records when it succeeded, or the
+    failure that makes it stale."""
+
+    type: str
+    ok: bool
+    records: Records = field(default_factory=Records)
+    complete: bool = True
+    cursor: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+    full: bool = False
+    error: str = ""
+
+
+class Store:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.path = state_dir / DB_NAME
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    # --- reads (never write) -----------------------------------------------------------------
+
+    def load_records(self, sources: Iterable[str]) -> dict[str, Records]:
+        """Committed records of each named source."""
+        wanted = list(sources)
+        out = {name: Records() for name in wanted}
+        if not self.exists or not wanted:
+            return out
+        grouped: dict[str, dict[str, list[Any]]] = {name: {} for name in wanted}
+        marks = ",".join("?" * len(wanted))
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT source, kind, payload FROM records WHERE source IN ({marks}) "  # noqa: S608
+                "ORDER BY source, kind, key",
+                wanted,
+            )
+            for source, kind, payload in rows:
+                grouped[source].setdefault(kind, []).append(from_json(kind, json.loads(payload)))
+        for name, kinds in grouped.items():
+            out[name] = Records(
+                items=tuple(kinds.get("item", ())),
+                events=tuple(kinds.get("event", ())),
+                metrics=tuple(kinds.get("metric", ())),
+                goal_defs=tuple(kinds.get("goal_def", ())),
+                overrides=tuple(kinds.get("override", ())),
+            )
+        return out
+
+    def source_states(self) -> dict[str, SourceState]:
+        if not self.exists:
+            return {}
+        out: dict[str, SourceState] = {}
+        with self._read() as db:
+            values: dict[str, dict[str, str]] = {}
+            for source, key, value in db.execute("SELECT source, key, value FROM source_state"):
+                values.setdefault(source, {})[key] = value
+            for row in db.execute(
+                "SELECT source, cursor, last_success, last_full, stale_since, last_error "
+                "FROM sources"
+            ):
+                out[row[0]] = SourceState(
+                    cursor=row[1],
+                    last_success=_dt(row[2]),
+                    last_full=_dt(row[3]),
+                    stale_since=_dt(row[4]),
+                    last_error=row[5],
+                    values=values.get(row[0], {}),
+                )
+        return out
+
+    def history(self) -> list[HistoryRow]:
+        if not self.exists:
+            return []
+        with self._read() as db:
+            return [
+                HistoryRow(
+                    date=date.fromisoformat(d), id=i, value=v, progress=p, expected=e, status=s
+                )
+                for d, i, v, p, e, s in db.execute(
+                    "SELECT date, id, value, progress, expected, status FROM history "
+                    "ORDER BY date, id"
+                )
+            ]
+
+    def last_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        if not self.exists:
+            return []
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT run_id, started, finished, as_of, exit_code, summary FROM runs "
+                "ORDER BY started DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            {
+                "run_id": r[0],
+                "started": r[1],
+                "finished": r[2],
+                "as_of": r[3],
+                "exit_code": r[4],
+                "summary": json.loads(r[5]),
+            }
+            for r in rows
+        ]
+
+    # --- the one write -----------------------------------------------------------------------
+
+    def commit_run(
+        self,
+        *,
+        run_id: str,
+        started: datetime,
+        finished: datetime,
+        as_of: datetime,
+        exit_code: int,
+        summary: Mapping[str, Any],
+        sources: Mapping[str, SourceCommit],
+        history: Sequence[HistoryRow],
+    ) -> None:
+        """Write a run's outcome in one transaction: all of it, or (on any error) none."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.strip().split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+            configured = list(sources)
+            marks = ",".join("?" * len(configured)) or "''"
+            # Sources no longer in the config: their records and cursors go.
+            for table in ("records", "sources", "source_state"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE source NOT IN ({marks})",  # noqa: S608
+                    configured,
+                )
+            for name, commit in sources.items():
+                _commit_source(db, name, commit, started)
+            db.executemany(
+                "INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (h.date.isoformat(), h.id, h.value, h.progress, h.expected, h.status)
+                    for h in history
+                ],
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    started.isoformat(),
+                    finished.isoformat(),
+                    as_of.isoformat(),
+                    exit_code,
+                    json.dumps(summary, default=str),
+                ),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    def _read(self) -> sqlite3.Connection:
+        # Read-only URI: a reader can never create, migrate or journal the file.
+        return _ClosingConnection(f"file:{self.path}?mode=ro", uri=True)
+
+
+class _ClosingConnection(sqlite3.Connection):
+    """`with` closes the connection (sqlite3's own context manager only ends a transaction)."""
+
+    def __exit__(self, *exc: object) -> None:  # type: ignore[override]
+        self.close()
+
+
+def _commit_source(db: sqlite3.Connection, name: str, c: SourceCommit, pulled: datetime) -> None:
+    if not c.ok:
+        db.execute(
+            "INSERT INTO sources (source, type, stale_since, last_error) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(source) DO UPDATE SET type=excluded.type, "
+            "stale_since=COALESCE(sources.stale_since, excluded.stale_since), "
+            "last_error=excluded.last_error",
+            (name, c.type, pulled.isoformat(), c.error),
+        )
+        return
+    r = c.records
+    if c.complete:
+        # A snapshot replaces the source's records. Events stay (a source without history
+        # accumulates the ones goalsync recorded), except those of items that are gone.
+        db.execute("DELETE FROM records WHERE source = ? AND kind != 'event'", (name,))
+        keys = [i.key for i in r.items]
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+        db.execute("DELETE FROM keep")
+        db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", [(k,) for k in keys])
+        db.execute(
+            "DELETE FROM records WHERE source = ? AND kind = 'event' AND "
+            "json_extract(payload, '$.item_key') NOT IN (SELECT key FROM keep)",
+            (name,),
+        )
+    rows: list[tuple[str, str, str, str]] = []
+    rows += [(name, "item", i.key, _payload(i)) for i in r.items]
+    rows += [(name, "event", e.identity, _payload(e)) for e in r.events]
+    rows += [(name, "metric", m.identity, _payload(m)) for m in r.metrics]
+    rows += [(name, "goal_def", f"{n:08d}|{g.id}", _payload(g)) for n, g in enumerate(r.goal_defs)]
+    rows += [(name, "override", f"{n:08d}|{o.id}", _payload(o)) for n, o in enumerate(r.overrides)]
+    db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
+    db.execute(
+        "INSERT INTO sources (source, type, cursor, last_success, last_full, stale_since, "
+        "last_error) VALUES (?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT(source) DO UPDATE SET "
+        "type=excluded.type, cursor=excluded.cursor, last_success=excluded.last_success, "
+        "last_full=COALESCE(excluded.last_full, sources.last_full), stale_since=NULL, "
+        "last_error=NULL",
+        (
+            name,
+            c.type,
+            c.cursor,
+            pulled.isoformat(),
+            pulled.isoformat() if c.full or c.complete else None,
+        ),
+    )
+    db.execute("DELETE FROM source_state WHERE source = ?", (name,))
+    db.executemany(
+        "INSERT INTO source_state VALUES (?, ?, ?)", [(name, k, v) for k, v in c.values.items()]
+    )
+
+
+def _payload(record: WorkItem | Event | Metric | GoalDef | Override) -> str:
+    return json.dumps(to_json(record), separators=(",", ":"), default=str)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
