@@ -7,8 +7,9 @@ trend. Overrides from the Overrides tab win over the computed status until their
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from mappings.asof import items_as_of
@@ -44,9 +45,13 @@ def evaluate(
     health: Mapping[str, SourceHealth] | None = None,
     jql_matches: JqlMatches | None = None,
     as_of: bool = False,
+    people: Mapping[str, str] | None = None,
 ) -> StatusReport:
-    """Compute every tab's rows at `now`. With `as_of`, items are rebuilt as they stood at now."""
+    """Compute every tab's rows at `now`. With `as_of`, items are rebuilt as they stood at now.
+    `people` maps casefolded logins and e-mails to one name per person (see people_index)."""
     items = items_as_of(records.items, records.events, now) if as_of else list(records.items)
+    if people:
+        items = [_with_person(i, people) for i in items]
     ctx = _Context(
         now=now,
         rules=rules,
@@ -113,6 +118,9 @@ class _Context:
     overrides: Mapping[str, Override]
     health: Mapping[str, SourceHealth]
     trend_base: Mapping[str, HistoryRow] = field(default_factory=dict)
+    # Status per id before any override: a goal's `worst` looks at these, since an override on a
+    # key result does not change its goal (DESIGN.md).
+    computed: dict[str, StatusWord] = field(default_factory=dict)
 
 
 def _evaluate_kr(
@@ -159,12 +167,21 @@ def _evaluate_goals(
     out: dict[str, StatusRow] = {}
     for goal in reversed(plan.goals):
         parts: list[tuple[float, float | None, StatusWord]] = [
-            (kr.weight, kr_rows[kr.id].progress, kr_rows[kr.id].status) for kr in goal.key_results
+            (kr.weight, kr_rows[kr.id].progress, ctx.computed[kr.id]) for kr in goal.key_results
         ]
-        parts += [(c.weight, out[c.id].progress, out[c.id].status) for c in plan.children(goal.id)]
-        weighed = [(w, p) for w, p, _ in parts if p is not None]
+        parts += [
+            (c.weight, out[c.id].progress, ctx.computed[c.id]) for c in plan.children(goal.id)
+        ]
+        # A part without data counts as no progress (its own row says "no data"): leaving it
+        # out would make the goal look better than anything shows.
+        measured = any(p is not None for _, p, _ in parts)
+        weighed = [(w, p or 0.0) for w, p, _ in parts] if measured else []
         total_weight = sum(w for w, _ in weighed)
-        progress = _round1(sum(w * p for w, p in weighed) / total_weight) if total_weight else None
+        # fsum and a first rounding keep float noise (99.99999999) from reading as "below 100"
+        mean = (
+            round(math.fsum(w * p for w, p in weighed) / total_weight, 9) if total_weight else None
+        )
+        progress = _round1(mean)
         child_rows = [kr_rows[kr.id] for kr in goal.key_results]
         child_rows += [out[c.id] for c in plan.children(goal.id)]
         sources = {s for r in child_rows for s in r.sources}
@@ -222,6 +239,7 @@ def _row(
     if status_from_children is not None and word != "Not started":
         word, reason = status_from_children, "worst of its key results"
     notes = [n for n in (note, measured.note if measured else "", reason) if n]
+    ctx.computed[ident] = word
     override = ctx.overrides.get(ident)
     if override is not None:
         word = override.status
@@ -267,6 +285,14 @@ def _row(
     )
 
 
+def _with_person(item: WorkItem, people: Mapping[str, str]) -> WorkItem:
+    """The same person is a display name in Jira and a login on GitHub: one name for both."""
+    if item.assignee is None:
+        return item
+    name = people.get(item.assignee.casefold())
+    return item if name is None or name == item.assignee else replace(item, assignee=name)
+
+
 def _item_row(item: WorkItem, goal_id: str, kr_id: str) -> ItemRow:
     return ItemRow(
         key=item.key,
@@ -303,4 +329,8 @@ def _trend_base(history: Sequence[HistoryRow], today: date) -> dict[str, History
 
 
 def _round1(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+    """One decimal, never rounding up to 100: 99.96 % is not done, and must not read "100"."""
+    if value is None:
+        return None
+    rounded = round(value, 1)
+    return 99.9 if rounded >= 100.0 > value else rounded

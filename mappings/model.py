@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from sync.records import Kind, State, StatusWord
 
@@ -122,6 +122,33 @@ class Goal(_Model):
     weight: float = Field(default=1.0, gt=0)
     parent: str | None = None
     key_results: list[KeyResult] = Field(default_factory=list)
+
+
+def check_people(people: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """An alias (a login, an e-mail) may stand for one person only."""
+    owner: dict[str, str] = {}
+    for person, aliases in people.items():
+        for alias in (person, *aliases):
+            key = alias.casefold()
+            if owner.get(key, person) != person:
+                raise ValueError(f"{alias!r} is listed for both {owner[key]!r} and {person!r}")
+            owner[key] = person
+    return people
+
+
+People = Annotated[
+    dict[str, Annotated[tuple[str, ...], BeforeValidator(_as_str_tuple)]],
+    AfterValidator(check_people),
+]
+
+
+def people_index(people: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Casefolded name or alias -> the person's name as the config spells it."""
+    return {
+        alias.casefold(): person
+        for person, aliases in people.items()
+        for alias in (person, *aliases)
+    }
 
 
 class Cycle(_Model):

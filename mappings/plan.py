@@ -27,7 +27,9 @@ from mappings.model import (
 from sync.records import GoalDef, State
 
 Loc = tuple[str | int, ...]
-Flavour = Literal["jira", "github", "items", "none"]
+# Which clause keys a source's items fill in; "any" for a source whose own config is broken
+# (already reported), so that its clauses raise no second, misleading problem.
+Flavour = Literal["jira", "github", "items", "none", "any"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,8 @@ def check_plan(
             claim(kr.id, (*kloc, "id"))
             k_start = kr.start or g_start
             k_due = kr.due or g_due
-            if k_due < k_start:
+            # Dates a key result only inherits were reported at its goal: once is enough.
+            if k_due < k_start and (kr.start is not None or kr.due is not None):
                 issues.append(
                     PlanIssue(
                         (*kloc, "due"),
@@ -329,8 +332,8 @@ def _check_kr(kr: KeyResult, kloc: Loc, sources: Mapping[str, SourceInfo]) -> li
 
 def _check_direction(kr: KeyResult, kloc: Loc) -> list[PlanIssue]:
     target = kr.target if kr.target is not None else DEFAULT_TARGETS.get(kr.measure)
-    if target is None:
-        return []
+    if target is None or (kr.baseline is None and kr.measure in BASELINE_MEASURES):
+        return []  # the missing target or baseline is the problem already reported
     baseline = kr.baseline if kr.baseline is not None else 0.0
     direction = kr.direction or ("down" if kr.measure in DOWN_MEASURES else "up")
     if target == baseline:
@@ -405,7 +408,12 @@ def _check_clause(
                     "name a jira source in this clause, or select by other keys",
                 )
             )
-        elif key in _KEY_FLAVOURS and targets and not flavours & _KEY_FLAVOURS[key]:
+        elif (
+            key in _KEY_FLAVOURS
+            and targets
+            and "any" not in flavours
+            and not flavours & _KEY_FLAVOURS[key]
+        ):
             fits = " or ".join(_FLAVOUR_HINT[f] for f in sorted(_KEY_FLAVOURS[key]))
             issues.append(
                 PlanIssue(

@@ -4,7 +4,7 @@ Alignment counts pulled items that are not cancelled and are open or were done s
 start: aligned when a key result selects them (or a clause names them as a parent epic), else
 unaligned. Workload counts each open item once per goal per assignee; open work that serves no
 goal is shown as "(unaligned)" because it is load all the same, and the WIP limit applies to all
-of a person's open items.
+of a person's open items. Epics that clauses name as parents are containers, not load.
 """
 
 from __future__ import annotations
@@ -84,9 +84,10 @@ def workload_rows(
             goals_of_item.setdefault(i, set()).add(goal_of_kr[kr_id])
     cells: dict[tuple[str, str], list[float]] = {}  # (assignee, goal) -> [items, points]
     per_person: dict[str, int] = {}
+    parents = named_parents(c for g in plan.goals for kr in g.key_results for c in kr.clauses)
     for i, item in enumerate(items):
-        if not item.is_open:
-            continue
+        if not item.is_open or (item.kind == "epic" and item.key.casefold() in parents):
+            continue  # an epic a key result is built from is a container, not someone's load
         who = item.assignee or UNASSIGNED
         per_person[who] = per_person.get(who, 0) + 1
         for goal in goals_of_item.get(i, {UNALIGNED_GOAL}):

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from mappings.measures import Measured
 from mappings.model import StatusRules
 from mappings.plan import PlannedGoal, PlannedKR
-from mappings.status import day_end
+from mappings.status import day_end, local_date
 from sync.records import WorkItem
 from sync.report import RiskRow
 
@@ -53,7 +53,7 @@ def item_risks(
         if not item.is_open:
             continue
         if item.due is not None and now >= day_end(item.due, tz):
-            days = (now - day_end(item.due, tz)).days + 1
+            days = (local_date(now, tz) - item.due).days  # calendar days, in the config's zone
             risk(
                 "overdue",
                 day_end(item.due, tz),
@@ -67,7 +67,7 @@ def item_risks(
             else:
                 why = "flagged"
             risk("blocked", item.updated, f"blocked: {why}")
-        if item.updated is not None and item.updated < stale_before:
+        if item.updated is not None and item.updated < stale_before:  # open, and not moving
             days = (now - item.updated).days
             risk("stale", item.updated, f"not updated for {days} days")
         if item.state == "in_progress" and not item.assignee:

@@ -87,7 +87,8 @@ class ItemIndex:
         if clause.jql is not None:  # keys from the extra search a jql clause ran
             jql_keys = set()
             for (source, jql), matched in self._jql.items():
-                if jql == clause.jql and (clause.source is None or source in clause.source):
+                named = {s.casefold() for s in clause.source or ()}
+                if jql == clause.jql and (not named or source.casefold() in named):
                     jql_keys.update(matched)
         out = []
         for i in self._candidates(clause, jql_keys):
