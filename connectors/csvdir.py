@@ -39,7 +39,7 @@ class CsvSink:
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
         del ctx
-        staged = StagedFiles(f"csv sink {self.folder}")
+        staged = StagedFiles(f"csv {self.folder}/")
         try:
             for table in tables:
                 staged.add(self.folder / f"{table.name}.csv", _renderer(table))

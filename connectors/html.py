@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.localfs import StagedFiles
 from sync.contracts import PublishContext, resolve_path
-from sync.report import Cell, Link, Table, row_dicts
+from sync.report import Cell, Link, Table, is_web_url, row_dicts
 
 MAX_LISTED = 60  # rows of the long tables (risks, unaligned) shown before "and N more"
 STATUS_CLASS = {
@@ -49,7 +49,7 @@ class HtmlSink:
         self.title = title
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
-        staged = StagedFiles(f"html sink {self.path}")
+        staged = StagedFiles(f"html {self.path}")
         page = render_page(tables, title=self.title, generated=ctx.now.astimezone(ctx.tz))
         try:
             staged.add(self.path, lambda fh: _write(fh, page))
@@ -244,7 +244,7 @@ def _note(note: Cell) -> str:
 def _link(value: Cell) -> str:
     if isinstance(value, Link):
         href = html.escape(value.url, quote=True)
-        if not value.url.startswith(("https://", "http://")):
+        if not is_web_url(value.url):
             return _e(value.text)  # never a javascript: or data: link from a payload
         return f'<a href="{href}">{_e(value.text)}</a>'
     return _e(value)

@@ -129,7 +129,8 @@ def parse_issue(
         url=browse_url(raw.get("self"), key),
         status=status_name,
         state=state,
-        blocked=rules.is_blocked_status(status_name) or rules.has_blocked_label(labels) or flagged,
+        blocked=state in ("todo", "in_progress")
+        and (rules.is_blocked_status(status_name) or rules.has_blocked_label(labels) or flagged),
         assignee=_person(fields.get("assignee")),
         labels=labels,
         components=tuple(

@@ -8,6 +8,7 @@ fails the whole table, naming it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -254,15 +255,21 @@ def _number(value: Any) -> float:
     if isinstance(value, bool):
         raise CellError(f"{value!r} is not a number")
     if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        # "2,5" or "1,234": guessing the locale would turn one into the other; ask instead.
-        raise CellError(
-            f"{value!r} is not a number (use a dot for decimals, no thousands separator)"
-        ) from None
+        number = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            if "_" in text:  # Python reads "1_000"; a spreadsheet does not
+                raise ValueError(text)
+            number = float(text)
+        except ValueError:
+            # "2,5" or "1,234": guessing the locale would turn one into the other; ask instead.
+            raise CellError(
+                f"{value!r} is not a number (use a dot for decimals, no thousands separator)"
+            ) from None
+    if not math.isfinite(number):
+        raise CellError(f"{value!r} is not a finite number")
+    return number
 
 
 def _points(value: Any) -> float:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.localfs import StagedFiles
 from sync.contracts import PublishContext, resolve_path
-from sync.report import Link, Table, looks_like_formula
+from sync.report import Link, Table, is_web_url, looks_like_formula
 
 EXCEL_CELL_LIMIT = 32_767
 # (fill, font) per status word: the colours Excel's own conditional styles use.
@@ -60,7 +60,7 @@ class XlsxSink:
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
         del ctx
-        staged = StagedFiles(f"xlsx sink {self.path}")
+        staged = StagedFiles(f"xlsx {self.path}")
         try:
             staged.add(self.path, lambda fh: write_workbook(tables, fh))
         except BaseException:
@@ -86,7 +86,7 @@ def write_workbook(tables: Sequence[Table], fh: IO[bytes]) -> None:
             for c, (column, value) in enumerate(zip(table.columns, row, strict=True), start=1):
                 cell = ws.cell(row=r, column=c)
                 _put(cell, value)
-                if isinstance(value, Link):
+                if isinstance(value, Link) and is_web_url(value.url):
                     cell.hyperlink = value.url
                     cell.font = link_font
                 elif column.type == "status" and isinstance(value, str) and value in fills:
