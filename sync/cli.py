@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from sync import __version__
 from sync.config import LoadedConfig, load_config
+from sync.contracts import resolve_path
 from sync.engine import RunOptions, RunOutcome, build, run
 from sync.errors import EXIT_CONFIG, EXIT_OK, ConfigError
 from sync.log import configure_logging
@@ -46,8 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, settings)
         return code
     except ConfigError as exc:
-        print(redactor.redact(f"goalsync: {exc}"), file=sys.stderr)
-        log.error("config_error", error=str(exc))
+        if redactor.json:  # one structured event for log collectors
+            log.error("config_error", error=str(exc), problems=[str(p) for p in exc.problems])
+        else:  # a person at a terminal reads the list once, plainly
+            print(redactor.redact(f"goalsync: {exc}"), file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         log.warning("interrupted", state="unchanged")
@@ -149,7 +152,7 @@ def _cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         print()
         for table in outcome.tables:
             print(f"  {table.name:<10} {len(table.rows):>7} rows")
-        sinks = ", ".join(_sink_name(s) for s in config.model.sinks)
+        sinks = ", ".join(_sink_name(config, s) for s in config.model.sinks)
         print(f"would write to: {sinks} (nothing was written)")
     _print_summary(config, outcome, planned=True)
     return outcome.exit_code
@@ -174,7 +177,7 @@ def _print_summary(config: LoadedConfig, outcome: RunOutcome, planned: bool = Fa
             parts.append(f"{s.name} {state}, {s.describe()}")
         print(f"  sources: {'; '.join(parts)}")
     if outcome.written:
-        print(f"  wrote: {', '.join(_sink_name(s) for s in config.model.sinks)}")
+        print(f"  wrote: {', '.join(outcome.written)}")
     elif not planned and outcome.error:
         print(
             f"  publish FAILED: {outcome.error}; state unchanged, the next run retries",
@@ -185,9 +188,11 @@ def _print_summary(config: LoadedConfig, outcome: RunOutcome, planned: bool = Fa
     print(f"  exit {outcome.exit_code} in {outcome.seconds:.2f} s")
 
 
-def _sink_name(sink: Any) -> str:
+def _sink_name(config: LoadedConfig, sink: Any) -> str:
     path = getattr(sink, "path", None)
-    return f"{sink.type} {path}" if path else f"{sink.type} {getattr(sink, 'spreadsheet_id', '')}"
+    if path:
+        return f"{sink.type} {resolve_path(config.base_dir, path)}"
+    return f"{sink.type} {getattr(sink, 'spreadsheet_id', '')}"
 
 
 def _format_status(table: Table) -> str:

@@ -13,12 +13,13 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from connectors.csvdir import CsvSinkConfig
 from connectors.files import ITEM_FLAVOURS, FileSourceConfig
@@ -27,8 +28,17 @@ from connectors.html import HtmlSinkConfig
 from connectors.jira import JiraSourceConfig
 from connectors.sheets import SheetsSinkConfig, SheetsSourceConfig, SheetTabs
 from connectors.xlsx import XlsxSinkConfig
-from mappings.model import Cycle, ForecastRules, Goal, KeyResult, SelectClause, StatusRules
-from mappings.plan import Plan, SourceInfo, check_plan, resolve_plan
+from mappings.model import (
+    Cycle,
+    ForecastRules,
+    Goal,
+    KeyResult,
+    People,
+    SelectClause,
+    StatusRules,
+    people_index,
+)
+from mappings.plan import Plan, PlanIssue, SourceInfo, check_plan, resolve_plan
 from sync.contracts import ItemRules
 from sync.errors import ConfigError, Problem
 
@@ -40,6 +50,8 @@ SinkConfig = Annotated[
     SheetsSinkConfig | XlsxSinkConfig | CsvSinkConfig | HtmlSinkConfig,
     Field(discriminator="type"),
 ]
+_SOURCE_ADAPTER: TypeAdapter[Any] = TypeAdapter(SourceConfig)
+_DATE: TypeAdapter[date] = TypeAdapter(date)
 _SOURCE_MODELS: dict[str, type[BaseModel]] = {
     "jira": JiraSourceConfig,
     "github": GitHubSourceConfig,
@@ -66,6 +78,7 @@ class GoalsyncConfig(BaseModel):
     sources: dict[str, SourceConfig] = Field(min_length=1)
     sinks: list[SinkConfig] = Field(min_length=1)
     status: StatusRules = Field(default_factory=StatusRules)
+    people: People = Field(default_factory=dict)
     goals: list[Goal] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -98,6 +111,10 @@ class LoadedConfig:
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def people(self) -> dict[str, str]:
+        return people_index(self.model.people)
 
     @property
     def item_rules(self) -> ItemRules:
@@ -133,24 +150,25 @@ def load_config(path: Path) -> LoadedConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {shown} cannot be read: {exc}") from None
     data, marks, problems = _parse_yaml(text, shown)
-    if problems:
+    if problems and not marks:  # unreadable YAML: nothing else can be checked
         raise ConfigError(f"{shown} is not valid YAML", problems)
     if not isinstance(data, Mapping):
+        if problems:
+            raise ConfigError(f"{shown} is not valid YAML", problems)
         raise ConfigError(f"{shown}: expected a mapping with version, cycle, sources, sinks, goals")
     try:
         model = GoalsyncConfig.model_validate(data)
     except ValidationError as exc:
-        problems = [_problem(err, data, marks, shown) for err in exc.errors()]
+        # Duplicate keys (found while reading) are reported together with the schema's problems,
+        # and the plan's checks run on the parts that did validate: every problem in one go.
+        problems = [*problems, *(_problem(err, data, marks, shown) for err in exc.errors())]
+        issues = _check_valid_parts(data)
+        problems += _plan_problems(issues, data, marks, shown, skip=problems)
         raise ConfigError(f"{shown} has {len(problems)} problem(s)", problems) from None
     infos = {name: _source_info(name, cfg) for name, cfg in model.sources.items()}
     issues = check_plan(model.goals, model.cycle, infos)
-    if issues:
-        problems = [
-            Problem(
-                shown, _line(i.loc, data, marks), _dotted(_yaml_path(i.loc, data)), i.message, i.fix
-            )
-            for i in issues
-        ]
+    if issues or problems:
+        problems += _plan_problems(issues, data, marks, shown)
         raise ConfigError(f"{shown} has {len(problems)} problem(s)", problems)
     return LoadedConfig(
         path=path,
@@ -158,6 +176,78 @@ def load_config(path: Path) -> LoadedConfig:
         tz=ZoneInfo(model.timezone),
         plan=resolve_plan(model.goals, model.cycle),
     )
+
+
+def _plan_problems(
+    issues: Sequence[PlanIssue],
+    data: Any,
+    marks: Marks,
+    shown: str,
+    skip: Sequence[Problem] = (),
+) -> list[Problem]:
+    seen = {(p.line, p.path) for p in skip}
+    out = []
+    for i in issues:
+        problem = Problem(
+            shown, _line(i.loc, data, marks), _dotted(_yaml_path(i.loc, data)), i.message, i.fix
+        )
+        if (problem.line, problem.path) not in seen:  # already reported by the schema
+            out.append(problem)
+    return out
+
+
+def _check_valid_parts(data: Mapping[str, Any]) -> list[PlanIssue]:
+    """The plan's checks on whatever validates of a config that as a whole does not."""
+    try:
+        cycle = Cycle.model_validate(data.get("cycle"))
+    except ValidationError:
+        return []  # every goal's dates default to the cycle's: nothing sound to check against
+    raw_goals = data.get("goals")
+    listed = raw_goals if isinstance(raw_goals, list) else []
+    goals = [_partial_goal(raw, n) for n, raw in enumerate(listed)]
+    infos: dict[str, SourceInfo] = {}
+    raw_sources = data.get("sources")
+    for name, raw in raw_sources.items() if isinstance(raw_sources, Mapping) else []:
+        try:
+            infos[str(name)] = _source_info(str(name), _SOURCE_ADAPTER.validate_python(raw))
+        except ValidationError:  # reported already; let clauses that name it pass
+            infos[str(name)] = SourceInfo(str(name), "unknown", "any", runs_jql=True)
+    return check_plan(goals, cycle, infos)
+
+
+def _partial_goal(raw: Any, n: int) -> Goal:
+    """A goal that does not validate, rebuilt from its parts that do (its valid key results,
+    its dates), keeping list positions so that locations stay right."""
+    try:
+        return Goal.model_validate(raw)
+    except ValidationError:
+        pass
+    raw = raw if isinstance(raw, Mapping) else {}
+    krs: list[KeyResult] = []
+    for k, raw_kr in enumerate(raw.get("key_results") or []):
+        try:
+            krs.append(KeyResult.model_validate(raw_kr))
+        except ValidationError:  # a stand-in that passes every check: its problems are reported
+            krs.append(
+                KeyResult(id=f"\0invalid-{n}-{k}", title="", measure="metric", metric="-", target=1)
+            )
+    return Goal.model_construct(
+        id=str(raw.get("id") or f"\0invalid-{n}"),
+        title=str(raw.get("title") or ""),
+        owner=raw.get("owner") if isinstance(raw.get("owner"), str) else None,
+        start=_date_or_none(raw.get("start")),
+        due=_date_or_none(raw.get("due")),
+        parent=raw.get("parent") if isinstance(raw.get("parent"), str) else None,
+        weight=1.0,
+        key_results=krs,
+    )
+
+
+def _date_or_none(value: Any) -> date | None:
+    try:
+        return _DATE.validate_python(value) if value is not None else None
+    except ValidationError:
+        return None
 
 
 def _source_info(name: str, cfg: Any) -> SourceInfo:
@@ -310,7 +400,9 @@ def _problem(err: Mapping[str, Any], data: Any, marks: Marks, shown: str) -> Pro
         msg = "required key is missing"
         fix = f"add {path[-1]}: <value>" if path else ""
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
-        expected = err.get("ctx", {}).get("expected_tags", "")
+        # pydantic names the allowed tags only when the tag is unknown, not when it is missing
+        models = _SINK_MODELS if path and path[0] == "sinks" else _SOURCE_MODELS
+        expected = err.get("ctx", {}).get("expected_tags") or ", ".join(map(repr, models))
         msg = "missing or unknown type" if kind == "union_tag_not_found" else "unknown type"
         fix = f"set type: to one of {expected}"
     return Problem(shown, line, _dotted(path), msg, fix)

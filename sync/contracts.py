@@ -7,6 +7,7 @@ building checks what can be checked without a request and raises ConfigError oth
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -115,7 +116,8 @@ class Sink(Protocol):
 def resolve_path(base_dir: Path, path: str) -> Path:
     """Relative paths in goalsync.yaml are relative to the config file's folder."""
     candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else base_dir / candidate
+    joined = candidate if candidate.is_absolute() else base_dir / candidate
+    return Path(os.path.normpath(joined))  # "examples/demo/../../out" reads as "out"
 
 
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})

@@ -209,6 +209,7 @@ def _run_locked(
         history=history,
         health=health,
         as_of=options.as_of is not None,
+        people=config.people,
     )
     info = RunInfo(
         run_id=run_id,

@@ -39,6 +39,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.secrets = [s for s in secrets if s]
+        self.json = False  # whether the log is JSON lines (set by configure_logging)
 
     def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> Any:
         if not self.secrets:
@@ -76,6 +77,7 @@ def configure_logging(
     out = stream or sys.stderr
     use_json = fmt == "json" or (fmt == "auto" and not out.isatty())
     redactor = Redactor(secret_values())
+    redactor.json = use_json
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -454,6 +454,11 @@ def _num(value: float) -> str:
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def is_web_url(url: str) -> bool:
+    """Only http(s) targets become links: a payload's javascript: or file: URL stays text."""
+    return url.strip().lower().startswith(("https://", "http://"))
+
+
 def looks_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_TRIGGERS)
 

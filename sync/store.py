@@ -178,6 +178,7 @@ class Store:
     ) -> None:
         """Write a run's outcome in one transaction: all of it, or (on any error) none."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists()
         db = sqlite3.connect(self.path, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=DELETE")
@@ -220,6 +221,9 @@ class Store:
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            if not existed:  # a failed first commit must not leave an empty file readers trip on
+                db.close()
+                self.path.unlink(missing_ok=True)
             raise
         finally:
             db.close()
