@@ -54,7 +54,8 @@ class PullContext:
     tz: tzinfo  # how naive dates in sheets and CSV files are read
     rules: ItemRules = field(default_factory=ItemRules)
     cursor: str | None = None  # opaque to the engine; None means never pulled
-    full: bool = False  # re-read the whole scope and drop what vanished
+    full: bool = False  # re-read the whole scope and drop what vanished (--full)
+    last_full: datetime | None = None  # the last complete pull: a source's reconcile clock
     state: Mapping[str, str] = field(default_factory=dict)  # the source's own kept values
     jql_clauses: tuple[str, ...] = ()  # extra Jira searches that select key results
     budget_s: float = 300.0
@@ -110,6 +111,15 @@ class Sink(Protocol):
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> PreparedWrite:
         """Render or build the write; raises PublishError when it cannot."""
+        ...
+
+
+class HistoryKeeper(Protocol):
+    """A sink that holds History itself (the Sheets History tab). When the state dir is empty
+    the engine seeds the store's History from it, so losing the state never loses the trend."""
+
+    def read_history(self) -> list[HistoryRow]:
+        """The History rows the sink holds now; raises PublishError when it cannot read them."""
         ...
 
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
 
-from mappings.evaluate import SourceHealth, evaluate
+from mappings.evaluate import evaluate
+from mappings.plan import Plan, resolve_plan
 from sync import __version__
 from sync.config import LoadedConfig
-from sync.contracts import PreparedWrite, PublishContext, PullContext, PullResult, Sink, Source
+from sync.contracts import PreparedWrite, PublishContext, Sink, Source
 from sync.errors import (
     EXIT_CONFIG,
     EXIT_OK,
@@ -30,21 +30,12 @@ from sync.errors import (
     PublishError,
 )
 from sync.lock import LockHeld, run_lock
-from sync.records import Event, Records
-from sync.report import (
-    HistoryRow,
-    RunInfo,
-    SourceRun,
-    StatusReport,
-    Table,
-    status_counts,
-    to_tables,
-)
-from sync.staging import merge, staged_records
-from sync.store import SourceCommit, SourceState, Store
+from sync.pull import Pulled, pull_sources
+from sync.records import Records
+from sync.report import HistoryRow, RunInfo, StatusReport, Table, status_counts, to_tables
+from sync.store import Store
 
 log = structlog.get_logger(__name__)
-MAX_PARALLEL_SOURCES = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,15 +56,6 @@ class RunOutcome:
     written: list[str] = field(default_factory=list)
     skipped: bool = False
     error: str = ""
-    seconds: float = 0.0
-
-
-@dataclass(slots=True)
-class _Pulled:
-    name: str
-    type: str
-    result: PullResult | None = None
-    error: Exception | None = None
     seconds: float = 0.0
 
 
@@ -124,11 +106,23 @@ def run(
         structlog.contextvars.unbind_contextvars("run_id")
 
 
+def plan_with_goal_rows(config: LoadedConfig, records: Records) -> Plan:
+    """The YAML's plan with the Goals tab (or csv_goals) applied; every change is listed."""
+    if not records.goal_defs:
+        return config.plan
+    plan = resolve_plan(config.model.goals, config.model.cycle, records.goal_defs)
+    for change in plan.changes:
+        log.info("plan_changed_by_goal_row", change=change)
+    for warning in plan.warnings:
+        log.warning("goal_row_ignored", problem=warning)
+    return plan
+
+
 def _run_locked(
     config: LoadedConfig,
     store: Store,
     options: RunOptions,
-    sources: Mapping[str, Source],
+    sources: dict[str, Source],
     sinks: Sequence[Sink],
     started: datetime,
     run_id: str,
@@ -136,8 +130,6 @@ def _run_locked(
 ) -> RunOutcome:
     t0 = time.monotonic()
     now = options.as_of or started
-    states = store.source_states()
-    committed = store.load_records(sources)
     log.info(
         "run_started",
         sources=len(sources),
@@ -146,83 +138,27 @@ def _run_locked(
         as_of=now.isoformat(),
         dry_run=options.dry_run,
     )
-    pulls = _pull_all(config, sources, states, started, options)
-    rejected = [p for p in pulls if isinstance(p.error, ConfigError)]
-    if rejected:
-        message = "; ".join(str(p.error) for p in rejected)
+    pulled = pull_sources(
+        config, sources, store, started, full=options.full, budget_s=options.retry_budget_s
+    )
+    if pulled.rejected:
+        message = "; ".join(pulled.rejected)
         log.error("scope_rejected", error=message)
         return RunOutcome(exit_code=EXIT_CONFIG, run_id=run_id, error=message)
-
-    staged: dict[str, Records] = {}
-    commits: dict[str, SourceCommit] = {}
-    health: dict[str, SourceHealth] = {}
-    runs: list[SourceRun] = []
-    for p in pulls:
-        state = states.get(p.name, SourceState())
-        if p.result is not None:
-            records, recorded = staged_records(
-                committed[p.name], p.result, started, state.last_success
-            )
-            staged[p.name] = records
-            commits[p.name] = _commit_for(p, records, recorded, options.full)
-            health[p.name] = SourceHealth(ok=True, last_success=started)
-            runs.append(
-                SourceRun(
-                    name=p.name,
-                    type=p.type,
-                    ok=True,
-                    last_success=started,
-                    items=len(records.items),
-                    metrics=len(records.metrics),
-                    requests=p.result.requests,
-                    warnings=tuple(p.result.warnings),
-                )
-            )
-        else:
-            error = _describe(p.error)
-            staged[p.name] = committed[p.name]  # last good values, marked stale
-            commits[p.name] = SourceCommit(type=p.type, ok=False, error=error)
-            since = state.stale_since or started
-            health[p.name] = SourceHealth(
-                ok=False, last_success=state.last_success, stale_since=since, error=error
-            )
-            runs.append(
-                SourceRun(
-                    name=p.name,
-                    type=p.type,
-                    ok=False,
-                    last_success=state.last_success,
-                    stale_since=since,
-                    items=len(committed[p.name].items),
-                    metrics=len(committed[p.name].metrics),
-                    error=error,
-                )
-            )
-    records = merge(staged[name] for name in sources)
-    history = store.history()
-    report = evaluate(
-        config.plan,
-        records,
-        now,
-        rules=config.model.status,
-        tz=config.tz,
-        history=history,
-        health=health,
-        as_of=options.as_of is not None,
-        people=config.people,
-    )
+    stored = store.history()
+    history = stored or _seed_history(sinks)
+    report = _evaluate(config, pulled, now, history, as_of=options.as_of is not None)
     info = RunInfo(
         run_id=run_id,
         started=started,
         as_of=now,
         version=__version__,
-        sources=tuple(runs),
+        sources=tuple(pulled.runs),
         full=options.full,
     )
-    full_history = _upsert_history(history, report.history)
+    full_history = upsert_history(history, report.history)
     tables = to_tables(report, info, config.tz, full_history)
-    any_stale = any(not r.ok for r in runs)
-    exit_code = EXIT_STALE if any_stale else EXIT_OK
+    exit_code = EXIT_STALE if pulled.any_stale else EXIT_OK
     outcome = RunOutcome(exit_code=exit_code, run_id=run_id, report=report, run=info, tables=tables)
     log.info("evaluated", goals=len(config.plan.goals), **status_counts(report))
     if options.dry_run:
@@ -232,7 +168,7 @@ def _run_locked(
 
     ctx = PublishContext(run_id=run_id, now=now, tz=config.tz, history=full_history)
     try:
-        outcome.written = _publish(sinks, tables, ctx)
+        outcome.written = publish(sinks, tables, ctx)
     except PublishError as exc:
         outcome.exit_code, outcome.error = EXIT_PUBLISH, str(exc)
         outcome.seconds = time.monotonic() - t0
@@ -244,96 +180,60 @@ def _run_locked(
         finished=clock(),
         as_of=now,
         exit_code=exit_code,
-        summary={"status": status_counts(report), "sources": {r.name: r.ok for r in runs}},
-        sources=commits,
-        history=report.history,
+        summary={"status": status_counts(report), "sources": {r.name: r.ok for r in pulled.runs}},
+        sources=pulled.commits,
+        history=report.history if stored else full_history,
     )
     outcome.seconds = time.monotonic() - t0
     log.info(
         "run_finished",
         exit_code=exit_code,
         seconds=round(outcome.seconds, 3),
-        stale=[r.name for r in runs if not r.ok],
+        stale=[r.name for r in pulled.runs if not r.ok],
     )
     return outcome
 
 
-def _pull_all(
+def _evaluate(
     config: LoadedConfig,
-    sources: Mapping[str, Source],
-    states: Mapping[str, SourceState],
-    started: datetime,
-    options: RunOptions,
-) -> list[_Pulled]:
-    def pull(name: str, source: Source) -> _Pulled:
-        state = states.get(name, SourceState())
-        ctx = PullContext(
-            source=name,
-            run_started=started,
-            tz=config.tz,
-            rules=config.item_rules,
-            cursor=state.cursor,
-            full=options.full,
-            state=state.values,
-            jql_clauses=config.jql_clauses(name),
-            budget_s=options.retry_budget_s,
-        )
-        t0 = time.monotonic()
-        structlog.contextvars.bind_contextvars(source=name)
-        try:
-            result = source.fetch(ctx)
-        except GoalsyncError as exc:
-            log.warning("source_failed", error=str(exc), kind=type(exc).__name__)
-            return _Pulled(name, source.type, error=exc, seconds=time.monotonic() - t0)
-        except Exception as exc:  # a bug in a connector must not take the other sources down
-            log.error("source_crashed", error=f"{type(exc).__name__}: {exc}")
-            return _Pulled(name, source.type, error=exc, seconds=time.monotonic() - t0)
-        finally:
-            structlog.contextvars.unbind_contextvars("source")
-        seconds = time.monotonic() - t0
-        log.info(
-            "source_pulled",
-            source=name,
-            items=len(result.items),
-            events=len(result.events),
-            metrics=len(result.metrics),
-            requests=result.requests,
-            seconds=round(seconds, 3),
-        )
-        return _Pulled(name, source.type, result=result, seconds=seconds)
-
-    if len(sources) == 1:
-        return [pull(*next(iter(sources.items())))]
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SOURCES, len(sources))) as pool:
-        futures = [pool.submit(pull, name, src) for name, src in sources.items()]
-        return [f.result() for f in futures]
-
-
-def _commit_for(p: _Pulled, staged: Records, recorded: Sequence[Event], full: bool) -> SourceCommit:
-    result = p.result
-    assert result is not None
-    if result.complete:
-        records = staged
-    else:  # only what changed is written; the rest is already committed
-        records = Records(
-            items=tuple(result.items),
-            events=(*result.events, *recorded),
-            metrics=tuple(result.metrics),
-            goal_defs=tuple(result.goal_defs),
-            overrides=tuple(result.overrides),
-        )
-    return SourceCommit(
-        type=p.type,
-        ok=True,
-        records=records,
-        complete=result.complete,
-        cursor=result.cursor,
-        values=result.state,
-        full=full,
+    pulled: Pulled,
+    now: datetime,
+    history: Sequence[HistoryRow],
+    *,
+    as_of: bool,
+) -> StatusReport:
+    return evaluate(
+        plan_with_goal_rows(config, pulled.records),
+        pulled.records,
+        now,
+        rules=config.model.status,
+        tz=config.tz,
+        history=history,
+        health=pulled.health,
+        jql_matches=pulled.jql_matches,
+        as_of=as_of,
+        people=config.people,
     )
 
 
-def _publish(sinks: Sequence[Sink], tables: Sequence[Table], ctx: PublishContext) -> list[str]:
+def _seed_history(sinks: Sequence[Sink]) -> list[HistoryRow]:
+    """An empty state dir: take History back from a sink that keeps it (the Sheets tab)."""
+    for sink in sinks:
+        reader = getattr(sink, "read_history", None)
+        if reader is None:
+            continue
+        try:
+            rows: list[HistoryRow] = reader()
+        except GoalsyncError as exc:
+            log.warning("history_not_seeded", sink=sink.type, error=str(exc))
+            continue
+        if rows:
+            log.info("history_seeded", sink=sink.type, rows=len(rows))
+            return rows
+    return []
+
+
+def publish(sinks: Sequence[Sink], tables: Sequence[Table], ctx: PublishContext) -> list[str]:
     """Prepare every sink (file sinks render temp files), send the remote writes, then rename
     the files into place. On any failure, nothing prepared is left behind."""
     prepared: list[PreparedWrite] = []
@@ -356,13 +256,7 @@ def _publish(sinks: Sequence[Sink], tables: Sequence[Table], ctx: PublishContext
     return [w.description for w in applied]
 
 
-def _upsert_history(history: Sequence[HistoryRow], today: Sequence[HistoryRow]) -> list[HistoryRow]:
-    """The store's History with today's rows replacing any of the same (date, ID)."""
+def upsert_history(history: Sequence[HistoryRow], today: Sequence[HistoryRow]) -> list[HistoryRow]:
+    """History with today's rows replacing any of the same (date, ID)."""
     keys = {(h.date, h.id) for h in today}
     return [*(h for h in history if (h.date, h.id) not in keys), *today]
-
-
-def _describe(error: Exception | None) -> str:
-    if isinstance(error, GoalsyncError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,221 @@
+"""Pulling every source concurrently and staging what came back beside the committed records.
+
+A source that fails keeps its committed records (its key results show their last good values,
+marked stale since its first failure); a source whose scope the server rejects (a JQL error, a
+missing repo or sheet) is a config error for the whole run. Nothing here writes: what to commit
+is handed back to the engine, which commits only after publishing succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+
+from mappings.evaluate import SourceHealth
+from sync.config import LoadedConfig
+from sync.contracts import PullContext, PullResult, Source
+from sync.errors import ConfigError, GoalsyncError
+from sync.records import Event, Records
+from sync.report import SourceRun
+from sync.staging import merge, staged_records
+from sync.store import SourceCommit, SourceState, Store
+
+log = structlog.get_logger(__name__)
+MAX_PARALLEL_SOURCES = 8
+JQL_STATE_KEY = "goalsync.jql_matches"  # kept by the engine beside the connector's own values
+
+
+@dataclass(slots=True, kw_only=True)
+class Pulled:
+    """Everything one pull of all sources gives the evaluation and the commit."""
+
+    records: Records
+    health: dict[str, SourceHealth] = field(default_factory=dict)
+    runs: list[SourceRun] = field(default_factory=list)
+    commits: dict[str, SourceCommit] = field(default_factory=dict)
+    jql_matches: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    rejected: list[str] = field(default_factory=list)  # scopes a server refused: exit 2
+
+    @property
+    def any_stale(self) -> bool:
+        return any(not r.ok for r in self.runs)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    name: str
+    type: str
+    result: PullResult | None = None
+    error: Exception | None = None
+    seconds: float = 0.0
+
+
+def pull_sources(
+    config: LoadedConfig,
+    sources: Mapping[str, Source],
+    store: Store,
+    started: datetime,
+    *,
+    full: bool = False,
+    budget_s: float = 300.0,
+) -> Pulled:
+    states = store.source_states()
+    committed = store.load_records(sources)
+    outcomes = _fetch_all(config, sources, states, started, full, budget_s)
+    pulled = Pulled(records=Records())
+    staged: dict[str, Records] = {}
+    for o in outcomes:
+        state = states.get(o.name, SourceState())
+        if isinstance(o.error, ConfigError):
+            pulled.rejected.append(str(o.error))
+        if o.result is not None:
+            records, recorded = staged_records(
+                committed[o.name], o.result, started, state.last_success
+            )
+            staged[o.name] = records
+            values = dict(o.result.state)
+            if o.result.jql_matches:
+                values[JQL_STATE_KEY] = json.dumps(
+                    {jql: sorted(keys) for jql, keys in o.result.jql_matches.items()}
+                )
+            pulled.commits[o.name] = _commit_for(o.result, o.type, records, recorded, values, full)
+            pulled.health[o.name] = SourceHealth(ok=True, last_success=started)
+            pulled.runs.append(
+                SourceRun(
+                    name=o.name,
+                    type=o.type,
+                    ok=True,
+                    last_success=started,
+                    items=len(records.items),
+                    metrics=len(records.metrics),
+                    requests=o.result.requests,
+                    warnings=tuple(o.result.warnings),
+                )
+            )
+            matches = o.result.jql_matches
+        else:
+            error = _describe(o.error)
+            staged[o.name] = committed[o.name]  # the last good values, marked stale
+            pulled.commits[o.name] = SourceCommit(type=o.type, ok=False, error=error)
+            since = state.stale_since or started
+            pulled.health[o.name] = SourceHealth(
+                ok=False, last_success=state.last_success, stale_since=since, error=error
+            )
+            pulled.runs.append(
+                SourceRun(
+                    name=o.name,
+                    type=o.type,
+                    ok=False,
+                    last_success=state.last_success,
+                    stale_since=since,
+                    items=len(committed[o.name].items),
+                    metrics=len(committed[o.name].metrics),
+                    error=error,
+                )
+            )
+            matches = _kept_matches(state)
+        pulled.jql_matches.update({(o.name, jql): keys for jql, keys in matches.items()})
+    pulled.records = merge(staged[name] for name in sources)
+    return pulled
+
+
+def _fetch_all(
+    config: LoadedConfig,
+    sources: Mapping[str, Source],
+    states: Mapping[str, SourceState],
+    started: datetime,
+    full: bool,
+    budget_s: float,
+) -> list[_Outcome]:
+    def fetch(name: str, source: Source) -> _Outcome:
+        state = states.get(name, SourceState())
+        ctx = PullContext(
+            source=name,
+            run_started=started,
+            tz=config.tz,
+            rules=config.item_rules,
+            cursor=state.cursor,
+            full=full,
+            last_full=state.last_full,
+            state={k: v for k, v in state.values.items() if k != JQL_STATE_KEY},
+            jql_clauses=config.jql_clauses(name),
+            budget_s=budget_s,
+        )
+        t0 = time.monotonic()
+        structlog.contextvars.bind_contextvars(source=name)
+        try:
+            result = source.fetch(ctx)
+        except GoalsyncError as exc:
+            log.warning("source_failed", error=str(exc), kind=type(exc).__name__)
+            return _Outcome(name, source.type, error=exc, seconds=time.monotonic() - t0)
+        except Exception as exc:  # a bug in a connector must not take the other sources down
+            log.error("source_crashed", error=f"{type(exc).__name__}: {exc}")
+            return _Outcome(name, source.type, error=exc, seconds=time.monotonic() - t0)
+        finally:
+            structlog.contextvars.unbind_contextvars("source")
+        seconds = time.monotonic() - t0
+        log.info(
+            "source_pulled",
+            source=name,
+            items=len(result.items),
+            events=len(result.events),
+            metrics=len(result.metrics),
+            requests=result.requests,
+            seconds=round(seconds, 3),
+        )
+        return _Outcome(name, source.type, result=result, seconds=seconds)
+
+    if len(sources) == 1:
+        return [fetch(*next(iter(sources.items())))]
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SOURCES, len(sources))) as pool:
+        futures = [pool.submit(fetch, name, src) for name, src in sources.items()]
+        return [f.result() for f in futures]
+
+
+def _commit_for(
+    result: PullResult,
+    type_: str,
+    staged: Records,
+    recorded: list[Event],
+    values: Mapping[str, str],
+    full: bool,
+) -> SourceCommit:
+    if result.complete:
+        records = staged
+    else:  # only what changed is written; the rest is committed already
+        records = Records(
+            items=tuple(result.items),
+            events=(*result.events, *recorded),
+            metrics=tuple(result.metrics),
+            goal_defs=tuple(result.goal_defs),
+            overrides=tuple(result.overrides),
+        )
+    return SourceCommit(
+        type=type_,
+        ok=True,
+        records=records,
+        complete=result.complete,
+        cursor=result.cursor,
+        values=values,
+        full=full,
+    )
+
+
+def _kept_matches(state: SourceState) -> dict[str, frozenset[str]]:
+    """The keys a stale source's jql clauses matched when it last succeeded."""
+    raw = state.values.get(JQL_STATE_KEY)
+    if not raw:
+        return {}
+    return {jql: frozenset(keys) for jql, keys in json.loads(raw).items()}
+
+
+def _describe(error: Exception | None) -> str:
+    if isinstance(error, GoalsyncError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
