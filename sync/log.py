@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from sync import secrets
+
 # A variable holds a secret when a word of its name (split at "_") is one of these.
 _SECRET_WORDS = frozenset(
     {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "PAT", "KEY", "APIKEY", "EMAIL", "CREDENTIAL"}
@@ -42,6 +44,8 @@ class Redactor:
         self.json = False  # whether the log is JSON lines (set by configure_logging)
 
     def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> Any:
+        for value in secrets.known():  # registered by connector builders as they read them
+            self.add(value)
         if not self.secrets:
             return event
         return {k: self._clean(v) for k, v in event.items()}

@@ -7,12 +7,13 @@ surrounding whitespace stripped (a token pasted with a newline otherwise fails a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sync import secrets
 
 LogFormat = Literal["auto", "console", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -30,7 +31,6 @@ class Settings(BaseSettings):
     retry_budget_s: float = Field(default=300.0, gt=0)
 
 
-def read_secret(env_name: str) -> SecretStr | None:
-    """A secret from the environment, whitespace stripped; None when unset or blank."""
-    value = os.environ.get(env_name, "").strip()
-    return SecretStr(value) if value else None
+# Secrets are read through sync.secrets (the bottom of the project), so that connector builders
+# can read theirs too and every one read is masked in the logs.
+read_secret = secrets.read_secret
