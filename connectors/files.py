@@ -55,13 +55,6 @@ class FileSourceConfig(BaseModel):
         return self
 
     def build(self, name: str, base_dir: Path) -> FileSource:
-        if self.format == "csv_goals":
-            # Parsing is built; merging the rows into the plan is not, and ignoring them
-            # silently would mislead: refuse until it is.
-            raise ConfigError(
-                f"source {name!r}: format csv_goals is not available yet in this version; "
-                "keep goals in goalsync.yaml for now"
-            )
         pattern = resolve_path(base_dir, self.path)
         if not _matches(pattern):
             raise ConfigError(

@@ -7,12 +7,30 @@ count as 0 points (the risks module flags them).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from mappings.plan import PlannedKR
+from mappings.timing import ItemTimes, done_in_window, durations_days, window_bounds
 from sync.records import Metric, WorkItem
+
+TIME_MEASURES = frozenset({"throughput", "cycle_time", "lead_time"})
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """What the time-based measures need: now, the zone days are counted in, and when each
+    item started and finished (from its events)."""
+
+    now: datetime
+    tz: tzinfo
+    times: ItemTimes
+    window_weeks: int  # status.forecast.window_weeks, unless a key result sets its own
+
+    def weeks(self, kr: PlannedKR) -> int:
+        return kr.window_weeks or self.window_weeks
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +42,9 @@ class Measured:
     updated: datetime | None = None  # when the newest input of this value was recorded
 
 
-def measure_items(kr: PlannedKR, items: Sequence[WorkItem]) -> Measured:
-    """Value of an item measure over the key result's selected items."""
+def measure_items(kr: PlannedKR, items: Sequence[WorkItem], clock: Clock | None = None) -> Measured:
+    """Value of an item measure over the key result's selected items. The time measures
+    (throughput, cycle_time, lead_time) need a `clock`."""
     scope = [i for i in items if i.state != "cancelled"]
     done = [i for i in scope if i.state == "done"]
     newest = max((i.updated for i in scope if i.updated is not None), default=None)
@@ -35,9 +54,13 @@ def measure_items(kr: PlannedKR, items: Sequence[WorkItem]) -> Measured:
 
     if not scope:
         return Measured(None, 0, 0, "no data: no items match", newest)
-    if kr.measure == "percent_done":
-        if kr.by == "count":
-            return measured(100.0 * len(done) / len(scope))
+    if kr.measure in TIME_MEASURES:
+        if clock is None:
+            raise ValueError(f"measure {kr.measure} needs a clock")
+        return _measure_time(kr, scope, clock, measured)
+    if kr.measure == "milestone" or (kr.measure == "percent_done" and kr.by == "count"):
+        return measured(100.0 * len(done) / len(scope))
+    if kr.measure == "percent_done":  # by points
         total_points = sum(_points(i) for i in scope)
         if total_points == 0:
             return measured(None, "no data: no selected item has points")
@@ -55,6 +78,37 @@ def measure_items(kr: PlannedKR, items: Sequence[WorkItem]) -> Measured:
         note = f"{missing} item(s) without {kr.field}" if missing else ""
         return measured(sum(present), note)
     raise ValueError(f"measure {kr.measure} is not an item measure that is built")
+
+
+def _measure_time(
+    kr: PlannedKR,
+    scope: Sequence[WorkItem],
+    clock: Clock,
+    measured: Callable[[float | None, str], Measured],
+) -> Measured:
+    weeks = clock.weeks(kr)
+    _, start, end = window_bounds(clock.now, weeks, clock.tz)
+    finished = done_in_window(scope, clock.times, start, end)
+    if kr.measure == "throughput":
+        size = sum((_points(i) if kr.by == "points" else 1.0) for i, _ in finished)
+        return measured(size / weeks, f"done per week over the last {weeks} weeks")
+    spans = durations_days(finished, kr.measure)
+    if not spans:
+        return measured(None, f"no data: nothing finished in the last {weeks} weeks")
+    value = sum(spans) / len(spans) if kr.stat == "mean" else quantile(spans, _STATS[kr.stat])
+    what = "cycle time" if kr.measure == "cycle_time" else "lead time"
+    return measured(value, f"{kr.stat} {what} in days of {len(spans)} items done in {weeks} weeks")
+
+
+_STATS = {"p50": 0.5, "p85": 0.85}
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's and Excel's PERCENTILE.INC)."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 class MetricSeries:

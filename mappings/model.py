@@ -41,7 +41,7 @@ DOWN_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_tim
 # Measured from where the team started: a baseline is required.
 BASELINE_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
 # Built so far; the others validate as names but are reported as not built yet.
-BUILT_MEASURES: frozenset[str] = frozenset({"percent_done", "count", "sum", "open_count", "metric"})
+BUILT_MEASURES: frozenset[str] = frozenset(ITEM_MEASURES | {"metric"})
 DEFAULT_CANCELLED_RESOLUTIONS = (
     "Won't Do",
     "Won't Fix",

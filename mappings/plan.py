@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from mappings.goalrows import apply_goal_rows
 from mappings.model import (
     BASELINE_MEASURES,
     BUILT_MEASURES,
@@ -195,7 +196,7 @@ def check_plan(
 def resolve_plan(goals: Sequence[Goal], cycle: Cycle, goal_defs: Iterable[GoalDef] = ()) -> Plan:
     """Fill in every default. `goal_defs` (the Goals tab) win over the YAML field by field;
     every change they make is listed in `Plan.changes`, so nothing moves silently."""
-    del goal_defs  # merged by issue 3's Goals-tab support; the YAML plan stands alone here
+    goals, changes, warnings = apply_goal_rows(goals, cycle, goal_defs)
     by_parent: dict[str | None, list[Goal]] = {}
     ids = {g.id for g in goals}
     for g in goals:
@@ -211,7 +212,13 @@ def resolve_plan(goals: Sequence[Goal], cycle: Cycle, goal_defs: Iterable[GoalDe
             walk(g.id, depth + 1, seen | {g.id})
 
     walk(None, 0, frozenset())
-    return Plan(goals=tuple(ordered), cycle_start=cycle.start, cycle_due=cycle.due)
+    return Plan(
+        goals=tuple(ordered),
+        cycle_start=cycle.start,
+        cycle_due=cycle.due,
+        changes=tuple(changes),
+        warnings=tuple(warnings),
+    )
 
 
 def _plan_goal(goal: Goal, cycle: Cycle, depth: int) -> PlannedGoal:
@@ -271,6 +278,16 @@ def _check_kr(kr: KeyResult, kloc: Loc, sources: Mapping[str, SourceInfo]) -> li
                 "add select: [{source: <name>, ...}] naming the items it measures",
             )
         )
+    if m == "milestone":
+        for ci, clause in enumerate(kr.select):
+            if clause.milestone is None:
+                issues.append(
+                    PlanIssue(
+                        (*kloc, "select", ci),
+                        f"key result {kr.id}: measure milestone picks its items by milestone",
+                        "add milestone: <title> to this clause",
+                    )
+                )
     if m == "metric":
         if not kr.metric:
             issues.append(

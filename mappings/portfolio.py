@@ -78,19 +78,27 @@ def workload_rows(
     goal_of_kr = {kr.id: g.id for g in plan.goals for kr in g.key_results}
     goal_order = {g.id: n for n, g in enumerate(plan.goals)}
     goal_order[UNALIGNED_GOAL] = len(goal_order)
-    goals_of_item: dict[int, set[str]] = {}
+    goals_of_item: dict[int, tuple[str, ...]] = {}
     for kr_id, chosen in selected.items():
+        goal = goal_of_kr[kr_id]
         for i in chosen:
-            goals_of_item.setdefault(i, set()).add(goal_of_kr[kr_id])
+            known = goals_of_item.get(i)
+            if known is None:
+                goals_of_item[i] = (goal,)
+            elif goal not in known:  # an item serving two goals is load for both
+                goals_of_item[i] = (*known, goal)
     cells: dict[tuple[str, str], list[float]] = {}  # (assignee, goal) -> [items, points]
     per_person: dict[str, int] = {}
     parents = named_parents(c for g in plan.goals for kr in g.key_results for c in kr.clauses)
+    unaligned = (UNALIGNED_GOAL,)
     for i, item in enumerate(items):
-        if not item.is_open or (item.kind == "epic" and item.key.casefold() in parents):
+        if item.state != "todo" and item.state != "in_progress":
+            continue
+        if item.kind == "epic" and item.key.casefold() in parents:
             continue  # an epic a key result is built from is a container, not someone's load
         who = item.assignee or UNASSIGNED
         per_person[who] = per_person.get(who, 0) + 1
-        for goal in goals_of_item.get(i, {UNALIGNED_GOAL}):
+        for goal in goals_of_item.get(i, unaligned):
             cell = cells.setdefault((who, goal), [0, 0.0])
             cell[0] += 1
             cell[1] += item.points or 0.0

@@ -9,7 +9,7 @@ there is one (who can unblock it), else the key result's owner (who answers for 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from mappings.measures import Measured
 from mappings.model import StatusRules
@@ -30,34 +30,38 @@ def item_risks(
     stale_before = now - timedelta(days=rules.stale_after_days)
     blocked_statuses = {s.casefold() for s in rules.blocked_statuses}
     blocked_labels = {label.casefold() for label in rules.blocked_labels}
-    for item in items:
-        if item.state == "cancelled":
-            continue
+    by_points = kr.by == "points"
+    today = local_date(now, tz)
 
-        def risk(kind: str, since: datetime | None, reason: str, item: WorkItem = item) -> None:
-            out.append(
-                RiskRow(
-                    key_result=kr.id,
-                    goal=kr.goal_id,
-                    item=item.key,
-                    item_url=item.url,
-                    risk=kind,
-                    owner=item.assignee or kr.owner,
-                    since=since,
-                    reason=reason,
-                )
+    def risk(item: WorkItem, kind: str, since: datetime | None, reason: str) -> None:
+        out.append(
+            RiskRow(
+                key_result=kr.id,
+                goal=kr.goal_id,
+                item=item.key,
+                item_url=item.url,
+                risk=kind,
+                owner=item.assignee or kr.owner,
+                since=since,
+                reason=reason,
             )
+        )
 
-        if kr.by == "points" and item.points is None:
-            risk("unestimated", item.created, "no estimate: counts as 0 points")
-        if not item.is_open:
+    for item in items:
+        state = item.state
+        if state == "cancelled":
             continue
-        if item.due is not None and now >= day_end(item.due, tz):
-            days = (local_date(now, tz) - item.due).days  # calendar days, in the config's zone
+        if by_points and item.points is None:
+            risk(item, "unestimated", item.created, "no estimate: counts as 0 points")
+        if state != "todo" and state != "in_progress":
+            continue
+        if item.due is not None and item.due < today:
+            days = (today - item.due).days  # calendar days, in the config's zone
             risk(
+                item,
                 "overdue",
                 day_end(item.due, tz),
-                f"due {item.due}, {days} day(s) ago, still {item.state.replace('_', ' ')}",
+                f"due {item.due}, {days} day(s) ago, still {state.replace('_', ' ')}",
             )
         if item.blocked:
             if item.status.casefold() in blocked_statuses:
@@ -66,12 +70,13 @@ def item_risks(
                 why = "labelled blocked"
             else:
                 why = "flagged"
-            risk("blocked", item.updated, f"blocked: {why}")
+            risk(item, "blocked", item.updated, f"blocked: {why}")
         if item.updated is not None and item.updated < stale_before:  # open, and not moving
-            days = (now - item.updated).days
-            risk("stale", item.updated, f"not updated for {days} days")
-        if item.state == "in_progress" and not item.assignee:
-            risk("unassigned", item.started or item.updated, "in progress without an assignee")
+            risk(item, "stale", item.updated, f"not updated for {(now - item.updated).days} days")
+        if state == "in_progress" and not item.assignee:
+            risk(
+                item, "unassigned", item.started or item.updated, "in progress without an assignee"
+            )
     return out
 
 
@@ -118,3 +123,53 @@ def plan_risks(goal: PlannedGoal, kr: PlannedKR | None, measured: Measured | Non
             )
         )
     return out
+
+
+def scope_risk(
+    kr: PlannedKR, items: Sequence[WorkItem], now: datetime, growth_pct: float
+) -> list[RiskRow]:
+    """Scope growth: the key result's scope (items, or points with by: points) grew more than
+    `growth_pct` in the last 14 days. Scope 14 days ago = the items that existed then."""
+    then = now - SCOPE_WINDOW
+    scope = [i for i in items if i.state != "cancelled"]
+    old = [i for i in scope if i.created is not None and i.created <= then]
+
+    def size(group: Sequence[WorkItem]) -> float:
+        return sum(i.points or 0.0 for i in group) if kr.by == "points" else float(len(group))
+
+    before, after = size(old), size(scope)
+    if before <= 0 or (after - before) / before * 100 <= growth_pct:
+        return []
+    unit = "points" if kr.by == "points" else "items"
+    growth = (after - before) / before * 100
+    return [
+        RiskRow(
+            key_result=kr.id,
+            goal=kr.goal_id,
+            item=None,
+            risk="scope growth",
+            owner=kr.owner,
+            since=then,
+            reason=f"scope up {growth:.0f} % in 14 days ({before:g} -> {after:g} {unit})",
+        )
+    ]
+
+
+def forecast_risk(kr: PlannedKR, p85: date) -> list[RiskRow]:
+    """Forecast slip: 85 % of the forecast's trials finish after the due date."""
+    if p85 <= kr.due:
+        return []
+    return [
+        RiskRow(
+            key_result=kr.id,
+            goal=kr.goal_id,
+            item=None,
+            risk="forecast slip",
+            owner=kr.owner,
+            since=None,
+            reason=f"P85 forecast {p85} is after due {kr.due} ({(p85 - kr.due).days} days)",
+        )
+    ]
+
+
+SCOPE_WINDOW = timedelta(days=14)

@@ -4,17 +4,32 @@ An item matches a clause when it matches every key the clause gives (a list mean
 it matches a key result when it matches any clause. Selection is indexed: each clause starts from
 the smallest posting list among its indexed keys (source, project/repo, labels, parent, milestone,
 components, jql) and checks the full predicate only on those candidates, so a plan of 300 key
-results over 200,000 items does not cost items x clauses. Text compares without case.
+results over 200,000 items does not cost items x clauses. A posting list is built the first time
+a clause needs it, so an evaluation pays only for the keys its plan uses. Text compares without
+case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from mappings.model import SelectClause
 from sync.records import WorkItem
 
 JqlMatches = Mapping[tuple[str, str], frozenset[str]]  # (source, clause jql) -> item keys
+Predicate = Callable[[WorkItem], bool]
+
+_SCALAR: dict[str, Callable[[WorkItem], str | None]] = {
+    "source": lambda i: i.source,
+    "project": lambda i: i.project,
+    "parent": lambda i: i.parent,
+    "milestone": lambda i: i.milestone,
+    "key": lambda i: i.key,
+}
+_MULTI: dict[str, Callable[[WorkItem], Sequence[str]]] = {
+    "labels": lambda i: i.labels,
+    "components": lambda i: i.components,
+}
 
 
 class ItemIndex:
@@ -24,20 +39,7 @@ class ItemIndex:
         self.items = items
         self.evaluations = 0
         self._jql = jql_matches or {}
-        self._by: dict[str, dict[str, list[int]]] = {
-            k: {} for k in ("source", "project", "labels", "parent", "milestone", "components")
-        }
-        self._by_key: dict[str, list[int]] = {}
-        for i, item in enumerate(items):
-            self._post("source", item.source, i)
-            self._post("project", item.project, i)
-            self._post("parent", item.parent, i)
-            self._post("milestone", item.milestone, i)
-            for label in set(item.labels):
-                self._post("labels", label, i)
-            for component in set(item.components):
-                self._post("components", component, i)
-            self._by_key.setdefault(item.key, []).append(i)
+        self._by: dict[str, dict[str, list[int]]] = {}
 
     def select(self, clauses: Iterable[SelectClause]) -> list[int]:
         """Indices of the items matching any clause, in the items' order, each once."""
@@ -46,60 +48,114 @@ class ItemIndex:
             chosen.update(self._select_clause(clause))
         return sorted(chosen)
 
-    def _post(self, index: str, value: str | None, i: int) -> None:
-        if value is not None:
-            self._by[index].setdefault(value.casefold(), []).append(i)
+    def _postings(self, field: str) -> dict[str, list[int]]:
+        found = self._by.get(field)
+        if found is not None:
+            return found
+        postings: dict[str, list[int]] = {}
+        if field in _SCALAR:
+            get = _SCALAR[field]
+            fold = field != "key"  # keys are exact: PAY-1 is not pay-1 in any tracker
+            for i, item in enumerate(self.items):
+                value = get(item)
+                if value is not None:
+                    postings.setdefault(value.casefold() if fold else value, []).append(i)
+        else:
+            get_many = _MULTI[field]
+            for i, item in enumerate(self.items):
+                for value in {v.casefold() for v in get_many(item)}:
+                    postings.setdefault(value, []).append(i)
+        self._by[field] = postings
+        return postings
 
-    def _candidates(self, clause: SelectClause, jql_keys: set[str] | None) -> Iterable[int]:
+    def _candidates(self, clause: SelectClause, jql_keys: set[str] | None) -> Sequence[int]:
         lists: list[list[int]] = []
-        simple = {
-            "source": clause.source,
-            "project": clause.project,
-            "parent": clause.parent,
-            "milestone": clause.milestone,
-        }
-        for index, values in simple.items():
+        for field, values in (
+            ("source", clause.source),
+            ("project", clause.project),
+            ("project", clause.repo),
+            ("parent", clause.parent),
+            ("milestone", clause.milestone),
+            ("labels", clause.labels),
+            ("labels", clause.labels_all),
+            ("components", clause.components),
+        ):
             if values is not None:
-                lists.append(self._union(index, values))
-        if clause.repo is not None:
-            lists.append(self._union("project", clause.repo))
-        if clause.labels is not None:
-            lists.append(self._union("labels", clause.labels))
-        if clause.labels_all is not None:
-            lists.append(self._union("labels", clause.labels_all))
-        if clause.components is not None:
-            lists.append(self._union("components", clause.components))
+                postings = self._postings(field)
+                lists.append(_union(postings.get(v.casefold(), ()) for v in values))
         if jql_keys is not None:
-            lists.append(sorted(i for k in jql_keys for i in self._by_key.get(k, [])))
+            postings = self._postings("key")
+            lists.append(_union(postings.get(k, ()) for k in jql_keys))
         if not lists:
             return range(len(self.items))
         return min(lists, key=len)
-
-    def _union(self, index: str, values: Iterable[str]) -> list[int]:
-        postings = self._by[index]
-        out: set[int] = set()
-        for v in values:
-            out.update(postings.get(v.casefold(), ()))
-        return sorted(out)
 
     def _select_clause(self, clause: SelectClause) -> list[int]:
         jql_keys: set[str] | None = None
         if clause.jql is not None:  # keys from the extra search a jql clause ran
             jql_keys = set()
+            named = {s.casefold() for s in clause.source or ()}
             for (source, jql), matched in self._jql.items():
-                named = {s.casefold() for s in clause.source or ()}
                 if jql == clause.jql and (not named or source.casefold() in named):
                     jql_keys.update(matched)
-        out = []
-        for i in self._candidates(clause, jql_keys):
-            self.evaluations += 1
-            if matches(self.items[i], clause, jql_keys):
-                out.append(i)
+        check = compile_clause(clause, jql_keys)
+        candidates = self._candidates(clause, jql_keys)
+        items = self.items
+        out = [i for i in candidates if check(items[i])]
+        self.evaluations += len(candidates)
         return out
 
 
+def compile_clause(clause: SelectClause, jql_keys: set[str] | None = None) -> Predicate:
+    """`matches` for one clause, as a function that checks only the keys the clause gives:
+    the same answers, at a fraction of the cost per item."""
+    checks: list[Predicate] = []
+
+    def one_of(get: Callable[[WorkItem], str | None], options: Sequence[str]) -> None:
+        wanted = frozenset(o.casefold() for o in options)
+        checks.append(lambda i: (v := get(i)) is not None and v.casefold() in wanted)
+
+    def any_of(get: Callable[[WorkItem], Sequence[str]], options: Sequence[str]) -> None:
+        wanted = frozenset(o.casefold() for o in options)
+        checks.append(lambda i: any(v.casefold() in wanted for v in get(i)))
+
+    for field, values in (
+        ("source", clause.source),
+        ("project", clause.project),
+        ("project", clause.repo),
+        ("parent", clause.parent),
+        ("milestone", clause.milestone),
+    ):
+        if values is not None:
+            one_of(_SCALAR[field], values)
+    if clause.assignee is not None:
+        one_of(lambda i: i.assignee, clause.assignee)
+    if clause.status is not None:
+        one_of(lambda i: i.status, clause.status)
+    if clause.kind is not None:
+        kinds = frozenset(clause.kind)
+        checks.append(lambda i: i.kind in kinds)
+    if clause.state is not None:
+        states = frozenset(clause.state)
+        checks.append(lambda i: i.state in states)
+    if clause.labels is not None:
+        any_of(lambda i: i.labels, clause.labels)
+    if clause.labels_all is not None:
+        needed = frozenset(v.casefold() for v in clause.labels_all)
+        checks.append(lambda i: needed <= {v.casefold() for v in i.labels})
+    if clause.components is not None:
+        any_of(lambda i: i.components, clause.components)
+    if clause.jql is not None:
+        keys = frozenset(jql_keys or ())
+        checks.append(lambda i: i.key in keys)
+    if len(checks) == 1:
+        return checks[0]
+    return lambda i: all(check(i) for check in checks)
+
+
 def matches(item: WorkItem, clause: SelectClause, jql_keys: set[str] | None = None) -> bool:
-    """The full predicate of one clause (every key given must match)."""
+    """The full predicate of one clause (every key given must match): the reference that the
+    indexed, compiled selection must agree with."""
     if clause.source is not None and not _any_eq(item.source, clause.source):
         return False
     if clause.project is not None and not _any_eq(item.project, clause.project):
@@ -133,6 +189,13 @@ def matches(item: WorkItem, clause: SelectClause, jql_keys: set[str] | None = No
 def named_parents(clauses: Iterable[SelectClause]) -> set[str]:
     """Parent keys the clauses name (casefolded): such epics count as aligned work."""
     return {p.casefold() for c in clauses if c.parent for p in c.parent}
+
+
+def _union(postings: Iterable[Sequence[int]]) -> list[int]:
+    lists = [p for p in postings if p]
+    if len(lists) == 1:
+        return list(lists[0])  # already in item order
+    return sorted({i for p in lists for i in p})
 
 
 def _any_eq(value: str | None, options: Sequence[str]) -> bool:

@@ -19,6 +19,7 @@ import structlog
 from pydantic import ValidationError
 
 from sync import __version__
+from sync.backfill import backfill
 from sync.config import LoadedConfig, load_config
 from sync.contracts import resolve_path
 from sync.engine import RunOptions, RunOutcome, build, run
@@ -71,13 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--log-format", choices=["auto", "console", "json"])
     common.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
-    stateful = argparse.ArgumentParser(add_help=False)
-    stateful.add_argument(
+    state = argparse.ArgumentParser(add_help=False)
+    state.add_argument(
         "--state-dir",
         type=Path,
         help="where cursors, cache and History are "
         "kept (default: $GOALSYNC_STATE_DIR, then ./.goalsync)",
     )
+    stateful = argparse.ArgumentParser(add_help=False, parents=[state])
     stateful.add_argument(
         "--as-of",
         metavar="T",
@@ -104,6 +106,15 @@ def _parser() -> argparse.ArgumentParser:
         "plan", parents=[common, stateful], help="show what a run would write (a dry run)"
     )
     p_plan.set_defaults(handler=_cmd_plan)
+
+    p_back = sub.add_parser(
+        "backfill",
+        parents=[common, state],
+        help="fill History for past days from the items' events",
+    )
+    p_back.add_argument("--from", dest="first", required=True, type=_date, metavar="DATE")
+    p_back.add_argument("--to", dest="last", required=True, type=_date, metavar="DATE")
+    p_back.set_defaults(handler=_cmd_backfill)
     return parser
 
 
@@ -156,6 +167,28 @@ def _cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         print(f"would write to: {sinks} (nothing was written)")
     _print_summary(config, outcome, planned=True)
     return outcome.exit_code
+
+
+def _cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(settings.config)
+    outcome = backfill(
+        config, Store(settings.state_dir), args.first, args.last, budget_s=settings.retry_budget_s
+    )
+    days = (outcome.last - outcome.first).days + 1
+    print(
+        f"goalsync: History filled for {outcome.first}..{outcome.last}: {outcome.rows} rows "
+        f"over {days} days; the next `goalsync run` publishes them"
+    )
+    if outcome.stale:
+        print(f"  stale sources (their cached records were used): {', '.join(outcome.stale)}")
+    return outcome.exit_code
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _print_summary(config: LoadedConfig, outcome: RunOutcome, planned: bool = False) -> None:

@@ -73,7 +73,7 @@ class StatusRow:
     depth: int = 0  # nesting of goals under parent goals, for indentation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: there can be one per item, see ItemRow
 class RiskRow:
     key_result: str
     goal: str
@@ -85,7 +85,7 @@ class RiskRow:
     item_url: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: one per mapped item, and frozen init costs 2x
 class ItemRow:
     key: str
     source: str

@@ -9,9 +9,10 @@ else: History lives in the status sheet too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -177,18 +178,7 @@ class Store:
         history: Sequence[HistoryRow],
     ) -> None:
         """Write a run's outcome in one transaction: all of it, or (on any error) none."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        existed = self.path.exists()
-        db = sqlite3.connect(self.path, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=DELETE")
-            db.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.strip().split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-            )
+        with self._write() as db:
             configured = list(sources)
             marks = ",".join("?" * len(configured)) or "''"
             # Sources no longer in the config: their records and cursors go.
@@ -199,13 +189,7 @@ class Store:
                 )
             for name, commit in sources.items():
                 _commit_source(db, name, commit, started)
-            db.executemany(
-                "INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (h.date.isoformat(), h.id, h.value, h.progress, h.expected, h.status)
-                    for h in history
-                ],
-            )
+            _write_history(db, history)
             db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -217,6 +201,28 @@ class Store:
                     json.dumps(summary, default=str),
                 ),
             )
+
+    def add_history(self, rows: Sequence[HistoryRow]) -> None:
+        """Upsert History rows by (date, ID) in one transaction (backfill)."""
+        with self._write() as db:
+            _write_history(db, rows)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (creating the schema on first use): all of it, or none."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists()
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=DELETE")  # no WAL: the file is the whole state
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.strip().split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+            yield db
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -288,6 +294,13 @@ def _commit_source(db: sqlite3.Connection, name: str, c: SourceCommit, pulled: d
     db.execute("DELETE FROM source_state WHERE source = ?", (name,))
     db.executemany(
         "INSERT INTO source_state VALUES (?, ?, ?)", [(name, k, v) for k, v in c.values.items()]
+    )
+
+
+def _write_history(db: sqlite3.Connection, rows: Sequence[HistoryRow]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?, ?)",
+        [(h.date.isoformat(), h.id, h.value, h.progress, h.expected, h.status) for h in rows],
     )
 
 

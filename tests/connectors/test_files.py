@@ -412,14 +412,14 @@ def test_csv_with_a_byte_order_mark(tmp_path: Path) -> None:
     assert [(m.name, m.value) for m in result.metrics] == [("revenue", 100.0)]
 
 
-def test_csv_goals_is_refused_at_build_until_goal_rows_are_merged(tmp_path: Path) -> None:
+def test_csv_goals_builds_and_yields_goal_rows(tmp_path: Path) -> None:
     copy_fixture(tmp_path, "csv", "goals.csv")
-    with pytest.raises(ConfigError, match="csv_goals is not available yet"):
-        source(tmp_path, "goals.csv", "csv_goals")
+    built = source(tmp_path, "goals.csv", "csv_goals")
+    assert built.fetch(pull_context()).goal_defs
 
 
 def goals_source(path: Path) -> FileSource:
-    """The csv_goals reader, reached without build (which refuses the format for now)."""
+    """The csv_goals reader, reached directly."""
     config = FileSourceConfig.model_validate(
         {"type": "file", "path": str(path), "format": "csv_goals"}
     )

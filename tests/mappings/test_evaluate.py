@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mappings.evaluate import SourceHealth
 from mappings.model import StatusRules
 from mappings.plan import Plan
-from sync.records import Metric, WorkItem
+from sync.records import Event, Metric, WorkItem
 from sync.report import HistoryRow
 from tests.mappings.conftest import (
     event,
@@ -533,3 +533,86 @@ def test_an_epic_named_as_parent_is_not_workload() -> None:
     epic = item("PAY-100", kind="epic", state="in_progress", assignee="Ann")
     report = run(PLAN, [epic, *epic_items("todo")])
     assert [(w.assignee, w.goal, w.open_items) for w in report.workload] == [("Ann", "G1", 1)]
+
+
+# --- forecast and scope --------------------------------------------------------------------------
+
+
+def steady_sprint() -> tuple[list[WorkItem], list[Event]]:
+    """20 items of epic PAY-100 created 2026-10-20; one finished a day on 11-02 .. 11-11."""
+    items, events = [], []
+    for n in range(20):
+        done = n < 10
+        items.append(
+            item(
+                f"PAY-{n}",
+                parent="PAY-100",
+                state="done" if done else "todo",
+                assignee="Ann",
+                created=ts("2026-10-20T08:00Z"),
+                updated=ts("2026-11-12T08:00Z"),
+            )
+        )
+        if done:
+            events.append(event(f"PAY-{n}", f"2026-11-{n + 2:02d}T10:00Z", "in_progress", "done"))
+    return items, events
+
+
+def test_a_forecast_after_due_turns_on_track_into_at_risk() -> None:
+    # Due 11-30, started 11-02: expected 49.7 %, progress 10 / 20 = 50 %: on track by the gap.
+    # But 10 done in the 42-day window replay at ~0.24 a day: 10 more take ~6 weeks.
+    plan = plan_of(
+        goal(
+            "G1",
+            kr("K1", select=EPIC, start=date(2026, 11, 2), due=date(2026, 11, 30)),
+            owner="Dana",
+        )
+    )
+    items, events = steady_sprint()
+    report = run(plan, items, events=events)
+    k1 = row(report, "K1")
+    assert (k1.progress, k1.expected) == (50.0, 49.7)
+    assert k1.status == "At risk"
+    assert k1.forecast_p85 is not None and k1.forecast_p85 > date(2026, 12, 15)
+    assert k1.note == f"forecast after due (P85 {k1.forecast_p85})"
+    slips = [r for r in report.risks if r.risk == "forecast slip"]
+    assert [r.key_result for r in slips] == ["K1"]
+    assert slips[0].reason.startswith(f"P85 forecast {k1.forecast_p85} is after due 2026-11-30")
+    assert row(report, "G1").forecast_p85 == k1.forecast_p85  # the latest of its key results
+    assert run(plan, items, events=events) == report  # seeded: the same dates every time
+
+
+def test_fewer_than_three_done_in_the_window_gives_no_forecast() -> None:
+    items, events = steady_sprint()
+    report = run(PLAN, items, events=events[:2])  # only 2 finishes known in the window
+    assert row(report, "K1").forecast_p85 is None
+
+
+def test_scope_growth_over_14_days_is_a_risk() -> None:
+    old = [
+        item(
+            f"PAY-{n}",
+            parent="PAY-100",
+            state="todo",
+            assignee="Ann",
+            created=ts("2026-10-20T08:00Z"),
+            updated=ts("2026-11-15T08:00Z"),
+        )
+        for n in range(10)
+    ]
+    new = [
+        item(
+            f"PAY-N{n}",
+            parent="PAY-100",
+            state="todo",
+            assignee="Ann",
+            created=ts("2026-11-10T08:00Z"),
+            updated=ts("2026-11-15T08:00Z"),
+        )
+        for n in range(5)
+    ]
+    report = run(PLAN, [*old, *new])
+    [growth] = [r for r in report.risks if r.risk == "scope growth"]
+    assert growth.reason == "scope up 50 % in 14 days (10 -> 15 items)"
+    assert growth.since == ts("2026-11-02T09:00Z")
+    assert [r.risk for r in run(PLAN, old).risks if r.risk == "scope growth"] == []

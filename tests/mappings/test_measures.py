@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappings.measures import (
+    Clock,
     Measured,
     MetricSeries,
     field_value,
     measure_items,
     measure_metric,
 )
-from sync.records import State, WorkItem
-from tests.mappings.conftest import item, metric, pkr, ts
+from mappings.timing import ItemTimes
+from sync.records import Event, State, WorkItem
+from tests.mappings.conftest import BERLIN, NOW, event, item, metric, pkr, ts
 
 # A done, a todo, an in-progress and a cancelled item: the cancelled one is never scope.
 MIXED = [
@@ -165,11 +167,10 @@ def test_field_value(
     assert field_value(item("A", fields=fields, points=points), name) == expected
 
 
-@pytest.mark.parametrize("measure", ["throughput", "cycle_time", "lead_time", "milestone"])
-def test_measures_not_built_are_refused(measure: str) -> None:
-    kr = pkr(measure=measure)
-    with pytest.raises(ValueError, match="not an item measure that is built"):
-        measure_items(kr, [item("A")])
+@pytest.mark.parametrize("measure", ["throughput", "cycle_time", "lead_time"])
+def test_time_measures_need_a_clock(measure: str) -> None:
+    with pytest.raises(ValueError, match="needs a clock"):
+        measure_items(pkr(measure=measure), [item("A")])
 
 
 # --- metrics --------------------------------------------------------------------------------------
@@ -246,3 +247,62 @@ def test_more_done_items_never_lower_percent_done(
         assert after >= before
     for value in (before, after):
         assert value is None or 0.0 <= value <= 100.0
+
+
+# --- throughput, cycle and lead time, milestone --------------------------------------------------
+
+
+def clock(*events: Event, weeks: int = 2) -> Clock:
+    return Clock(NOW, BERLIN, ItemTimes(events, NOW), weeks)
+
+
+def finished(
+    key: str, started: str | None, done: str, **fields: Any
+) -> tuple[WorkItem, list[Event]]:
+    moves = [event(key, done, "in_progress", "done")]
+    if started:
+        moves.insert(0, event(key, started, "todo", "in_progress"))
+    return item(key, state="done", **fields), moves
+
+
+def test_throughput_is_done_per_week_over_the_window() -> None:
+    # window: the 14 full days before 2026-11-16 (Berlin): 11-02 .. 11-15
+    a, ea = finished("A", None, "2026-11-03T10:00Z", points=3.0)
+    b, eb = finished("B", None, "2026-11-15T10:00Z", points=5.0)
+    c, ec = finished("C", None, "2026-10-20T10:00Z", points=8.0)  # before the window
+    d, ed = finished("D", None, "2026-11-16T08:00Z", points=2.0)  # today: not in the window
+    the_clock = clock(*ea, *eb, *ec, *ed)
+    by_count = measure_items(pkr(measure="throughput"), [a, b, c, d], the_clock)
+    assert by_count.value == 1.0  # 2 items / 2 weeks
+    by_points = measure_items(pkr(measure="throughput", by="points"), [a, b, c, d], the_clock)
+    assert by_points.value == 4.0  # 8 points / 2 weeks
+
+
+@pytest.mark.parametrize(("stat", "expected"), [("p50", 3.0), ("p85", 6.2), ("mean", 3.75)])
+def test_cycle_time_stats(stat: str, expected: float) -> None:
+    # cycle times 1, 2, 4 and 8 days. p50: rank 1.5, between 2 and 4 -> 3. p85: rank 2.55,
+    # between 4 and 8 -> 4 + 0.55 * 4 = 6.2. mean: 15 / 4 = 3.75.
+    pairs = [
+        finished("A", "2026-11-02T10:00Z", "2026-11-03T10:00Z"),
+        finished("B", "2026-11-02T10:00Z", "2026-11-04T10:00Z"),
+        finished("C", "2026-11-02T10:00Z", "2026-11-06T10:00Z"),
+        finished("D", "2026-11-02T10:00Z", "2026-11-10T10:00Z"),
+    ]
+    items = [i for i, _ in pairs]
+    events = [e for _, es in pairs for e in es]
+    kr = pkr(measure="cycle_time", stat=stat, baseline=10.0, target=2.0, direction="down")
+    assert measure_items(kr, items, clock(*events)).value == pytest.approx(expected)
+
+
+def test_lead_time_counts_from_creation_and_no_finished_item_is_no_data() -> None:
+    a, ea = finished("A", "2026-11-09T00:00Z", "2026-11-10T00:00Z", created=ts("2026-11-01T00:00Z"))
+    kr = pkr(measure="lead_time", stat="mean", baseline=30.0, target=5.0, direction="down")
+    assert measure_items(kr, [a], clock(*ea)).value == 9.0
+    quiet = measure_items(kr, [item("B", state="in_progress")], clock())
+    assert quiet.value is None and "no data" in quiet.note
+
+
+def test_milestone_is_the_done_share_of_its_items() -> None:
+    items = [item("A", state="done"), item("B", state="todo"), item("C", state="cancelled")]
+    got = measure_items(pkr(measure="milestone"), items)
+    assert (got.value, got.done, got.total) == (50.0, 1, 2)

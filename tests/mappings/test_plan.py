@@ -187,12 +187,20 @@ def test_the_location_counts_goals_key_results_and_clauses() -> None:
 # --- measures and their keys ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("measure", ["throughput", "milestone"])
-def test_a_measure_not_built_yet(measure: str) -> None:
-    issue = one(check(goal("G1", kr("K1", measure=measure, target=5, select=JIRA))))
-    assert issue.loc == (*K0, "measure")
-    assert issue.message == f"measure {measure!r} is not built yet"
-    assert issue.fix == "use one of: count, metric, open_count, percent_done, sum"
+def test_every_measure_of_the_design_is_built() -> None:
+    for measure, extra in (
+        ("throughput", {"target": 5}),
+        ("cycle_time", {"target": 3, "baseline": 9}),
+        ("lead_time", {"target": 3, "baseline": 9}),
+    ):
+        assert check(goal("G1", kr("K1", measure=measure, select=JIRA, **extra))) == []
+
+
+def test_a_milestone_measure_picks_items_by_milestone() -> None:
+    issue = one(check(goal("G1", kr("K1", measure="milestone", select=JIRA))))
+    assert issue.loc == (*K0, "select", 0)
+    assert issue.message == "key result K1: measure milestone picks its items by milestone"
+    assert issue.fix == "add milestone: <title> to this clause"
 
 
 def test_missing_target() -> None:

@@ -284,9 +284,8 @@ goals:
         select:
           - {source: tasks}
       - id: G1.4
-        title: Throughput
-        measure: throughput
-        target: 5
+        title: Milestone without one
+        measure: milestone
         select:
           - {source: tasks}
       - id: G1.5
@@ -336,10 +335,10 @@ def test_every_plan_problem_is_listed_at_once_with_line_path_problem_and_fix(
     assert dup_goal.line == line_of(text, "  - id: G1", occurrence=2, exact=True)
     assert "duplicate id 'G1'" in dup_goal.message
 
-    throughput = by_path(problems, "goals[0].key_results[3].measure")
-    assert throughput.line == line_of(text, "measure: throughput")
-    assert "'throughput' is not built yet" in throughput.message
-    assert "percent_done" in throughput.fix
+    milestone = by_path(problems, "goals[0].key_results[3].select[0]")
+    assert milestone.line == line_of(text, "- {source: tasks}", occurrence=2)
+    assert "measure milestone picks its items by milestone" in milestone.message
+    assert "add milestone:" in milestone.fix
 
     target = by_path(problems, "goals[0].key_results[4].target")
     # No target key to point at: the line of the key result itself.

@@ -1,0 +1,141 @@
+"""One key result: select its items, measure them, forecast the rest, find its risks, and
+build its Status row.
+
+In two steps, so that an evaluation can run every key result's forecast at once, on all cores
+(numpy releases the GIL, so threads do): `measure_kr` selects and measures, and says what to
+forecast; `finish_kr` takes the forecast and makes the row and the risks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from mappings.forecast import MIN_DONE_IN_WINDOW, Forecast, forecast_dates, seed_for
+from mappings.measures import Measured, measure_items, measure_metric
+from mappings.plan import PlannedGoal, PlannedKR
+from mappings.risks import forecast_risk, item_risks, plan_risks, scope_risk
+from mappings.rows import EvalContext, build_row, round1
+from mappings.status import local_date, progress_pct
+from mappings.timing import daily_throughput, done_in_window, window_bounds
+from sync.records import WorkItem
+from sync.report import RiskRow, StatusRow
+
+# Measures whose remaining work a throughput forecast can finish (what is left is items or
+# points to close); the time measures, sum and metric have no "remaining items".
+FORECAST_MEASURES = frozenset({"percent_done", "milestone", "count", "open_count"})
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastJob:
+    daily: list[float]
+    remaining: float
+    seed: int
+
+
+@dataclass(slots=True)
+class MeasuredKR:
+    goal: PlannedGoal
+    kr: PlannedKR
+    chosen: list[int]
+    picked: list[WorkItem]
+    measured: Measured
+    sources: set[str]
+    job: ForecastJob | None
+
+
+def measure_kr(goal: PlannedGoal, kr: PlannedKR, ctx: EvalContext) -> MeasuredKR:
+    chosen: list[int] = []
+    picked: list[WorkItem] = []
+    if kr.measure == "metric":
+        measured = measure_metric(kr, ctx.series, ctx.now)
+        sources = ctx.series.sources(kr.metric or "")
+    else:
+        chosen = ctx.index.select(kr.clauses)
+        picked = [ctx.items[i] for i in chosen]
+        measured = measure_items(kr, picked, ctx.clock)
+        sources = {i.source for i in picked} | {s for c in kr.clauses for s in (c.source or ())}
+    job = _forecast_job(kr, picked, measured, ctx)
+    return MeasuredKR(goal, kr, chosen, picked, measured, sources, job)
+
+
+def run_forecasts(jobs: Sequence[ForecastJob | None], ctx: EvalContext) -> list[Forecast | None]:
+    """Every key result's forecast, on all cores. Each is seeded by its key result, so the
+    result does not depend on the order or the threads."""
+    today = local_date(ctx.now, ctx.tz)
+    trials = ctx.rules.forecast.trials
+
+    def one(job: ForecastJob | None) -> Forecast | None:
+        if job is None:
+            return None
+        return forecast_dates(job.daily, job.remaining, today, trials=trials, seed=job.seed)
+
+    work = [j for j in jobs if j is not None]
+    if len(work) < 4:
+        return [one(j) for j in jobs]
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        return list(pool.map(one, jobs))
+
+
+def finish_kr(
+    m: MeasuredKR, forecast: Forecast | None, ctx: EvalContext
+) -> tuple[StatusRow, list[RiskRow]]:
+    kr = m.kr
+    risks = item_risks(kr, m.picked, ctx.now, ctx.rules, ctx.tz)
+    risks.extend(plan_risks(m.goal, kr, m.measured))
+    if kr.measure in FORECAST_MEASURES or kr.measure == "sum":
+        risks.extend(scope_risk(kr, m.picked, ctx.now, ctx.rules.scope_growth_pct))
+    if forecast is not None:
+        risks.extend(forecast_risk(kr, forecast.p85))
+    progress = round1(progress_pct(m.measured.value, kr.baseline, kr.target, kr.direction))
+    row = build_row(
+        ident=kr.id,
+        level="kr",
+        goal=m.goal,
+        title=kr.title,
+        owner=kr.owner,
+        start=kr.start,
+        due=kr.due,
+        progress=progress,
+        ctx=ctx,
+        sources=m.sources,
+        value=m.measured.value,
+        target=kr.target,
+        measured=m.measured,
+        forecast_p85=forecast.p85 if forecast else None,
+        risk_count=len(risks),
+    )
+    return row, risks
+
+
+def _forecast_job(
+    kr: PlannedKR, picked: Sequence[WorkItem], measured: Measured, ctx: EvalContext
+) -> ForecastJob | None:
+    """What to replay for an item measure with at least 3 items done in the window."""
+    if kr.measure not in FORECAST_MEASURES or measured.value is None:
+        return None
+    remaining = _remaining(kr, picked, measured.value)
+    if remaining is None or remaining <= 0:
+        return None
+    weeks = ctx.clock.weeks(kr)
+    # The window is the full days before today: today's partial count would read as a slow day.
+    first, start, end = window_bounds(ctx.now, weeks, ctx.tz)
+    scope = [i for i in picked if i.state != "cancelled"]
+    finished = done_in_window(scope, ctx.clock.times, start, end)
+    if len(finished) < MIN_DONE_IN_WINDOW:
+        return None
+    daily = daily_throughput(finished, first, weeks * 7, ctx.tz, by_points=kr.by == "points")
+    return ForecastJob(daily, remaining, seed_for(kr.id))
+
+
+def _remaining(kr: PlannedKR, picked: Sequence[WorkItem], value: float) -> float | None:
+    """Work left to close, in the unit the forecast replays (items, or points with by: points)."""
+    if kr.measure in ("percent_done", "milestone"):
+        open_items = [i for i in picked if i.is_open]
+        by_points = kr.by == "points" and kr.measure == "percent_done"
+        return sum(i.points or 0.0 for i in open_items) if by_points else float(len(open_items))
+    if kr.measure == "count":
+        return None if kr.states else kr.target - value  # a count of other states: no forecast
+    return value - kr.target  # open_count: items still to close to reach the target

@@ -1,0 +1,156 @@
+"""A Status row from a measured progress: expected progress, the status word and why, the
+forecast's say, an override's, a stale source's note, and the 7-day trend. Shared by key results
+and goals, so that both follow exactly the same rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from mappings.measures import Clock, Measured, MetricSeries
+from mappings.model import StatusRules
+from mappings.plan import PlannedGoal
+from mappings.select import ItemIndex
+from mappings.status import expected_pct, status_word
+from sync.records import Override, StatusWord, WorkItem
+from sync.report import HistoryRow, StatusRow
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How a source stands after this run's pull: fresh, or stale since its first failure."""
+
+    ok: bool
+    last_success: datetime | None
+    stale_since: datetime | None = None
+    error: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class EvalContext:
+    """Everything one evaluation shares between its key results and goals."""
+
+    now: datetime
+    rules: StatusRules
+    tz: tzinfo
+    items: Sequence[WorkItem]
+    index: ItemIndex
+    series: MetricSeries
+    clock: Clock
+    overrides: Mapping[str, Override]
+    health: Mapping[str, SourceHealth]
+    trend_base: Mapping[str, HistoryRow] = field(default_factory=dict)
+    # Status per id before any override: a goal's `worst` looks at these, since an override on a
+    # key result does not change its goal (DESIGN.md).
+    computed: dict[str, StatusWord] = field(default_factory=dict)
+
+
+def build_row(
+    *,
+    ident: str,
+    level: str,
+    goal: PlannedGoal,
+    title: str,
+    owner: str | None,
+    start: date,
+    due: date,
+    progress: float | None,
+    ctx: EvalContext,
+    sources: set[str],
+    risk_count: int,
+    value: float | None = None,
+    target: float | None = None,
+    measured: Measured | None = None,
+    forecast_p85: date | None = None,
+    status_from_children: StatusWord | None = None,
+    note: str = "",
+) -> StatusRow:
+    expected = round1(expected_pct(start, due, ctx.now, ctx.tz))
+    assert expected is not None
+    word, reason = status_word(
+        now=ctx.now,
+        start=start,
+        due=due,
+        progress=progress,
+        expected=expected,
+        rules=ctx.rules,
+        tz=ctx.tz,
+    )
+    if status_from_children is not None and word != "Not started":
+        word, reason = status_from_children, "worst of its key results"
+    if word == "On track" and forecast_p85 is not None and forecast_p85 > due:
+        word, reason = "At risk", f"forecast after due (P85 {forecast_p85})"
+    notes = [n for n in (note, measured.note if measured else "", reason) if n]
+    ctx.computed[ident] = word
+    override = ctx.overrides.get(ident)
+    if override is not None:
+        word = override.status
+        until = f" (until {override.until})" if override.until else ""
+        notes.insert(0, f"override: {override.reason or 'set by hand'}{until}")
+    stale = sorted((name, h) for name, h in ctx.health.items() if name in sources and not h.ok)
+    for name, h in stale:
+        since = (
+            h.stale_since.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M") if h.stale_since else "?"
+        )
+        notes.append(f"stale since {since}: source {name} failed")
+    pulled = [ctx.health[s].last_success for s in sources if s in ctx.health]
+    # As of an earlier instant, the data is as of that instant (and the column stays the same
+    # however often the evaluation is repeated); a stale source shows its last success.
+    known = [min(p, ctx.now) for p in pulled if p is not None]
+    base = ctx.trend_base.get(ident)
+    trend = (
+        round1(progress - base.progress)
+        if base is not None and base.progress is not None and progress is not None
+        else None
+    )
+    return StatusRow(
+        id=ident,
+        level="goal" if level == "goal" else "kr",
+        title=title,
+        owner=owner,
+        start=start,
+        due=due,
+        value=value,
+        target=target,
+        progress=progress,
+        expected=expected,
+        status=word,
+        trend_7d=trend,
+        forecast_p85=forecast_p85,
+        risks=risk_count,
+        done=measured.done if measured else None,
+        total=measured.total if measured else None,
+        sources=tuple(sorted(sources)),
+        updated=min(known) if known else None,
+        note="; ".join(notes),
+        goal_id=goal.id,
+        depth=goal.depth,
+    )
+
+
+def active_overrides(overrides: Sequence[Override], today: date) -> dict[str, Override]:
+    """The override in force per id (a later row for the same id wins)."""
+    out: dict[str, Override] = {}
+    for o in overrides:
+        if o.until is None or today <= o.until:
+            out[o.id] = o
+    return out
+
+
+def trend_base(history: Sequence[HistoryRow], today: date) -> dict[str, HistoryRow]:
+    """Per id, the newest History row dated 7 or more days before today."""
+    cutoff = today - timedelta(days=7)
+    out: dict[str, HistoryRow] = {}
+    for h in history:
+        if h.date <= cutoff and (h.id not in out or h.date > out[h.id].date):
+            out[h.id] = h
+    return out
+
+
+def round1(value: float | None) -> float | None:
+    """One decimal, never rounding up to 100: 99.96 % is not done, and must not read "100"."""
+    if value is None:
+        return None
+    rounded = round(value, 1)
+    return 99.9 if rounded >= 100.0 > value else rounded

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from mappings.timing import (
+    ItemTimes,
+    daily_throughput,
+    done_in_window,
+    durations_days,
+    window_bounds,
+)
+
+from .conftest import BERLIN, NOW, event, item, ts
+
+
+def test_started_is_the_first_move_to_in_progress_and_done_the_last_move_to_done() -> None:
+    events = [
+        event("A-1", "2026-10-05T08:00Z", "todo", "in_progress"),
+        event("A-1", "2026-10-07T08:00Z", "in_progress", "done"),
+        event("A-1", "2026-10-08T08:00Z", "done", "in_progress"),  # reopened
+        event("A-1", "2026-10-06T08:00Z", "in_progress", "in_progress"),
+        event("A-1", "2026-10-09T12:00Z", "in_progress", "done"),
+        event("A-1", "2026-12-01T00:00Z", "done", "in_progress"),  # after now: not yet
+    ]
+    t = ItemTimes(events, NOW).of(item("A-1", state="done"))
+    assert (t.started, t.done) == (ts("2026-10-05T08:00Z"), ts("2026-10-09T12:00Z"))
+
+
+def test_without_events_the_items_own_times_stand_in_and_open_items_are_not_done() -> None:
+    times = ItemTimes([], NOW)
+    closed = item(
+        "B-1", state="done", started=ts("2026-10-01T00:00Z"), done_at=ts("2026-10-03T00:00Z")
+    )
+    assert times.of(closed).done == ts("2026-10-03T00:00Z")
+    still_open = item("B-2", state="in_progress", done_at=ts("2026-10-03T00:00Z"))
+    assert times.of(still_open).done is None
+
+
+def test_the_window_is_the_full_local_days_before_today() -> None:
+    first, start, end = window_bounds(NOW, 6, BERLIN)  # now: 2026-11-16 10:00 CET
+    assert first == date(2026, 10, 5)
+    assert start == ts("2026-10-04T22:00Z")  # 00:00 CEST on 10-05
+    assert end == ts("2026-11-15T23:00Z")  # 00:00 CET on 11-16: today is not in it
+
+
+def test_daily_throughput_counts_by_local_day_and_durations_are_in_days() -> None:
+    times = ItemTimes(
+        [
+            event("C-1", "2026-11-10T08:00Z", "todo", "in_progress"),
+            event("C-1", "2026-11-12T20:00Z", "in_progress", "done"),
+            event("C-2", "2026-11-12T23:30Z", "in_progress", "done"),  # 00:30 on 11-13 in Berlin
+        ],
+        NOW,
+    )
+    items = [
+        item("C-1", state="done", points=3.0, created=ts("2026-11-09T08:00Z")),
+        item("C-2", state="done", points=5.0, created=ts("2026-11-01T00:00Z")),
+    ]
+    first, start, end = window_bounds(NOW, 1, BERLIN)  # 11-09 .. 11-15
+    finished = done_in_window(items, times, start, end)
+    assert [i.key for i, _ in finished] == ["C-1", "C-2"]
+    assert daily_throughput(finished, first, 7, BERLIN, by_points=False) == [
+        0, 0, 0, 1, 1, 0, 0,
+    ]  # fmt: skip
+    assert daily_throughput(finished, first, 7, BERLIN, by_points=True)[3:5] == [3.0, 5.0]
+    assert durations_days(finished, "cycle_time") == [pytest.approx(2.5)]  # C-2 never started
+    assert durations_days(finished, "lead_time") == pytest.approx([3.5, 11.979166666])
