@@ -309,7 +309,7 @@ def test_every_plan_problem_is_listed_at_once_with_line_path_problem_and_fix(
         "goals[0].key_results[0].select[1].source",
         "goals[0].key_results[1].due",
         "goals[0].key_results[2].id",
-        "goals[0].key_results[3].measure",
+        "goals[0].key_results[3].select[0]",
         "goals[0].key_results[4].target",
         "goals[1].id",
     }
@@ -336,7 +336,7 @@ def test_every_plan_problem_is_listed_at_once_with_line_path_problem_and_fix(
     assert "duplicate id 'G1'" in dup_goal.message
 
     milestone = by_path(problems, "goals[0].key_results[3].select[0]")
-    assert milestone.line == line_of(text, "- {source: tasks}", occurrence=2)
+    assert milestone.line == line_of(text, "measure: milestone") + 2  # its clause's line
     assert "measure milestone picks its items by milestone" in milestone.message
     assert "add milestone:" in milestone.fix
 
