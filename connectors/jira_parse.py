@@ -8,7 +8,9 @@ Jira quirks handled here:
 - dates look like `2026-10-05T09:12:33.000+0000` (no colon in the offset);
 - story points live in a custom field whose id differs per site: `names` (expand=names) or
   `schema` (expand=schema) in the response tell which;
-- the Flagged field is a list of options (`[{"value": "Impediment"}]`) when set.
+- the Flagged field is a list of options (`[{"value": "Impediment"}]`) when set;
+- on Server / Data Center a story names its epic in the "Epic Link" custom field (a key), not in
+  `parent`, which there is for sub-tasks only.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sync.records import Event, State, WorkItem
 CATEGORY_STATES: dict[str, State] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 STORY_POINT_NAMES = ("Story Points", "Story point estimate")
 STORY_POINT_SCHEMA = "com.pyxis.greenhopper.jira:jsw-story-points"
+EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
 # The fields goalsync reads: asking for these (not *all) keeps pages full and small.
 BASE_FIELDS = (
     "summary",
@@ -47,10 +50,18 @@ BASE_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class FieldIds:
-    """Which custom fields hold story points (first set wins, per issue) and the Flagged mark."""
+    """Which custom fields hold story points (first set wins, per issue), the Flagged mark and
+    (Data Center) the Epic Link."""
 
     points: tuple[str, ...] = ()
     flagged: str | None = None
+    epic_link: str | None = None
+
+    @property
+    def extra(self) -> tuple[str, ...]:
+        """The custom fields to ask a search for."""
+        more = (self.flagged, self.epic_link)
+        return tuple(dict.fromkeys([*self.points, *(f for f in more if f)]))
 
 
 def find_field_ids(
@@ -76,7 +87,12 @@ def find_field_ids(
         found += sorted(fid for fid, s in schema.items() if s.get("custom") == STORY_POINT_SCHEMA)
         points = tuple(dict.fromkeys(found))
     flagged = sorted(by_name.get("flagged", []))
-    return FieldIds(points=points, flagged=flagged[0] if flagged else None)
+    epic = sorted(fid for fid, s in schema.items() if s.get("custom") == EPIC_LINK_SCHEMA)
+    return FieldIds(
+        points=points,
+        flagged=flagged[0] if flagged else None,
+        epic_link=epic[0] if epic else None,
+    )
 
 
 def status_categories(issues: Iterable[Mapping[str, Any]]) -> dict[str, State]:
@@ -136,7 +152,7 @@ def parse_issue(
         components=tuple(
             str(c.get("name")) for c in fields.get("components") or () if c.get("name")
         ),
-        parent=(fields.get("parent") or {}).get("key"),
+        parent=(fields.get("parent") or {}).get("key") or _epic_link(fields, fields_ids.epic_link),
         project=(fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0],
         points=_points(fields, fields_ids.points),
         priority=(fields.get("priority") or {}).get("name"),
@@ -169,31 +185,34 @@ def parse_histories(
     histories: Sequence[Mapping[str, Any]],
     categories: Mapping[str, State],
 ) -> list[Event]:
-    events: list[Event] = []
+    ordered: list[tuple[datetime, int, Event]] = []
     for history in histories:
         at = parse_time(history.get("created"))
         if at is None:
             continue
         actor = _person(history.get("author"))
+        # Two changes in the same millisecond (a bulk transition) keep their order by history
+        # id, which Jira hands out increasing.
+        hid = str(history.get("id") or "")
+        order = int(hid) if hid.isdigit() else 0
         for change in history.get("items") or ():
             if change.get("field") != "status" and change.get("fieldId") != "status":
                 continue
             before, after = change.get("fromString"), change.get("toString")
-            events.append(
-                Event(
-                    source=source,
-                    item_key=key,
-                    at=at,
-                    kind="status_changed",
-                    from_value=before,
-                    to_value=after,
-                    actor=actor,
-                    from_state=categories.get(str(before).casefold()) if before else None,
-                    to_state=categories.get(str(after).casefold()) if after else None,
-                )
+            event = Event(
+                source=source,
+                item_key=key,
+                at=at,
+                kind="status_changed",
+                from_value=before,
+                to_value=after,
+                actor=actor,
+                from_state=categories.get(str(before).casefold()) if before else None,
+                to_state=categories.get(str(after).casefold()) if after else None,
             )
-    events.sort(key=lambda e: e.at)
-    return events
+            ordered.append((at, order, event))
+    ordered.sort(key=lambda t: (t[0], t[1]))
+    return [event for _, _, event in ordered]
 
 
 def browse_url(self_url: Any, key: str) -> str | None:
@@ -207,7 +226,12 @@ _OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
 def parse_time(value: Any) -> datetime | None:
-    """Jira's `2026-10-05T09:12:33.000+0000` (and any ISO 8601 with an offset) -> UTC."""
+    """Jira's `2026-10-05T09:12:33.000+0000` (and any ISO 8601 with an offset) -> UTC. Epoch
+    numbers are read too (seconds, or milliseconds when that large): the changelog bulkfetch
+    endpoint is documented with them."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        return datetime.fromtimestamp(seconds, UTC)
     if not isinstance(value, str) or not value:
         return None
     text = _OFFSET.sub(r"\1:\2", value.strip().replace("Z", "+00:00"))
@@ -227,6 +251,11 @@ def _parse_date(value: Any) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError as exc:
         raise FatalError(f"unreadable Jira date {value!r}") from exc
+
+
+def _epic_link(fields: Mapping[str, Any], field_id: str | None) -> str | None:
+    value = fields.get(field_id) if field_id else None
+    return value if isinstance(value, str) and value else None
 
 
 def _person(value: Any) -> str | None:

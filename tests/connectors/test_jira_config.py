@@ -4,10 +4,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
+import structlog
 from pydantic import ValidationError
 
-from connectors.jira import JiraSourceConfig
-from sync.errors import ConfigError
+from connectors.jira import JiraSource, JiraSourceConfig
+from sync import secrets
 
 
 def config(**overrides: Any) -> JiraSourceConfig:
@@ -71,10 +73,69 @@ def test_invalid_values_and_unknown_keys_are_refused(overrides: dict[str, Any]) 
         config(**overrides)
 
 
-def test_build_says_the_live_connector_is_not_available_yet(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as info:
-        config().build("jira", tmp_path)
-    message = str(info.value)
-    assert "'jira'" in message
-    assert "not available yet" in message
-    assert "jira_search" in message
+ENV = ("JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT", "MY_TOKEN", "BOT_EMAIL")
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_build_reads_cloud_email_and_api_token_and_makes_no_request(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env.setenv("JIRA_EMAIL", "bot@acme.example")
+    env.setenv("JIRA_API_TOKEN", "  atl-token-123456\n")  # pasted with a newline
+    with responses.RequestsMock() as mock:
+        source = config().build("jira", tmp_path)
+        assert len(mock.calls) == 0
+    assert isinstance(source, JiraSource) and source.name == "jira" and source.type == "jira"
+    assert source.auth.mode == "basic"
+    assert source.auth.token is not None
+    assert source.auth.token.get_secret_value() == "atl-token-123456"
+    assert source.auth.describe() == "JIRA_EMAIL and JIRA_API_TOKEN"
+    assert "atl-token-123456" in secrets.known()  # masked in every log line
+
+
+def test_build_reads_a_data_center_personal_access_token(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env.setenv("JIRA_PAT", "pat-0123456789")
+    source = config(url="https://jira.acme.example").build("core", tmp_path)
+    assert source.auth.mode == "bearer"
+    assert source.auth.describe() == "JIRA_PAT"
+
+
+def test_with_both_set_a_cloud_host_uses_basic_and_another_host_the_pat(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env.setenv("JIRA_EMAIL", "bot@acme.example")
+    env.setenv("JIRA_API_TOKEN", "atl-token-123456")
+    env.setenv("JIRA_PAT", "pat-0123456789")
+    assert config().build("jira", tmp_path).auth.mode == "basic"
+    assert config(url="https://jira.acme.example").build("j", tmp_path).auth.mode == "bearer"
+
+
+def test_other_variable_names(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env.setenv("BOT_EMAIL", "bot@acme.example")
+    env.setenv("MY_TOKEN", "tok-0123456789")
+    basic = config(email_env="BOT_EMAIL", token_env="MY_TOKEN").build("jira", tmp_path)
+    assert basic.auth.mode == "basic" and basic.auth.describe() == "BOT_EMAIL and MY_TOKEN"
+    bearer = config(token_env="MY_TOKEN").build("jira", tmp_path)
+    assert bearer.auth.mode == "bearer" and bearer.auth.describe() == "MY_TOKEN"
+
+
+def test_no_secret_means_anonymous_with_a_warning(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with structlog.testing.capture_logs() as logs:
+        source = config().build("jira", tmp_path)
+    assert source.auth.mode == "anonymous"
+    warning = next(e for e in logs if e["event"] == "jira_anonymous")
+    assert warning["log_level"] == "warning" and warning["source"] == "jira"
+    assert "JIRA_EMAIL and JIRA_API_TOKEN" in warning["reason"] and "JIRA_PAT" in warning["reason"]
+
+
+def test_an_email_without_a_token_is_anonymous_too(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env.setenv("JIRA_EMAIL", "bot@acme.example")
+    assert config().build("jira", tmp_path).auth.mode == "anonymous"

@@ -489,3 +489,27 @@ def test_any_jira_formatted_time_reads_back_as_the_same_instant(moment: datetime
     parsed = jira_parse.parse_time(text)
     assert parsed == moment
     assert parsed is not None and parsed.tzinfo is UTC
+
+
+def test_data_center_epic_link_is_the_parent_when_parent_is_absent() -> None:
+    ids = find_field_ids(
+        {"customfield_10101": "Epic Link"},
+        {"customfield_10101": {"type": "any", "custom": "com.pyxis.greenhopper.jira:gh-epic-link"}},
+    )
+    assert ids.epic_link == "customfield_10101"
+    assert "customfield_10101" in ids.extra
+    raw = copy.deepcopy(search()["issues"][3])
+    del raw["fields"]["parent"]
+    raw["fields"]["customfield_10101"] = "CORE-1"
+    item, _ = parse_issue(raw, source="j", fields_ids=ids, rules=ItemRules(), categories={})
+    assert item.parent == "CORE-1"
+
+
+def test_changes_in_the_same_millisecond_keep_their_history_order() -> None:
+    same = "2026-10-05T09:00:00.000+0000"
+    histories = [
+        {"id": "20", "created": same, "items": [{"field": "status", "toString": "Done"}]},
+        {"id": "19", "created": same, "items": [{"field": "status", "toString": "In Progress"}]},
+    ]
+    events = jira_parse.parse_histories("j", "A-1", histories, {})
+    assert [e.to_value for e in events] == ["In Progress", "Done"]

@@ -75,17 +75,17 @@ def test_validate_a_broken_config_lists_every_problem_on_stderr(
     assert "2 problem(s)" in err
 
 
-def test_validate_reports_a_connector_that_is_not_available_yet(
+def test_validate_reports_a_source_that_cannot_be_built(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = CONFIG.replace(
         "  kpi:\n",
-        "  jira:\n    type: jira\n    url: https://acme.atlassian.net\n    jql: project = PAY\n"
-        "  kpi:\n",
+        "  plan:\n    type: file\n    path: goals-missing.csv\n    format: csv_goals\n  kpi:\n",
     )
     path = write_setup(tmp_path, text)
     assert main(["validate", "--config", str(path)]) == 2
-    assert "not available yet" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "source 'plan': path 'goals-missing.csv' matches no file" in err
 
 
 def test_run_publishes_and_prints_a_summary(

@@ -345,18 +345,17 @@ def test_a_held_lock_makes_the_run_skip_with_exit_0(tmp_path: Path) -> None:
     assert not outcome.skipped and outcome.exit_code == EXIT_OK
 
 
-def test_a_source_type_not_built_yet_is_a_config_error_before_anything_happens(
+def test_a_source_that_cannot_be_built_is_a_config_error_before_anything_happens(
     tmp_path: Path,
 ) -> None:
     text = CONFIG.replace(
         "  kpi:\n",
-        "  jira:\n    type: jira\n    url: https://acme.atlassian.net\n    jql: project = PAY\n"
-        "  kpi:\n",
+        "  plan:\n    type: file\n    path: goals-missing.csv\n    format: csv_goals\n  kpi:\n",
     )
     config = write_setup(tmp_path, config=text)
     with pytest.raises(ConfigError) as caught:
         go(config, tmp_path, DAY1)
-    assert "jira" in str(caught.value) and "not available yet" in str(caught.value)
+    assert "'plan'" in str(caught.value) and "matches no file" in str(caught.value)
     assert not (tmp_path / "state").exists()  # not even the lock was taken
     assert not (tmp_path / "out").exists()
 
