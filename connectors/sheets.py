@@ -1,19 +1,37 @@
 """Google Sheets: the plan tabs leadership edits (source, `type: sheets`) and the status sheet
 it reads (sink, `type: sheets`).
 
-The config models are complete and validate; the live connector is issue 6 and not built yet, so
-building one is a config error that says so before any request is made.
+This module holds the config models and the builders: they check everything that can be checked
+without a request (an `endpoint:` is https or loopback http, a key file exists and is a service
+account key, `credentials: anonymous` has a local endpoint) and raise ConfigError otherwise.
+Credentials are read here and only here: `credentials:` names a service account key file,
+`default` reads GOOGLE_APPLICATION_CREDENTIALS or else the application default credentials, and
+`anonymous` sends no credentials (a local Sheets-compatible server). The client itself is built
+lazily by `sheets_client` at the first request, so `validate` never opens a socket.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sync.contracts import Sink, Source, check_base_url
+from connectors.sheets_client import SCOPE_READONLY, SCOPE_READWRITE, Access
+from connectors.sheets_sink import SheetsSink
+from connectors.sheets_source import SheetsSource
+from sync import secrets
+from sync.contracts import check_base_url, is_loopback, resolve_path
 from sync.errors import ConfigError
+
+log = structlog.get_logger(__name__)
+
+ADC_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
+# Fields of Google key files that are secrets: registered so that logs mask them anywhere.
+_SECRET_FIELDS = ("private_key", "private_key_id", "refresh_token", "client_secret")
 
 
 class SheetTabs(BaseModel):
@@ -47,12 +65,20 @@ class SheetsSourceConfig(BaseModel):
     def _endpoint(cls, value: str | None) -> str | None:
         return _check_endpoint(value)
 
-    def build(self, name: str, base_dir: Path) -> Source:
-        del base_dir
-        raise ConfigError(
-            f"source {name!r} (type sheets): the Google Sheets connector is not available yet in "
-            "this version; use file sources (csv_metrics, csv_items) for now"
+    def build(self, name: str, base_dir: Path) -> SheetsSource:
+        who = f"source {name!r}"
+        tabs = {kind: title for kind, title in self.tabs.model_dump().items() if title}
+        if not tabs:
+            raise ConfigError(f"{who} (type sheets): tabs: names no tab to read")
+        access = resolve_access(
+            spreadsheet_id=self.spreadsheet_id,
+            endpoint=self.endpoint,
+            credentials=self.credentials,
+            base_dir=base_dir,
+            who=who,
+            scope=SCOPE_READONLY,
         )
+        return SheetsSource(name, access, tabs)
 
 
 class SheetsSinkConfig(BaseModel):
@@ -68,9 +94,94 @@ class SheetsSinkConfig(BaseModel):
     def _endpoint(cls, value: str | None) -> str | None:
         return _check_endpoint(value)
 
-    def build(self, base_dir: Path) -> Sink:
-        del base_dir
-        raise ConfigError(
-            "sink sheets: the Google Sheets connector is not available yet in this version; "
-            "use the xlsx, csv or html sinks for now"
+    def build(self, base_dir: Path) -> SheetsSink:
+        access = resolve_access(
+            spreadsheet_id=self.spreadsheet_id,
+            endpoint=self.endpoint,
+            credentials=self.credentials,
+            base_dir=base_dir,
+            who=f"sink sheets {self.spreadsheet_id}",
+            scope=SCOPE_READWRITE,
         )
+        return SheetsSink(access)
+
+
+def resolve_access(
+    *,
+    spreadsheet_id: str,
+    endpoint: str | None,
+    credentials: str,
+    base_dir: Path,
+    who: str,
+    scope: str,
+) -> Access:
+    """Which credentials a source or sink will use; local checks only, no request."""
+    common: dict[str, Any] = {
+        "spreadsheet_id": spreadsheet_id,
+        "who": who,
+        "scope": scope,
+        "endpoint": endpoint,
+    }
+    if credentials == "anonymous":
+        if endpoint is None:
+            raise ConfigError(
+                f"{who}: credentials: anonymous needs endpoint: (a local Sheets-compatible "
+                "server such as http://127.0.0.1:8765/); Google's API refuses anonymous "
+                f"requests: use a service account key ({ADC_ENV} or credentials: <key file>)"
+            )
+        return Access(mode="anonymous", **common)
+    if credentials == "default":
+        from_env = os.environ.get(ADC_ENV, "").strip()
+        if from_env:
+            path = Path(from_env).expanduser()
+            return _key_access(path, f"{ADC_ENV} ({path})", who, common, explicit=False)
+        if endpoint is not None and is_loopback(endpoint):
+            # Application default credentials would probe the GCE metadata server, a request
+            # off this machine, for a server that is on it: send no credentials instead.
+            log.warning(
+                "sheets_anonymous",
+                who=who,
+                reason=f"loopback endpoint and no {ADC_ENV}: requests carry no credentials",
+            )
+            return Access(mode="anonymous", **common)
+        return Access(mode="adc", key_origin="the application default credentials", **common)
+    path = resolve_path(base_dir, credentials)
+    return _key_access(path, str(path), who, common, explicit=True)
+
+
+def _key_access(
+    path: Path, origin: str, who: str, common: dict[str, Any], *, explicit: bool
+) -> Access:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{who}: credentials file {origin} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{who}: credentials file {origin} cannot be read ({exc})") from None
+    except json.JSONDecodeError:
+        raise ConfigError(
+            f"{who}: credentials file {origin} is not JSON; download a service account key "
+            "(IAM > Service accounts > Keys > Add key > JSON)"
+        ) from None
+    if not isinstance(info, dict):
+        raise ConfigError(f"{who}: credentials file {origin} is not a Google key file")
+    for name in _SECRET_FIELDS:
+        value = info.get(name)
+        if isinstance(value, str):
+            secrets.register(value)
+    kind = info.get("type")
+    if kind == "service_account":
+        email = info.get("client_email")
+        if not isinstance(email, str) or not isinstance(info.get("private_key"), str):
+            raise ConfigError(
+                f"{who}: credentials file {origin} has no client_email or private_key"
+            )
+        return Access(mode="key", key_info=info, key_origin=origin, account=email, **common)
+    if explicit:
+        raise ConfigError(
+            f"{who}: credentials file {origin} is of type {kind!r}, not a service account key "
+            f"(type 'service_account'); other kinds of credentials go through {ADC_ENV}"
+        )
+    # Another kind google-auth knows (authorized_user, external_account, ...): it reads the
+    # variable itself.
+    return Access(mode="adc", key_origin=origin, **common)

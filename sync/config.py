@@ -41,6 +41,7 @@ from mappings.model import (
 from mappings.plan import Plan, PlanIssue, SourceInfo, check_plan, resolve_plan
 from sync.contracts import ItemRules
 from sync.errors import ConfigError, Problem
+from sync.report import TAB_NAMES
 
 SourceConfig = Annotated[
     JiraSourceConfig | GitHubSourceConfig | SheetsSourceConfig | FileSourceConfig,
@@ -166,7 +167,7 @@ def load_config(path: Path) -> LoadedConfig:
         problems += _plan_problems(issues, data, marks, shown, skip=problems)
         raise ConfigError(f"{shown} has {len(problems)} problem(s)", problems) from None
     infos = {name: _source_info(name, cfg) for name, cfg in model.sources.items()}
-    issues = check_plan(model.goals, model.cycle, infos)
+    issues = [*check_plan(model.goals, model.cycle, infos), *_sheet_tab_clashes(model)]
     if issues or problems:
         problems += _plan_problems(issues, data, marks, shown)
         raise ConfigError(f"{shown} has {len(problems)} problem(s)", problems)
@@ -213,6 +214,28 @@ def _check_valid_parts(data: Mapping[str, Any]) -> list[PlanIssue]:
         except ValidationError:  # reported already; let clauses that name it pass
             infos[str(name)] = SourceInfo(str(name), "unknown", "any", runs_jql=True)
     return check_plan(goals, cycle, infos)
+
+
+def _sheet_tab_clashes(model: GoalsyncConfig) -> list[PlanIssue]:
+    """A plan tab that a sheets sink on the same spreadsheet owns would be overwritten by the
+    first publish: refuse it before anything runs."""
+    published = {s.spreadsheet_id for s in model.sinks if isinstance(s, SheetsSinkConfig)}
+    owned = {t.casefold() for t in TAB_NAMES}
+    issues = []
+    for name, source in model.sources.items():
+        if not isinstance(source, SheetsSourceConfig) or source.spreadsheet_id not in published:
+            continue
+        for key, tab in source.tabs:
+            if tab is not None and tab.casefold() in owned:
+                issues.append(
+                    PlanIssue(
+                        ("sources", name, "tabs", key),
+                        f"tab {tab!r} is one that the sheets sink on the same spreadsheet "
+                        "writes: the first publish would overwrite this input",
+                        f"name an input tab other than {', '.join(TAB_NAMES)}",
+                    )
+                )
+    return issues
 
 
 def _partial_goal(raw: Any, n: int) -> Goal:

@@ -456,3 +456,32 @@ def test_jql_clauses_collects_the_clauses_for_a_source(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, text))
     assert config.jql_clauses("jira") == ("fixVersion = 2", "labels = b")
     assert config.jql_clauses("tasks") == ("fixVersion = 2",)
+
+
+def test_a_plan_tab_that_the_sheets_sink_owns_on_the_same_spreadsheet_is_refused(
+    tmp_path: Path,
+) -> None:
+    text = """\
+version: 1
+cycle: {start: 2026-10-01, due: 2026-12-31}
+sources:
+  plan:
+    type: sheets
+    spreadsheet_id: sheet-1
+    tabs: {goals: Goals, tasks: items}
+sinks:
+  - {type: sheets, spreadsheet_id: sheet-1}
+goals:
+  - id: G1
+    title: Ship
+    key_results:
+      - {id: G1.1, title: Tasks done, select: [{source: plan}]}
+"""
+    path = write(tmp_path, text)
+    _, problems = problems_of(path)
+    [clash] = problems
+    assert clash.path == "sources.plan.tabs.tasks"
+    assert clash.line == line_of(text, "tabs: {goals: Goals, tasks: items}")
+    assert "'items' is one that the sheets sink on the same spreadsheet writes" in clash.message
+    # the same tab names on another spreadsheet are fine
+    load_config(write(tmp_path, text.replace("spreadsheet_id: sheet-1}", "spreadsheet_id: s2}")))

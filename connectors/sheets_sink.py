@@ -1,0 +1,173 @@
+"""Google Sheets sink (`type: sheets`): the status tabs in the sheet leadership opens.
+
+One publish is at most three calls: `spreadsheets.get` (sheet properties only), `values.batchGet`
+of the History tab (to upsert it by date and ID; skipped when the tab does not exist yet, and
+not repeated when `read_history` already read it this run), and one `spreadsheets.batchUpdate`
+that the API applies atomically. A publish too big for one body goes through hidden staging tabs
+(see sheets_plan). `prepare` reads and plans; nothing is written before `apply`.
+
+goalsync owns only the tabs of sync.report.TAB_NAMES: every other tab (the plan's input tabs,
+people's own tabs) is never named in a request, so it is never written, renamed or reordered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from connectors.sheets_client import (
+    DEFAULT_TIMEOUT_S,
+    Access,
+    SheetsClient,
+    Transport,
+    a1_tab,
+)
+from connectors.sheets_layout import parse_history_values
+from connectors.sheets_plan import (
+    BODY_LIMIT,
+    SHEET_FIELDS,
+    STAGING_PREFIX,
+    SheetInfo,
+    WritePlan,
+    find_tab,
+    merge_history,
+    parse_sheets,
+    to_write_plan,
+)
+from sync.contracts import PublishContext
+from sync.errors import GoalsyncError, PublishError
+from sync.report import HistoryRow, Table
+from sync.retry import Budget
+
+log = structlog.get_logger(__name__)
+HISTORY_TAB = "History"
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """What the sheet held when it was read this run."""
+
+    sheets: list[SheetInfo]
+    history: list[HistoryRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class SheetsSink:
+    type = "sheets"
+
+    def __init__(
+        self,
+        access: Access,
+        *,
+        transport: Transport | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        budget_s: float = 300.0,
+        body_limit: int = BODY_LIMIT,
+    ) -> None:
+        self.access = access
+        self.client = SheetsClient(access, timeout=timeout, transport=transport)
+        self.budget_s = budget_s
+        self.body_limit = body_limit
+        self._snapshot: _Snapshot | None = None
+
+    @property
+    def description(self) -> str:
+        return f"sheets {self.access.spreadsheet_id}"
+
+    def read_history(self) -> list[HistoryRow]:
+        """The History tab's rows (HistoryKeeper). What was read is kept for this run's
+        `prepare`, which then does not read the sheet again."""
+        self._snapshot = self._fetch_snapshot(Budget(self.budget_s))
+        return list(self._snapshot.history)
+
+    def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> SheetsWrite:
+        del ctx  # the tables carry everything, History included
+        budget = Budget(self.budget_s)
+        snapshot, self._snapshot = self._snapshot or self._fetch_snapshot(budget), None
+        merged = [
+            merge_history(t, snapshot.history) if t.name == HISTORY_TAB else t for t in tables
+        ]
+        try:
+            plan = to_write_plan(merged, snapshot.sheets, body_limit=self.body_limit)
+        except PublishError as exc:
+            raise PublishError(f"{self.access.who}: {exc}") from None
+        log.info(
+            "sheets_prepared",
+            sink=self.description,
+            batches=len(plan.batches),
+            bytes=plan.sizes,
+            staged=plan.staged,
+            added=plan.added,
+            cells=plan.cells,
+        )
+        return SheetsWrite(self, plan)
+
+    def _fetch_snapshot(self, budget: Budget) -> _Snapshot:
+        try:
+            sheets = parse_sheets(self.client.fetch_spreadsheet(SHEET_FIELDS, budget=budget))
+            tab = find_tab(sheets, HISTORY_TAB)
+            if tab is None:
+                return _Snapshot(sheets)
+            (values,) = self.client.fetch_values([a1_tab(tab.title)], budget=budget)
+        except GoalsyncError as exc:
+            raise PublishError(str(exc)) from None
+        rows, problems = parse_history_values(values.get("values") or [])
+        for problem in problems:
+            log.warning("history_row_skipped", sink=self.description, problem=problem)
+        return _Snapshot(sheets, rows, problems)
+
+
+class SheetsWrite:
+    """A planned publish (PreparedWrite): nothing is sent before `apply`."""
+
+    remote = True
+
+    def __init__(self, sink: SheetsSink, plan: WritePlan) -> None:
+        self.sink = sink
+        self.plan = plan
+        self.description = sink.description
+
+    def apply(self) -> None:
+        t0 = time.monotonic()
+        budget = Budget(self.sink.budget_s)  # other sinks may have been prepared since
+        sent = 0
+        try:
+            for batch in self.plan.batches:
+                self.sink.client.write_batch(batch, budget=budget)
+                sent += 1
+        except GoalsyncError as exc:
+            if sent and self.plan.staged:
+                self._write_staging_removal()
+            raise PublishError(str(exc)) from None
+        log.info(
+            "sheets_published",
+            sink=self.description,
+            batches=sent,
+            staged=self.plan.staged,
+            seconds=round(time.monotonic() - t0, 3),
+        )
+
+    def discard(self) -> None:
+        """Nothing was sent before apply; a failed apply cleans up after itself."""
+
+    def _write_staging_removal(self) -> None:
+        """Best effort after a failed staged publish: the live tabs are as they were (the swap
+        is the last batch), so only the hidden staging tabs need to go; if this fails too, the
+        next publish deletes them."""
+        try:
+            sheets = parse_sheets(
+                self.sink.client.fetch_spreadsheet(SHEET_FIELDS, budget=Budget(30.0))
+            )
+            leftovers: list[dict[str, Any]] = [
+                {"deleteSheet": {"sheetId": s.sheet_id}}
+                for s in sheets
+                if s.title.startswith(STAGING_PREFIX)
+            ]
+            if leftovers:
+                self.sink.client.write_batch(leftovers, budget=Budget(30.0))
+        except GoalsyncError as exc:
+            log.warning("staging_not_removed", sink=self.description, error=str(exc))
