@@ -1,20 +1,60 @@
-"""GitHub source (`type: github`): issues and pull requests of repositories.
+"""GitHub source (`type: github`): issues and pull requests of repositories, their milestones
+and issue events, pulled incrementally and within GitHub's rate limits.
 
-The config model is complete and validates; the live connector (paging, ETags, events stream,
-rate limits) is issue 5 and not built yet, so building one is a config error that says so
-before any request is made.
+This module holds the config model, the builder (the token is read here, nowhere else) and the
+source: what to pull (repos or an org's), full reconcile or incremental, the cursor and the kept
+ETags, and repositories pulled concurrently (bounded). The network reads are in
+`github_fetch.py`, the client in `github_client.py`, the payload parsing in `github_parse.py`.
+
+Cursor: `{"v": 1, "repos": {"acme/web": "2026-11-16T08:59:00Z"}}`, per repository the newest
+`updated_at` read (capped at the run's start), so it moves only when something changed. State
+(`PullResult.state`, handed back as `ctx.state`): per repository the URL and ETag of its last
+issues list when that list was one page (`page:acme/web`), and an org's repository list
+(`org_repos`, refreshed on full reconciles).
 """
 
 from __future__ import annotations
 
+import contextvars
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from sync.contracts import Source, check_base_url
-from sync.errors import ConfigError
+from connectors.github_client import (
+    DEFAULT_TIMEOUT_S,
+    ClientSettings,
+    GitHubClient,
+    RepoUnavailable,
+    Tally,
+)
+from connectors.github_fetch import KeptPage, RepoPlan, RepoPull, fetch_org_repos, fetch_repo
+from connectors.github_parse import (
+    IssueRules,
+    parse_events,
+    parse_issue,
+    parse_milestones,
+    parse_org_repos,
+    parse_time,
+    to_item_with_milestone,
+)
+from sync.contracts import PullContext, PullResult, Source, check_base_url
+from sync.errors import AuthError, ConfigError, FatalError, GoalsyncError
+from sync.records import Event, WorkItem
+from sync.retry import Budget
+from sync.secrets import read_secret
 
+log = structlog.get_logger(__name__)
+
+MAX_PARALLEL_REPOS = 4
+ORG_STATE_KEY = "org_repos"
+PAGE_STATE_PREFIX = "page:"
 DEFAULT_IN_PROGRESS_LABELS = ("in progress", "in-progress", "wip")
 
 
@@ -57,7 +97,273 @@ class GitHubSourceConfig(BaseModel):
 
     def build(self, name: str, base_dir: Path) -> Source:
         del base_dir
-        raise ConfigError(
-            f"source {name!r} (type github): the live GitHub connector is not available yet in "
-            "this version; use a file source with format github_issues (a saved issues export)"
+        token = read_secret(self.token_env)
+        if token is None:
+            log.warning(
+                "github_anonymous",
+                source=name,
+                variable=self.token_env,
+                hint="no token: anonymous requests, public repositories only, 60 an hour",
+            )
+        return GitHubSource(name, self, token)
+
+
+class GitHubSource:
+    type = "github"
+
+    def __init__(
+        self,
+        name: str,
+        config: GitHubSourceConfig,
+        token: SecretStr | None,
+        *,
+        timeout_s: int = DEFAULT_TIMEOUT_S,
+        max_parallel: int = MAX_PARALLEL_REPOS,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.settings = ClientSettings(
+            source=name,
+            base_url=config.base_url,
+            token=token,
+            token_env=config.token_env,
+            timeout_s=timeout_s,
         )
+        self.max_parallel = max(1, max_parallel)
+        self._sleep = sleep
+        self._wall_clock = wall_clock
+
+    def fetch(self, ctx: PullContext) -> PullResult:
+        budget = Budget(ctx.budget_s, sleep=self._sleep)
+        tally = Tally()
+        result = PullResult(has_history=True)
+        if self.settings.token is None:
+            result.warnings.append(
+                f"no token in {self.config.token_env}: anonymous requests (60 an hour)"
+            )
+        cursor = parse_cursor(ctx.cursor)
+        full = ctx.full or cursor is None or self._reconcile_due(ctx)
+        repos = self._scope(ctx, full, budget, tally, result)
+        left = sorted(set(cursor or {}) - set(repos))
+        if left and not full:
+            log.info("github_reconcile", reason="repositories left the scope", repos=left)
+            full = True
+        rules = IssueRules(
+            in_progress_labels=self.config.in_progress_labels,
+            assigned_means_started=self.config.assigned_means_started,
+            items=ctx.rules,
+        )
+        plans = [
+            RepoPlan(
+                repo=repo,
+                full=full,
+                watermark=(cursor or {}).get(repo),
+                kept=kept_page(ctx.state, repo),
+                lookback=timedelta(minutes=self.config.lookback_minutes),
+                run_started=ctx.run_started,
+            )
+            for repo in repos
+        ]
+        pulls = self._pull_all(plans, budget, tally, result.warnings)
+        self._collect(plans, pulls, rules, ctx.run_started, result)
+        result.requests = tally.count
+        result.complete = full
+        log.info("github_pulled", repos=len(plans), full=full, requests=result.requests)
+        return result
+
+    def _collect(
+        self,
+        plans: Sequence[RepoPlan],
+        pulls: Mapping[str, RepoPull],
+        rules: IssueRules,
+        run_started: datetime,
+        result: PullResult,
+    ) -> None:
+        """Parse every repository's payloads into the result, with the new cursor and state."""
+        watermarks: dict[str, datetime | None] = {}
+        items: dict[str, WorkItem] = {}
+        events: dict[str, Event] = {}
+        for plan in plans:
+            pull = pulls.get(plan.repo)
+            if pull is None:  # left out with a warning (an org's repository gone)
+                continue
+            repo_items, repo_events = self._parse(pull, rules)
+            for item in repo_items:
+                items.pop(item.key, None)
+                items[item.key] = item  # duplicates by key: the later copy is the newer one
+            events.update((e.identity, e) for e in repo_events)
+            watermarks[plan.repo] = to_watermark(plan.watermark, repo_items, run_started)
+            if pull.kept is not None:
+                result.state[PAGE_STATE_PREFIX + plan.repo] = json.dumps(
+                    {"url": pull.kept.url, "etag": pull.kept.etag}
+                )
+            log.info(
+                "github_repo_pulled",
+                repo=plan.repo,
+                full=plan.full,
+                unchanged=pull.unchanged,
+                items=len(repo_items),
+                events=len(repo_events),
+            )
+        result.items = list(items.values())
+        result.events = list(events.values())
+        result.cursor = json.dumps({"v": 1, "repos": watermarks}, default=_iso, sort_keys=True)
+
+    # --- what to pull ---------------------------------------------------------------------
+
+    def _reconcile_due(self, ctx: PullContext) -> bool:
+        if ctx.last_full is None:
+            return True
+        return ctx.run_started - ctx.last_full >= timedelta(hours=self.config.reconcile_hours)
+
+    def _scope(
+        self, ctx: PullContext, full: bool, budget: Budget, tally: Tally, result: PullResult
+    ) -> list[str]:
+        """The repositories to pull: the configured ones, or the org's that match. An org is
+        listed on a full reconcile (or when no list is kept); incremental runs reuse the kept
+        list, so that an unchanged run costs one request per repository and nothing more."""
+        if not self.config.org:
+            return list(dict.fromkeys(self.config.repos))
+        signature = json.dumps(
+            [self.config.org, sorted(self.config.topics), self.config.name_pattern]
+        )
+        kept = _load_json(ctx.state.get(ORG_STATE_KEY))
+        if not full and isinstance(kept, dict) and kept.get("scope") == signature:
+            repos = [str(r) for r in kept.get("repos") or ()]
+        else:
+            client = GitHubClient(self.settings, budget=budget, tally=tally)
+            try:
+                listed = fetch_org_repos(client, self.config.org)
+            finally:
+                client.close()
+            repos, skipped = parse_org_repos(
+                listed, topics=self.config.topics, name_pattern=self.config.name_pattern
+            )
+            result.warnings.extend(skipped)
+            if not repos:
+                result.warnings.append(
+                    f"org {self.config.org}: no repository matches topics "
+                    f"{list(self.config.topics)} / name_pattern {self.config.name_pattern!r}"
+                )
+        result.state[ORG_STATE_KEY] = json.dumps({"scope": signature, "repos": repos})
+        return repos
+
+    # --- pulling ---------------------------------------------------------------------------
+
+    def _pull_all(
+        self, plans: Sequence[RepoPlan], budget: Budget, tally: Tally, warnings: list[str]
+    ) -> dict[str, RepoPull]:
+        """Every repository, at most `max_parallel` at a time, each with its own client. The
+        first failure cancels what has not started; a scope the server rejects (a missing
+        repository) wins over other failures, so the run says exit 2 rather than stale."""
+        if not plans:
+            return {}
+        out: dict[str, RepoPull] = {}
+
+        def pull(plan: RepoPlan) -> RepoPull | str:
+            client = GitHubClient(
+                self.settings, budget=budget, tally=tally, wall_clock=self._wall_clock
+            )
+            try:
+                return fetch_repo(client, plan)
+            except RepoUnavailable as exc:
+                if not self.config.org:
+                    raise
+                # Listed with the org, gone since (deleted, transferred, issues turned off): a
+                # warning, not a failure; the next reconcile lists the org again.
+                return str(exc)
+            finally:
+                client.close()
+
+        workers = min(self.max_parallel, len(plans))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="github") as pool:
+            futures: dict[Future[RepoPull | str], RepoPlan] = {
+                # copy_context: the worker logs with the engine's bound source and run id
+                pool.submit(contextvars.copy_context().run, pull, plan): plan
+                for plan in plans
+            }
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()
+            done |= {f for f in wait(pending).done if not f.cancelled()}
+        errors: list[BaseException] = []
+        for future in done:
+            error = future.exception()
+            if error is not None:
+                errors.append(error)
+                continue
+            pulled = future.result()
+            if isinstance(pulled, str):
+                warnings.append(pulled)
+            else:
+                out[futures[future].repo] = pulled
+        if errors:
+            raise max(errors, key=_severity)
+        return out
+
+    def _parse(self, pull: RepoPull, rules: IssueRules) -> tuple[list[WorkItem], list[Event]]:
+        milestones = parse_milestones(pull.milestones, repo=pull.repo)
+        items = [
+            to_item_with_milestone(parse_issue(raw, source=self.name, rules=rules), milestones)
+            for raw in pull.issues
+        ]
+        return items, parse_events(pull.events, source=self.name, rules=rules)
+
+
+# --- cursor and kept state (pure) ----------------------------------------------------------------
+
+
+def parse_cursor(text: str | None) -> dict[str, datetime | None] | None:
+    """Per repository the newest update read; None (a full pull) when absent or unreadable."""
+    data = _load_json(text)
+    if not isinstance(data, dict) or data.get("v") != 1 or not isinstance(data.get("repos"), dict):
+        return None
+    out: dict[str, datetime | None] = {}
+    for repo, value in data["repos"].items():
+        try:
+            out[str(repo)] = parse_time(value)
+        except FatalError:
+            return None
+    return out
+
+
+def kept_page(state: Mapping[str, str], repo: str) -> KeptPage | None:
+    data = _load_json(state.get(PAGE_STATE_PREFIX + repo))
+    if isinstance(data, dict) and isinstance(data.get("url"), str) and data.get("etag"):
+        return KeptPage(url=data["url"], etag=str(data["etag"]))
+    return None
+
+
+def to_watermark(
+    before: datetime | None, items: Sequence[WorkItem], run_started: datetime
+) -> datetime | None:
+    """The newest update read so far, capped at the run's start (what changed later is read
+    again next run)."""
+    newest = max((i.updated for i in items if i.updated is not None), default=None)
+    candidates = [t for t in (before, newest) if t is not None]
+    return min(max(candidates), run_started) if candidates else None
+
+
+def _load_json(text: str | None) -> object:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _severity(error: BaseException) -> int:
+    if isinstance(error, ConfigError):
+        return 3
+    if isinstance(error, AuthError):
+        return 2
+    return 1 if isinstance(error, GoalsyncError) else 0

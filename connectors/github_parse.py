@@ -1,5 +1,5 @@
-"""GitHub issue list payloads -> WorkItems. Pure: used by the live connector and by
-`github_issues` file exports (a JSON array as `GET /repos/{o}/{r}/issues` returns it).
+"""GitHub list payloads -> records. Pure: used by the live connector and by `github_issues` file
+exports (a JSON array as `GET /repos/{o}/{r}/issues` returns it).
 
 Everything comes from the list payload, never from a request per issue:
 - the issues endpoint returns pull requests too; they carry a `pull_request` key, whose
@@ -8,18 +8,24 @@ Everything comes from the list payload, never from a request per issue:
 - an open item is in progress when it carries an in-progress label, or an assignee when
   `assigned_means_started`; an open pull request is in progress; anything else open is todo;
 - the repository is read from `repository_url`, the key is `owner/repo#number`.
+
+The live connector also reads the repository's issue events stream (`/issues/events`: each event
+embeds its issue, so no request per issue is needed), its milestones (`/milestones`) and, for an
+`org:` scope, the organisation's repository list; their parsers are here too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sync.contracts import ItemRules
 from sync.errors import FatalError
-from sync.records import State, WorkItem
+from sync.records import Event, EventKind, State, WorkItem
 
 CANCELLED_REASONS = frozenset({"not_planned", "duplicate"})
 
@@ -78,6 +84,9 @@ def parse_issue(raw: Mapping[str, Any], *, source: str, rules: IssueRules) -> Wo
         project=repo,
         created=parse_time(raw.get("created_at")),
         updated=parse_time(raw.get("updated_at")),
+        # A pull request is work in progress from the moment it is opened: its start is its
+        # creation, which gives merged pull requests a cycle time without an event per PR.
+        started=parse_time(raw.get("created_at")) if is_pr and state != "todo" else None,
         done_at=(merged_at or closed_at) if state == "done" else (closed_at if closed else None),
         due=_milestone_due(milestone),
         fields=extra,
@@ -133,3 +142,209 @@ def _login(user: Any) -> str | None:
     if isinstance(user, Mapping) and user.get("login"):
         return str(user["login"])
     return None
+
+
+# --- the repository's issue events stream ------------------------------------------------------
+
+_EVENT_KINDS: dict[str, EventKind] = {
+    "closed": "closed",
+    "reopened": "reopened",
+    "merged": "merged",
+    "labeled": "labeled",
+    "unlabeled": "unlabeled",
+    "assigned": "assigned",
+}
+
+
+def parse_events(
+    raws: Iterable[Mapping[str, Any]], *, source: str, rules: IssueRules
+) -> list[Event]:
+    """The events goalsync keeps (state changes, labels, assignments); the rest of the stream
+    (mentioned, subscribed, referenced, ...) is skipped."""
+    out: list[Event] = []
+    for raw in raws:
+        if not isinstance(raw, Mapping):
+            raise FatalError(f"a GitHub issue event that is not an object: {str(raw)[:120]}")
+        event = parse_event(raw, source=source, rules=rules)
+        if event is not None:
+            out.append(event)
+    return out
+
+
+def parse_event(raw: Mapping[str, Any], *, source: str, rules: IssueRules) -> Event | None:
+    """One entry of `GET /repos/{o}/{r}/issues/events`. Each embeds its issue as it is now (not
+    as it was then), which is enough to name the item and, with care, to say what state an
+    event moved it to: `from_state` / `to_state` are set only where the event itself says so."""
+    kind = _EVENT_KINDS.get(str(raw.get("event")))
+    issue = raw.get("issue")
+    if kind is None or not isinstance(issue, Mapping):  # an event of a deleted issue has none
+        return None
+    number = issue.get("number")
+    repo = repo_of(issue)
+    at = parse_time(raw.get("created_at"))
+    if not isinstance(number, int) or repo is None or at is None:
+        return None
+    pull = issue.get("pull_request")
+    is_pr = isinstance(pull, Mapping)
+    closed_at = parse_time(issue.get("closed_at"))
+    # The embedded issue is today's: a label or an assignment after it was closed (closed_at is
+    # cleared when an issue is reopened) does not move it to in progress.
+    closed_then = issue.get("state") == "closed" and closed_at is not None and closed_at <= at
+    to_value: str | None = None
+    from_state: State | None = None
+    to_state: State | None = None
+    if kind == "closed":
+        to_value = "closed"
+        to_state = _closed_state(raw, issue, pull if is_pr else None, at, closed_at)
+    elif kind == "merged":
+        to_value, to_state = "merged", "done"
+    elif kind == "reopened":
+        to_value, to_state = "open", ("in_progress" if is_pr else "todo")
+    elif kind in ("labeled", "unlabeled"):
+        label = raw.get("label")
+        to_value = str(label.get("name")) if isinstance(label, Mapping) else None
+        wanted = {name.casefold() for name in rules.in_progress_labels}
+        # An open pull request is in progress whatever its labels say.
+        if to_value and to_value.casefold() in wanted and not is_pr and not closed_then:
+            from_state, to_state = (
+                ("todo", "in_progress") if kind == "labeled" else ("in_progress", "todo")
+            )
+    elif kind == "assigned":
+        to_value = _login(raw.get("assignee"))
+        if rules.assigned_means_started and not is_pr and not closed_then:
+            from_state, to_state = "todo", "in_progress"
+    return Event(
+        source=source,
+        item_key=f"{repo}#{number}",
+        at=at,
+        kind=kind,
+        to_value=to_value,
+        actor=_login(raw.get("actor")),
+        from_state=from_state,
+        to_state=to_state,
+    )
+
+
+def _closed_state(
+    raw: Mapping[str, Any],
+    issue: Mapping[str, Any],
+    pull: Any,
+    at: datetime,
+    closed_at: datetime | None,
+) -> State:
+    if isinstance(pull, Mapping):
+        return "done" if pull.get("merged_at") else "cancelled"
+    # Newer servers put the reason on the event itself; otherwise the issue's current reason
+    # belongs to this event only if this is the close that left it closed.
+    if "state_reason" in raw:
+        reason = raw.get("state_reason")
+    elif issue.get("state") == "closed" and closed_at == at:
+        reason = issue.get("state_reason")
+    else:
+        reason = None
+    return "cancelled" if reason in CANCELLED_REASONS else "done"
+
+
+# --- milestones ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Milestone:
+    repo: str
+    number: int
+    title: str
+    state: str
+    due_on: datetime | None
+    open_issues: int
+    closed_issues: int
+
+
+def parse_milestones(raws: Iterable[Mapping[str, Any]], *, repo: str) -> dict[str, Milestone]:
+    """`GET /repos/{o}/{r}/milestones?state=all` -> milestones by title (unique in a repo)."""
+    out: dict[str, Milestone] = {}
+    for raw in raws:
+        number = raw.get("number") if isinstance(raw, Mapping) else None
+        if not isinstance(raw, Mapping) or not isinstance(number, int) or not raw.get("title"):
+            raise FatalError(f"a GitHub milestone without number or title: {str(raw)[:120]}")
+        title = str(raw["title"])
+        out[title] = Milestone(
+            repo=repo,
+            number=number,
+            title=title,
+            state=str(raw.get("state") or ""),
+            due_on=parse_time(raw.get("due_on")),
+            open_issues=_count(raw.get("open_issues")),
+            closed_issues=_count(raw.get("closed_issues")),
+        )
+    return out
+
+
+def to_item_with_milestone(item: WorkItem, milestones: Mapping[str, Milestone]) -> WorkItem:
+    """The item with its milestone's current due date and counts (the list payload embeds the
+    milestone too, but the milestones call is the fresher and the only one a run always makes)."""
+    milestone = milestones.get(item.milestone) if item.milestone else None
+    if milestone is None:
+        return item
+    extra = dict(item.fields)
+    extra.update(
+        milestone_number=milestone.number,
+        milestone_state=milestone.state,
+        milestone_open=milestone.open_issues,
+        milestone_closed=milestone.closed_issues,
+    )
+    if milestone.due_on is not None:
+        extra["milestone_due"] = milestone.due_on.isoformat().replace("+00:00", "Z")
+    due = milestone.due_on.date() if milestone.due_on else item.due
+    return dataclasses.replace(item, due=due, fields=extra)
+
+
+# --- paging and repository lists ------------------------------------------------------------------
+
+
+def parse_link_next(header: str | None) -> str | None:
+    """The `rel="next"` URL of an RFC 8288 Link header, as GitHub sends it:
+    `<https://api.github.com/repositories/1/issues?page=2>; rel="next", <...>; rel="last"`."""
+    if not header:
+        return None
+    for part in header.split(","):
+        target, _, params = part.partition(";")
+        rels = {
+            rel
+            for param in params.split(";")
+            if param.strip().lower().startswith("rel=")
+            for rel in param.strip()[4:].strip('"').split()
+        }
+        target = target.strip()
+        if "next" in rels and target.startswith("<") and target.endswith(">"):
+            return target[1:-1]
+    return None
+
+
+def parse_org_repos(
+    raws: Iterable[Mapping[str, Any]], *, topics: Sequence[str], name_pattern: str | None
+) -> tuple[list[str], list[str]]:
+    """`GET /orgs/{org}/repos` -> (the repositories in scope as owner/name, why others were left
+    out). `topics` keeps repositories with any of them; `name_pattern` is a shell-style pattern
+    (`pay-*`) matched against the name without the owner, case ignored. Repositories with issues
+    turned off are left out with a reason: their issues endpoint answers 410."""
+    wanted = {t.casefold() for t in topics}
+    chosen: list[str] = []
+    skipped: list[str] = []
+    for raw in raws:
+        full_name = raw.get("full_name") if isinstance(raw, Mapping) else None
+        if not isinstance(raw, Mapping) or not isinstance(full_name, str) or "/" not in full_name:
+            raise FatalError(f"a GitHub repository without full_name: {str(raw)[:120]}")
+        name = full_name.split("/", 1)[1]
+        if name_pattern and not fnmatch.fnmatchcase(name.casefold(), name_pattern.casefold()):
+            continue
+        if wanted and not wanted & {str(t).casefold() for t in raw.get("topics") or ()}:
+            continue
+        if raw.get("has_issues") is False:
+            skipped.append(f"{full_name}: issues are turned off in this repository")
+            continue
+        chosen.append(full_name)
+    return chosen, skipped
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0

@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from structlog.testing import capture_logs
 
-from connectors.github import DEFAULT_IN_PROGRESS_LABELS, GitHubSourceConfig
-from sync.errors import ConfigError
+from connectors.github import DEFAULT_IN_PROGRESS_LABELS, GitHubSource, GitHubSourceConfig
+from sync import secrets
 
 
 def config(**data: Any) -> GitHubSourceConfig:
@@ -75,10 +76,35 @@ def test_unknown_keys_are_refused() -> None:
         config(repos=["acme/web"], token="ghp_x")
 
 
-def test_build_says_the_live_connector_is_not_available_yet(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as info:
-        config(repos=["acme/web"]).build("gh", tmp_path)
-    message = str(info.value)
-    assert "'gh'" in message
-    assert "not available yet" in message
-    assert "github_issues" in message
+def test_build_reads_the_token_from_the_configured_variable_and_sends_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACME_GH", "  ghp_secret_value_123\n")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    source = config(repos=["acme/web"], token_env="ACME_GH").build("gh", tmp_path)
+    assert isinstance(source, GitHubSource)
+    assert source.name == "gh" and source.type == "github"
+    token = source.settings.token
+    assert token is not None and token.get_secret_value() == "ghp_secret_value_123"  # stripped
+    assert "ghp_secret_value_123" in secrets.known()  # masked in logs from now on
+
+
+def test_build_without_a_token_is_anonymous_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    with capture_logs() as logs:
+        source = config(repos=["acme/web"]).build("gh", tmp_path)
+    assert isinstance(source, GitHubSource)
+    assert source.settings.token is None
+    warning = next(e for e in logs if e["event"] == "github_anonymous")
+    assert warning["log_level"] == "warning"
+    assert warning["source"] == "gh" and warning["variable"] == "GITHUB_TOKEN"
+
+
+def test_build_keeps_the_enterprise_api_root(tmp_path: Path) -> None:
+    source = config(repos=["acme/web"], base_url="https://ghe.example.com/api/v3/").build(
+        "gh", tmp_path
+    )
+    assert isinstance(source, GitHubSource)
+    assert source.settings.base_url == "https://ghe.example.com/api/v3"

@@ -271,3 +271,31 @@ def test_github_times() -> None:
     assert parse_time(None) is None
     with pytest.raises(FatalError, match="unreadable GitHub time"):
         parse_time("yesterday")
+
+
+def test_a_pull_request_starts_when_it_is_opened_an_issue_has_no_start() -> None:
+
+    def parsed(raw: dict[str, object]) -> WorkItem:
+        return parse_issue(raw, source="gh", rules=IssueRules())
+
+    base = {
+        "number": 7,
+        "repository_url": "https://api.github.com/repos/acme/web",
+        "created_at": "2026-10-01T08:00:00Z",
+        "updated_at": "2026-10-03T08:00:00Z",
+    }
+    pr = parsed(
+        {
+            **base,
+            "state": "closed",
+            "closed_at": "2026-10-03T08:00:00Z",
+            "pull_request": {"merged_at": "2026-10-03T08:00:00Z"},
+        }
+    )
+    assert (pr.state, pr.started, pr.done_at) == (
+        "done",
+        datetime(2026, 10, 1, 8, tzinfo=UTC),
+        datetime(2026, 10, 3, 8, tzinfo=UTC),
+    )
+    issue = parsed({**base, "state": "open", "labels": [{"name": "wip"}]})
+    assert (issue.state, issue.started) == ("in_progress", None)
