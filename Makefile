@@ -32,5 +32,8 @@ unit: $(VENV)/.stamp-test
 
 test: lint unit
 
+bench: $(VENV)/.stamp-test
+	$(BIN)/python bench/engine.py
+
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ import structlog
 
 from mappings.evaluate import evaluate
 from sync.config import LoadedConfig
-from sync.engine import build, plan_with_goal_rows
+from sync.engine import build, paused_gc, plan_with_goal_rows
 from sync.errors import EXIT_OK, EXIT_STALE, ConfigError
 from sync.lock import run_lock
 from sync.pull import pull_sources
@@ -65,18 +65,19 @@ def backfill(
         day = first
         while day <= last:
             end_of_day = datetime.combine(day, time.max, tzinfo=config.tz).astimezone(UTC)
-            report = evaluate(
-                plan,
-                pulled.records,
-                min(end_of_day, started),
-                rules=config.model.status,
-                tz=config.tz,
-                history=[*history, *made],
-                health=pulled.health,
-                jql_matches=pulled.jql_matches,
-                as_of=True,
-                people=config.people,
-            )
+            with paused_gc():
+                report = evaluate(
+                    plan,
+                    pulled.records,
+                    min(end_of_day, started),
+                    rules=config.model.status,
+                    tz=config.tz,
+                    history=[*history, *made],
+                    health=pulled.health,
+                    jql_matches=pulled.jql_matches,
+                    as_of=True,
+                    people=config.people,
+                )
             made.extend(report.history)
             day += timedelta(days=1)
         store.add_history(made)

@@ -7,9 +7,11 @@ some source stale; 4 publishing failed (the state dir is as it was before the ru
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -194,7 +196,33 @@ def _run_locked(
     return outcome
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while an evaluation allocates its rows. With hundreds
+    of thousands of live records, each generational pass walks all of them: about a third of
+    an evaluation's time. The evaluation makes no reference cycles, so nothing waits for it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _evaluate(
+    config: LoadedConfig,
+    pulled: Pulled,
+    now: datetime,
+    history: Sequence[HistoryRow],
+    *,
+    as_of: bool,
+) -> StatusReport:
+    with paused_gc():
+        return _evaluate_now(config, pulled, now, history, as_of=as_of)
+
+
+def _evaluate_now(
     config: LoadedConfig,
     pulled: Pulled,
     now: datetime,
