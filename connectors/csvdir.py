@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.localfs import StagedFiles
 from sync.contracts import PublishContext, resolve_path
-from sync.report import Cell, Link, Table, looks_like_formula
+from sync.report import Cell, Link, Table, looks_like_formula, valid_unicode
 
 
 class CsvSinkConfig(BaseModel):
@@ -78,4 +78,5 @@ def to_csv_cell(value: Cell) -> str:
         return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.10g}"
-    return f"'{value}" if looks_like_formula(value) else value
+    text = valid_unicode(value)  # UTF-8 cannot write a lone surrogate
+    return f"'{text}" if looks_like_formula(text) else text

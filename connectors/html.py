@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.localfs import StagedFiles
 from sync.contracts import PublishContext, resolve_path
-from sync.report import Cell, Link, Table, is_web_url, row_dicts
+from sync.report import Cell, Link, Table, is_web_url, row_dicts, valid_unicode
 
 MAX_LISTED = 60  # rows of the long tables (risks, unaligned) shown before "and N more"
 STATUS_CLASS = {
@@ -60,7 +60,7 @@ class HtmlSink:
 
 
 def _write(fh: IO[bytes], page: str) -> None:
-    fh.write(page.encode("utf-8"))
+    fh.write(valid_unicode(page).encode("utf-8"))  # UTF-8 cannot write a lone surrogate
 
 
 def render_page(tables: Sequence[Table], *, title: str, generated: datetime) -> str:

@@ -4,6 +4,7 @@ the same folder (so the rename stays on one filesystem), then rename it into pla
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Callable
@@ -26,6 +27,7 @@ class StagedFiles:
         """Render `target`'s new content into a temporary file beside it."""
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_leftovers(target)
             fd, tmp_name = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
             )
@@ -61,3 +63,12 @@ class StagedFiles:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         self._pending.clear()
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete temporary files of `target` that a killed run (SIGKILL, a power cut) could not
+    delete itself. Runs of a state dir never overlap (the run lock), so any such file beside the
+    target is an orphan; left alone, one would pile up per killed run."""
+    for orphan in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            orphan.unlink()

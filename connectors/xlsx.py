@@ -9,6 +9,7 @@ Excel's quote prefix. Characters XML cannot hold are dropped; cells stop at Exce
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from sync.contracts import PublishContext, resolve_path
 from sync.report import Link, Table, is_web_url, looks_like_formula
 
 EXCEL_CELL_LIMIT = 32_767
+_NOT_IN_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # beyond ILLEGAL_CHARACTERS_RE
 # (fill, font) per status word: the colours Excel's own conditional styles use.
 STATUS_STYLES: dict[str, tuple[str, str]] = {
     "On track": ("C6EFCE", "006100"),
@@ -112,6 +114,8 @@ def _put(cell: Any, value: object) -> None:
         cell.value = value
         return
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if not text.isascii():  # nor lone surrogates, U+FFFE or U+FFFF: the workbook would not open
+        text = _NOT_IN_XML.sub("\ufffd", text)
     if len(text) > EXCEL_CELL_LIMIT:
         text = text[: EXCEL_CELL_LIMIT - 1] + "…"
     cell.value = text

@@ -8,6 +8,7 @@ only `records`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -461,6 +462,16 @@ def is_web_url(url: str) -> bool:
 
 def looks_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_TRIGGERS)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with each lone UTF-16 surrogate replaced by U+FFFD. JSON can carry one (`\\ud83d`:
+    half an emoji, from a title cut in a UTF-16 system such as Jira's); UTF-8, XML and the Sheets
+    API cannot, and one such title would otherwise fail every publish or corrupt the workbook."""
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def row_dicts(table: Table) -> list[dict[str, Cell]]:

@@ -29,6 +29,16 @@ def known() -> list[str]:
         return sorted(_known, key=len, reverse=True)
 
 
+def mask(text: str) -> str:
+    """`text` with every registered secret replaced by `***`. For messages that go where the log's
+    redaction does not reach (the Run tab, the state store, the CLI's summary): a server that
+    quotes the credential it was sent in its error message must not put it in the sheet."""
+    for value in known():
+        if value in text:
+            text = text.replace(value, "***")
+    return text
+
+
 def read_secret(env_name: str) -> SecretStr | None:
     """A secret from the environment, whitespace stripped (a token pasted with a newline
     otherwise fails as a 401), registered for masking; None when unset or blank."""

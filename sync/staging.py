@@ -33,6 +33,10 @@ def staged_records(
         metrics = [*pulled.metrics, *(m for m in committed.metrics if m.identity not in seen)]
         goal_defs = pulled.goal_defs or list(committed.goal_defs)
         overrides = pulled.overrides or list(committed.overrides)
+    # One order whatever the pull: a complete pull lists items as the server paged them, an
+    # incremental one lays them over the store's (read back in key order). Sorted by key, a
+    # rerun on the same data writes the Items, Risks and Unaligned tabs row for row the same.
+    items = sorted(items, key=lambda i: i.key)
     recorded = (
         []
         if pulled.has_history

@@ -1,0 +1,198 @@
+"""Guarantee 5: SIGTERM or SIGKILL during the pull or during the publish.
+
+The run is held at the right moment by a delay fault on the fakes (a Jira search that does not
+answer; a Sheets batchUpdate that does not answer while the csv / xlsx files wait, rendered, in
+their temporary files), then signalled. Afterwards: no partial sheet (the publish is one atomic
+call: the sheet is either as before or wholly the new one), the state store byte for byte as
+before (the cursor did not move), the csv / xlsx files as before; on SIGTERM the run exits 143
+after its cleanup (temporary files deleted, lock released and cleared); on SIGKILL the kernel
+drops the lock. Either way the next run completes and publishes the change.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.jira import Auth, FakeJira
+from tests.fakes.server import Fault, Response
+from tests.fakes.sheets import FakeSheets
+from tests.reliability.helpers import (
+    LOCK,
+    Result,
+    Workspace,
+    config,
+    cycle_around_today,
+    sheet_status,
+    sheet_without,
+    wait_for,
+)
+
+EMAIL, TOKEN = "bot@acme.example", "atl-reliability-0123456789"
+SHEET = "STATUS1"
+SEARCH = "/rest/api/3/search/jql"
+BATCH_UPDATE = f"/v4/spreadsheets/{SHEET}:batchUpdate"
+GOALS = """\
+  - id: G1
+    title: Ship billing
+    key_results:
+      - {id: G1.1, title: Jira work, measure: percent_done, select: [{source: jira}]}
+"""
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeJira, FakeSheets]]:
+    with FakeJira("cloud", auth=Auth("basic", EMAIL, TOKEN)) as jira, FakeSheets() as sheets:
+        old = datetime.now(UTC) - timedelta(days=3)
+        for n in range(1, 5):
+            jira.add_issue(f"PAY-{n}", updated=old + timedelta(minutes=n))
+        sheets.add_spreadsheet(SHEET, {"Notes": [["kept by people"]]})
+        yield jira, sheets
+
+
+@pytest.fixture
+def ws(tmp_path: Path, fakes: tuple[FakeJira, FakeSheets]) -> Workspace:
+    jira, sheets = fakes
+    ws = Workspace(tmp_path, env={"JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN})
+    ws.write_config(
+        config(
+            f"  jira: {{type: jira, url: '{jira.url}', jql: project = PAY}}\n",
+            f"  - {{type: sheets, spreadsheet_id: {SHEET}, endpoint: '{sheets.url}/', "
+            "credentials: anonymous}\n"
+            "  - {type: csv, path: out/csv}\n"
+            "  - {type: xlsx, path: out/status.xlsx}\n",
+            GOALS,
+            cycle=cycle_around_today(),
+        )
+    )
+    return ws
+
+
+def interrupt(ws: Workspace, held: Fault, reached: object, signum: int) -> Result:
+    """Start a run, wait until it is held by `held` (`reached()` says so), send `signum`."""
+    proc = ws.start("run")
+    try:
+        wait_for(reached, what="the run to reach the held request")
+        if held.method == "POST":  # publishing: the file sinks' new content waits, rendered
+            waiting = [p.name for p in ws.temp_files()]
+            assert any(n.startswith(".Status.csv.") for n in waiting), waiting
+            assert any(n.startswith(".status.xlsx.") for n in waiting), waiting
+        t0 = time.monotonic()
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=30)
+        return Result(proc.returncode, stdout, stderr, time.monotonic() - t0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+PHASES = {
+    "pull": lambda: Fault("GET", SEARCH, Response(500, {}), delay=30.0),
+    "publish": lambda: Fault("POST", BATCH_UPDATE, Response(500, {}), delay=30.0),
+}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_a_signal_leaves_everything_as_it_was_and_the_next_run_completes(
+    phase: str, signum: int, ws: Workspace, fakes: tuple[FakeJira, FakeSheets]
+) -> None:
+    jira, sheets = fakes
+    book = sheets.spreadsheets[SHEET]
+    assert ws.goalsync("run").code == 0
+    assert sheet_status(book)["G1.1"]["Done / Total"] == "0 / 4"
+    jira.transition("PAY-1", "Done", "done")
+    state, sheet, files = ws.db_bytes(), book.snapshot(), ws.files()
+
+    held = PHASES[phase]()
+    server = jira if phase == "pull" else sheets
+    server.inject(held)
+    seen = server.count(held.method, held.path_prefix)
+    run = interrupt(ws, held, lambda: server.count(held.method, held.path_prefix) > seen, signum)
+
+    if signum == signal.SIGTERM:
+        assert run.code == 143, run
+        assert run.event("terminated")["signal"] == "SIGTERM"
+        assert run.seconds < 15  # an orderly exit, not a wait for the held request
+        assert ws.temp_files() == []  # the rendered files were deleted on the way out
+        assert (ws.state / LOCK).read_text() == ""  # released, naming no holder
+    else:
+        assert run.code == -signal.SIGKILL
+    assert ws.lock_is_free()
+    assert ws.db_bytes() == state  # the cursor did not move
+    assert book.snapshot() == sheet  # no partial sheet: the write never landed
+    assert {k: v for k, v in ws.files().items() if not k.endswith(".tmp")} == files
+
+    server.faults.clear()
+    after = ws.goalsync("run")
+    assert after.code == 0, after
+    assert sheet_status(book)["G1.1"]["Done / Total"] == "1 / 4"
+    assert ws.status()["G1.1"]["Done / Total"] == "1 / 4"
+    assert ws.temp_files() == []  # a killed run's leftovers are gone too
+
+
+def test_a_kill_after_the_sheet_took_the_write_leaves_a_whole_sheet(
+    ws: Workspace, fakes: tuple[FakeJira, FakeSheets]
+) -> None:
+    """The server applied the batchUpdate but the run died before committing: the sheet is the
+    whole new publish (never half of it), the cursor did not move, and the next run publishes the
+    same again without a History duplicate."""
+    jira, sheets = fakes
+    book = sheets.spreadsheets[SHEET]
+    assert ws.goalsync("run").code == 0
+    jira.transition("PAY-1", "Done", "done")
+    state = ws.db_bytes()
+    sheets.inject(Fault("POST", BATCH_UPDATE, delay=2.0))  # answered late, after it is applied
+    commits: list[int] = []
+    sheets.on_commit = lambda b: commits.append(len(b.sheets))
+    run = interrupt(
+        ws,
+        Fault("POST", BATCH_UPDATE),
+        lambda: sheets.count("POST", BATCH_UPDATE) == 2,
+        signal.SIGKILL,
+    )
+    assert run.code == -signal.SIGKILL
+    wait_for(lambda: len(commits) == 1, what="the held write to land")
+    assert sheet_status(book)["G1.1"]["Done / Total"] == "1 / 4"  # all of the new publish
+    assert ws.db_bytes() == state
+    published = sheet_without(book, "Run", "Status")  # these two name the run and its time
+
+    after = ws.goalsync("run")
+    assert after.code == 0, after
+    assert sheet_without(book, "Run", "Status") == published
+    assert sheet_status(book)["G1.1"]["Done / Total"] == "1 / 4"
+    history = [(r[0], r[1]) for r in book.values("History")[1:]]
+    assert len(history) == len(set(history))
+
+
+def test_sigterm_while_sources_are_pulled_concurrently(
+    ws: Workspace, fakes: tuple[FakeJira, FakeSheets]
+) -> None:
+    """With two sources the pull runs in worker threads and the main thread waits for them:
+    SIGTERM must not wait for the request that hangs, and the cleanup still runs."""
+    jira, _ = fakes
+    (ws.root / "items.csv").write_text("key,title,state\nT-1,Invoices,done\n", encoding="utf-8")
+    text = (ws.root / "goalsync.yaml").read_text(encoding="utf-8")
+    ws.write_config(
+        text.replace(
+            "sinks:\n", "  tasks: {type: file, path: items.csv, format: csv_items}\nsinks:\n"
+        )
+    )
+    assert ws.goalsync("run").code == 0
+    state = ws.db_bytes()
+    held = Fault("GET", SEARCH, Response(500, {}), delay=30.0)
+    jira.inject(held)
+    run = interrupt(ws, held, lambda: jira.count("GET", SEARCH) == 2, signal.SIGTERM)
+    assert run.code == 143, run
+    assert run.seconds < 8, run.seconds  # not the 10 s backstop, not the 30 s request
+    assert run.event("terminated")["signal"] == "SIGTERM"
+    assert (ws.state / LOCK).read_text() == ""
+    assert ws.db_bytes() == state
+    jira.faults.clear()
+    assert ws.goalsync("run").code == 0
