@@ -39,6 +39,7 @@ from mappings.model import (
     people_index,
 )
 from mappings.plan import Plan, PlanIssue, SourceInfo, check_plan, resolve_plan
+from sync.alerts import AlertsConfig
 from sync.contracts import ItemRules
 from sync.errors import ConfigError, Problem
 from sync.report import TAB_NAMES
@@ -80,6 +81,7 @@ class GoalsyncConfig(BaseModel):
     sinks: list[SinkConfig] = Field(min_length=1)
     status: StatusRules = Field(default_factory=StatusRules)
     people: People = Field(default_factory=dict)
+    alerts: AlertsConfig | None = None  # a webhook told of status changes and failed runs
     goals: list[Goal] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -401,6 +403,7 @@ def _model_at(path: Sequence[str | int], data: Any) -> type[BaseModel] | None:
         "key_results": KeyResult,
         "select": SelectClause,
         "tabs": SheetTabs,
+        "alerts": AlertsConfig,
     }
     return table.get(str(parts[-1]))
 

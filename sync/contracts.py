@@ -8,11 +8,11 @@ building checks what can be checked without a request and raises ConfigError oth
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from sync.records import Event, GoalDef, Metric, Override, WorkItem
 from sync.report import HistoryRow, Table
@@ -45,6 +45,15 @@ class ItemRules:
         return resolution.casefold() in {s.casefold() for s in self.cancelled_resolutions}
 
 
+# Told by a source as it reads: (pages, items) read since the last call. The CLI draws a progress
+# bar per source from it; it must be cheap and may be called from several threads at once.
+ProgressCallback: TypeAlias = Callable[[int, int], None]
+
+
+def no_progress(pages: int, items: int) -> None:
+    """The default: nobody is watching."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PullContext:
     """Everything a source needs for one pull."""
@@ -59,6 +68,7 @@ class PullContext:
     state: Mapping[str, str] = field(default_factory=dict)  # the source's own kept values
     jql_clauses: tuple[str, ...] = ()  # extra Jira searches that select key results
     budget_s: float = 300.0
+    progress: ProgressCallback = no_progress  # pages and items read, as they come
 
 
 @dataclass(slots=True, kw_only=True)
@@ -93,6 +103,7 @@ class PublishContext:
     tz: tzinfo
     history: Sequence[HistoryRow] = ()
     title: str = "goalsync status"
+    budget_s: float = 300.0  # the run's retry budget, shared by a sink's calls in one publish
 
 
 class PreparedWrite(Protocol):
@@ -118,7 +129,7 @@ class HistoryKeeper(Protocol):
     """A sink that holds History itself (the Sheets History tab). When the state dir is empty
     the engine seeds the store's History from it, so losing the state never loses the trend."""
 
-    def read_history(self) -> list[HistoryRow]:
+    def read_history(self, budget_s: float | None = None) -> list[HistoryRow]:
         """The History rows the sink holds now; raises PublishError when it cannot read them."""
         ...
 

@@ -19,7 +19,7 @@ import structlog
 
 from mappings.evaluate import evaluate
 from mappings.plan import Plan, resolve_plan
-from sync import __version__
+from sync import __version__, secrets
 from sync.config import LoadedConfig
 from sync.contracts import PreparedWrite, PublishContext, Sink, Source
 from sync.errors import (
@@ -32,7 +32,7 @@ from sync.errors import (
     PublishError,
 )
 from sync.lock import LockHeld, run_lock
-from sync.pull import Pulled, pull_sources
+from sync.pull import Pulled, PullWatcher, pull_sources
 from sync.records import Records
 from sync.report import HistoryRow, RunInfo, StatusReport, Table, status_counts, to_tables
 from sync.store import Store
@@ -46,6 +46,7 @@ class RunOptions:
     dry_run: bool = False
     as_of: datetime | None = None
     retry_budget_s: float = 300.0
+    watcher: PullWatcher | None = None  # progress of the pull (the CLI's bars in a terminal)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -90,12 +91,17 @@ def run(
     store: Store,
     options: RunOptions,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    *,
+    built: tuple[dict[str, Source], list[Sink]] | None = None,
 ) -> RunOutcome:
+    """One run. `built`: the config's sources and sinks, built already (by `plan`, which reads
+    the sinks before the dry run); by default they are built here."""
     started = clock()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     structlog.contextvars.bind_contextvars(run_id=run_id)
     try:
-        sources, sinks = build(config)  # raises ConfigError: exit 2 before any request
+        # build raises ConfigError: exit 2 before any request
+        sources, sinks = built if built is not None else build(config)
         if options.dry_run:
             return _run_locked(config, store, options, sources, sinks, started, run_id, clock)
         try:
@@ -141,14 +147,20 @@ def _run_locked(
         dry_run=options.dry_run,
     )
     pulled = pull_sources(
-        config, sources, store, started, full=options.full, budget_s=options.retry_budget_s
+        config,
+        sources,
+        store,
+        started,
+        full=options.full,
+        budget_s=options.retry_budget_s,
+        watcher=options.watcher,
     )
     if pulled.rejected:
         message = "; ".join(pulled.rejected)
         log.error("scope_rejected", error=message)
         return RunOutcome(exit_code=EXIT_CONFIG, run_id=run_id, error=message)
     stored = store.history()
-    history = stored or _seed_history(sinks)
+    history = stored or _seed_history(sinks, options.retry_budget_s)
     report = _evaluate(config, pulled, now, history, as_of=options.as_of is not None)
     info = RunInfo(
         run_id=run_id,
@@ -168,7 +180,9 @@ def _run_locked(
         log.info("dry_run_finished", exit_code=exit_code, seconds=round(outcome.seconds, 3))
         return outcome
 
-    ctx = PublishContext(run_id=run_id, now=now, tz=config.tz, history=full_history)
+    ctx = PublishContext(
+        run_id=run_id, now=now, tz=config.tz, history=full_history, budget_s=options.retry_budget_s
+    )
     try:
         outcome.written = publish(sinks, tables, ctx)
     except PublishError as exc:
@@ -244,14 +258,14 @@ def _evaluate_now(
     )
 
 
-def _seed_history(sinks: Sequence[Sink]) -> list[HistoryRow]:
+def _seed_history(sinks: Sequence[Sink], budget_s: float) -> list[HistoryRow]:
     """An empty state dir: take History back from a sink that keeps it (the Sheets tab)."""
     for sink in sinks:
         reader = getattr(sink, "read_history", None)
         if reader is None:
             continue
         try:
-            rows: list[HistoryRow] = reader()
+            rows: list[HistoryRow] = reader(budget_s)
         except GoalsyncError as exc:
             log.warning("history_not_seeded", sink=sink.type, error=str(exc))
             continue
@@ -273,14 +287,20 @@ def publish(sinks: Sequence[Sink], tables: Sequence[Table], ctx: PublishContext)
             write.apply()
             applied.append(write)
             log.info("sink_written", sink=write.description)
-    except Exception as exc:
+    except BaseException as exc:
         for write in prepared:
             write.discard()
+        if not isinstance(exc, Exception):
+            # SIGTERM (sync.signals.Terminated) or Ctrl-C mid-publish: the rendered temp files
+            # are gone (above); the run stops here, nothing committed.
+            raise
+        if isinstance(exc, ConfigError) and not applied:
+            raise  # a sink that does not exist (a missing spreadsheet): exit 2, nothing written
         detail = str(exc) if isinstance(exc, GoalsyncError) else f"{type(exc).__name__}: {exc}"
         remote = [w.description for w in applied if w.remote]
         if remote:
             detail += f" (already written: {', '.join(remote)})"
-        raise PublishError(detail) from None
+        raise PublishError(secrets.mask(detail)) from None  # a sink's error may quote a token
     return [w.description for w in applied]
 
 

@@ -8,18 +8,21 @@ is handed back to the engine, which commits only after publishing succeeded.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 
 from mappings.evaluate import SourceHealth
+from sync import secrets
 from sync.config import LoadedConfig
-from sync.contracts import PullContext, PullResult, Source
+from sync.contracts import ProgressCallback, PullContext, PullResult, Source, no_progress
 from sync.errors import ConfigError, GoalsyncError
 from sync.records import Event, Records
 from sync.report import SourceRun
@@ -29,6 +32,15 @@ from sync.store import SourceCommit, SourceState, Store
 log = structlog.get_logger(__name__)
 MAX_PARALLEL_SOURCES = 8
 JQL_STATE_KEY = "goalsync.jql_matches"  # kept by the engine beside the connector's own values
+
+
+class PullWatcher(Protocol):
+    """Someone watching the pull (the CLI's progress bars): told when each source starts, with
+    what it reads as it reads, and when it ends. Called from the sources' threads."""
+
+    def started(self, name: str, type_: str) -> ProgressCallback: ...
+
+    def finished(self, name: str, ok: bool) -> None: ...
 
 
 @dataclass(slots=True, kw_only=True)
@@ -64,16 +76,17 @@ def pull_sources(
     *,
     full: bool = False,
     budget_s: float = 300.0,
+    watcher: PullWatcher | None = None,
 ) -> Pulled:
     states = store.source_states()
     committed = store.load_records(sources)
-    outcomes = _fetch_all(config, sources, states, started, full, budget_s)
+    outcomes = _fetch_all(config, sources, states, started, full, budget_s, watcher)
     pulled = Pulled(records=Records())
     staged: dict[str, Records] = {}
     for o in outcomes:
         state = states.get(o.name, SourceState())
         if isinstance(o.error, ConfigError):
-            pulled.rejected.append(str(o.error))
+            pulled.rejected.append(secrets.mask(str(o.error)))
         if o.result is not None:
             records, recorded = staged_records(
                 committed[o.name], o.result, started, state.last_success
@@ -132,8 +145,16 @@ def _fetch_all(
     started: datetime,
     full: bool,
     budget_s: float,
+    watcher: PullWatcher | None = None,
 ) -> list[_Outcome]:
     def fetch(name: str, source: Source) -> _Outcome:
+        if watcher is None:
+            return fetch_one(name, source, no_progress)
+        outcome = fetch_one(name, source, watcher.started(name, source.type))
+        watcher.finished(name, outcome.result is not None)
+        return outcome
+
+    def fetch_one(name: str, source: Source, progress: ProgressCallback) -> _Outcome:
         state = states.get(name, SourceState())
         ctx = PullContext(
             source=name,
@@ -146,6 +167,7 @@ def _fetch_all(
             state={k: v for k, v in state.values.items() if k != JQL_STATE_KEY},
             jql_clauses=config.jql_clauses(name),
             budget_s=budget_s,
+            progress=progress,
         )
         t0 = time.monotonic()
         structlog.contextvars.bind_contextvars(source=name)
@@ -173,9 +195,22 @@ def _fetch_all(
 
     if len(sources) == 1:
         return [fetch(*next(iter(sources.items())))]
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SOURCES, len(sources))) as pool:
-        futures = [pool.submit(fetch, name, src) for name, src in sources.items()]
-        return [f.result() for f in futures]
+    pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SOURCES, len(sources)))
+    try:
+        # Worker threads do not inherit contextvars: without a copy, every source's log lines
+        # would lose the run_id bound by the engine.
+        futures = [
+            pool.submit(contextvars.copy_context().run, fetch, name, src)
+            for name, src in sources.items()
+        ]
+        outcomes = [f.result() for f in futures]
+    except BaseException:
+        # SIGTERM (sync.signals.Terminated) or Ctrl-C: do not wait here for a request that may
+        # hang for its whole timeout; the cleanup up the stack (the lock) runs first.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return outcomes
 
 
 def _commit_for(
@@ -216,6 +251,7 @@ def _kept_matches(state: SourceState) -> dict[str, frozenset[str]]:
 
 
 def _describe(error: Exception | None) -> str:
+    """The error as the Run tab, the state store and the summary show it, secrets masked."""
     if isinstance(error, GoalsyncError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"
+        return secrets.mask(str(error))
+    return secrets.mask(f"{type(error).__name__}: {error}")

@@ -157,14 +157,15 @@ def test_plan_prints_the_status_table_and_writes_nothing(
     assert main(["plan", "--config", str(path), "--state-dir", str(tmp_path / "state")]) == 0
     out, _ = capsys.readouterr()
     lines = out.splitlines()
-    header = lines[0].split()
+    assert lines[0].strip() == "Status"  # the table's title, then its header and a rule
+    header = lines[1].split()
     assert header[:3] == ["ID", "Title", "Owner"]
     assert "Progress" in header and "Status" in header
-    ids = [line.split()[0] for line in lines[1:4]]
+    ids = [line.split()[0] for line in lines[3:6]]
     assert ids == ["G1", "G1.1", "G1.2"]
-    assert lines[2].startswith("  G1.1")  # key results are indented under their goal
-    assert any(word in lines[2].lower() for word in STATUS_WORDS)
-    assert re.search(r"Status\s+3 rows", out)
+    assert lines[4].startswith("  G1.1")  # key results are indented under their goal
+    assert any(word in lines[4].lower() for word in STATUS_WORDS)
+    assert re.search(r"Status 3\s+Risks \d+", out)
     assert "nothing was written" in out
     assert str(tmp_path / "out" / "status.xlsx") in out
     assert not (tmp_path / "out").exists()

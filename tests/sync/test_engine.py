@@ -409,3 +409,20 @@ def test_paused_gc_pauses_and_restores_the_collector() -> None:
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
         gc.enable()
+
+
+def test_a_sink_that_does_not_exist_is_a_config_error_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.csvdir import CsvSink
+
+    def missing(self: CsvSink, tables: object, ctx: object) -> None:
+        raise ConfigError("sink: spreadsheet 1XyZ was not found (404)")
+
+    config = write_setup(tmp_path)
+    monkeypatch.setattr(CsvSink, "prepare", missing)
+    with pytest.raises(ConfigError, match="was not found"):
+        go(config, tmp_path, DAY1)
+    assert not (tmp_path / "out" / "status.xlsx").exists()  # the xlsx sink was not renamed in
+    assert not list((tmp_path / "out").glob("**/*.tmp"))  # and its temp file is gone
+    assert not (tmp_path / "state" / DB_NAME).exists()

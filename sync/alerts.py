@@ -1,0 +1,293 @@
+"""Alerts: one Slack-compatible webhook message after a run that someone should hear about.
+
+What is said (each can be turned off with `events:`):
+- `status_change`: a key result (and with `levels: [kr, goal]` a goal) whose status differs from
+  its last status in the store's History (the last run that published: an earlier run the same
+  day counts, so a change is told once), with its owner and why (the Note, progress against
+  expected, its risks);
+- `degraded`: the run published but some source could not be read (exit 3): which, since when;
+- `failed`: publishing failed (exit 4, state unchanged), or a server rejected a source's scope
+  (exit 2 after the config loaded).
+
+The URL is a secret (it lets anyone post to the channel): it is read from the environment variable
+that `webhook_env` names, through sync.secrets, so that the logs mask it, and it is never put in
+a message. Sending never fails the run: any problem is logged and the run's exit code stands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
+
+from sync import secrets
+from sync.errors import EXIT_CONFIG, EXIT_PUBLISH, EXIT_STALE, RetriableError
+from sync.log import Redactor, secret_values
+from sync.report import HistoryRow, RunInfo, StatusReport, StatusRow
+from sync.retry import Budget, call, parse_retry_after
+
+log = structlog.get_logger(__name__)
+
+AlertEvent = Literal["status_change", "degraded", "failed"]
+MAX_CHANGES_SHOWN = 20  # a Slack message holds 50 blocks; the rest is counted
+USER_AGENT = "goalsync-alerts"
+ARROWS = {
+    "On track": ":large_green_circle:",
+    "At risk": ":large_yellow_circle:",
+    "Off track": ":red_circle:",
+    "Done": ":large_blue_circle:",
+    "Not started": ":white_circle:",
+}
+
+
+class AlertsConfig(BaseModel):
+    """`alerts:` in goalsync.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    webhook_env: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="the environment variable that holds the webhook URL (a secret), "
+        "e.g. GOALSYNC_WEBHOOK_URL",
+    )
+    events: tuple[AlertEvent, ...] = Field(
+        default=("status_change", "degraded", "failed"), description="what to alert on"
+    )
+    levels: tuple[Literal["kr", "goal"], ...] = Field(
+        default=("kr",), description="whose status changes to tell: key results, goals"
+    )
+    timeout_s: float = Field(default=10.0, gt=0, le=60)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    id: str
+    level: str
+    title: str
+    owner: str | None
+    before: str
+    after: str
+    since: date  # the date of the History row it changed from
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertResult:
+    sent: bool
+    reason: str  # why not, or what was sent
+
+
+def status_changes(
+    previous: Sequence[HistoryRow],
+    report: StatusReport,
+    *,
+    levels: Sequence[str] = ("kr",),
+) -> list[StatusChange]:
+    """Rows of `report` whose status differs from the latest History row of the same ID that is
+    not after this run's date. IDs without a History row (the first run, a new key result) are
+    not changes."""
+    today = max((h.date for h in report.history), default=report.now.date())
+    latest: dict[str, HistoryRow] = {}
+    for h in previous:
+        if h.date > today or not h.status:
+            continue
+        kept = latest.get(h.id)
+        if kept is None or h.date >= kept.date:
+            latest[h.id] = h
+    out: list[StatusChange] = []
+    for row in report.rows:
+        if row.level not in levels:
+            continue
+        before = latest.get(row.id)
+        if before is None or before.status == row.status:
+            continue
+        out.append(
+            StatusChange(
+                id=row.id,
+                level=row.level,
+                title=row.title,
+                owner=row.owner,
+                before=before.status,
+                after=row.status,
+                since=before.date,
+                reason=reason_for(row, report),
+            )
+        )
+    return out
+
+
+def reason_for(row: StatusRow, report: StatusReport) -> str:
+    """Why a row has its status, in one line: the Note (an override, a forecast), progress
+    against expected, and its risks by kind."""
+    parts: list[str] = []
+    if row.note:
+        parts.append(row.note)
+    if row.progress is not None:
+        parts.append(f"progress {row.progress:.1f} % vs expected {row.expected:.1f} %")
+    mine = [r for r in report.risks if (r.key_result if row.level == "kr" else r.goal) == row.id]
+    kinds = Counter(r.risk for r in mine)
+    if kinds:
+        parts.append(", ".join(f"{n} {kind}" for kind, n in kinds.most_common(4)))
+    return "; ".join(parts) or "no detail"
+
+
+def build_message(
+    *,
+    changes: Sequence[StatusChange],
+    exit_code: int,
+    run: RunInfo | None,
+    error: str,
+    events: Sequence[str],
+    title: str = "goalsync",
+) -> dict[str, Any] | None:
+    """The Slack-compatible payload (`text` for any webhook, `blocks` for Slack), or None when
+    there is nothing to say."""
+    sections: list[str] = []
+    headline: list[str] = []
+    if "failed" in events and exit_code in (EXIT_PUBLISH, EXIT_CONFIG):
+        what = "publishing failed" if exit_code == EXIT_PUBLISH else "a source's scope was refused"
+        after = (
+            "nothing was committed; the next run retries"
+            if exit_code == EXIT_PUBLISH
+            else "nothing was published; fix the config"
+        )
+        headline.append(f"run FAILED (exit {exit_code})")
+        sections.append(f"*Run failed* (exit {exit_code}): {what}: {_esc(error)}. {after}.")
+    if "degraded" in events and exit_code == EXIT_STALE and run is not None:
+        stale = [s for s in run.sources if not s.ok]
+        headline.append(f"run degraded: {len(stale)} source(s) stale")
+        lines = [
+            f"• *{_esc(s.name)}* ({s.type}) stale since "
+            f"{s.stale_since:%Y-%m-%d %H:%M} UTC: {_esc(s.error)}"
+            if s.stale_since
+            else f"• *{_esc(s.name)}* ({s.type}): {_esc(s.error)}"
+            for s in stale
+        ]
+        sections.append(
+            "*Run degraded* (exit 3): published, but these sources could not be read; their "
+            "key results show their last good values:\n" + "\n".join(lines)
+        )
+    shown_changes = list(changes) if "status_change" in events else []
+    if shown_changes:
+        n = len(shown_changes)
+        headline.append(f"{n} status change{'s' if n != 1 else ''}")
+        for c in shown_changes[:MAX_CHANGES_SHOWN]:
+            owner = _esc(c.owner) if c.owner else "no owner"
+            sections.append(
+                f"*{_esc(c.id)} {_esc(c.title)}*\n"
+                f"{ARROWS.get(c.before, '')} {c.before} → {ARROWS.get(c.after, '')} {c.after}"
+                f" (since {c.since:%Y-%m-%d})\n"
+                f"Owner: {owner} · {_esc(c.reason)}"
+            )
+        if n > MAX_CHANGES_SHOWN:
+            sections.append(f"…and {n - MAX_CHANGES_SHOWN} more: see the Status tab.")
+    if not sections:
+        return None
+    head = f"{title}: {', '.join(headline)}"
+    context = f"run {run.run_id}, as of {run.as_of:%Y-%m-%d %H:%M} UTC" if run else ""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
+        *({"type": "section", "text": {"type": "mrkdwn", "text": s[:3000]}} for s in sections),
+    ]
+    if context:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    text = "\n\n".join([head, *sections, context] if context else [head, *sections])
+    return _masked({"text": text, "blocks": blocks})
+
+
+def send(
+    config: AlertsConfig,
+    payload: dict[str, Any],
+    *,
+    post: Callable[..., requests.Response] = requests.post,
+    budget_s: float | None = None,
+) -> AlertResult:
+    """POST the payload to the webhook. Never raises: a failure is logged and returned."""
+    url = secrets.read_secret(config.webhook_env)
+    if url is None:
+        log.warning(
+            "alert_not_sent",
+            reason=f"{config.webhook_env} is not set",
+            fix=f"set {config.webhook_env} to the webhook URL, or remove alerts: from the config",
+        )
+        return AlertResult(False, f"{config.webhook_env} is not set")
+    problem = check_url(url.get_secret_value())
+    if problem:
+        log.warning("alert_not_sent", reason=f"{config.webhook_env}: {problem}")
+        return AlertResult(False, f"{config.webhook_env}: {problem}")
+    body = json.dumps(payload).encode("utf-8")
+
+    def once() -> None:
+        try:
+            response = post(
+                url.get_secret_value(),
+                data=body,
+                headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
+                timeout=config.timeout_s,
+                allow_redirects=False,
+            )
+        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+            raise RetriableError(f"webhook: {type(exc).__name__}") from None
+        except requests.exceptions.RequestException as exc:
+            raise _Failed(f"webhook: {type(exc).__name__}") from None
+        status = response.status_code
+        if status == 429 or status >= 500:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            raise RetriableError(f"webhook answered {status}", retry_after=wait)
+        if status >= 300:
+            raise _Failed(f"webhook answered {status}")
+
+    budget = Budget(budget_s if budget_s is not None else 3 * config.timeout_s)
+    try:
+        call(once, budget=budget, what="alert webhook", max_attempts=3)
+    except (RetriableError, _Failed) as exc:
+        log.warning("alert_not_sent", reason=str(exc), effect="the run's exit code stands")
+        return AlertResult(False, str(exc))
+    log.info("alert_sent", variable=config.webhook_env, bytes=len(body))
+    return AlertResult(True, "sent")
+
+
+def check_url(url: str) -> str:
+    """Why a webhook URL will not do ("" when it will): https, or http to loopback only."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) URL"
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return "must be https (the URL is a secret; plain http would show it on the way)"
+    return ""
+
+
+class _Failed(Exception):
+    """A webhook answer retrying cannot fix."""
+
+
+def _esc(text: str) -> str:
+    """Slack mrkdwn: &, < and > must be escaped; everything else shows as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _masked(payload: dict[str, Any]) -> dict[str, Any]:
+    """No secret leaves in an alert, whatever an error message carried."""
+    redactor = Redactor(secret_values())
+    for value in secrets.known():
+        redactor.add(value)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return redactor.redact(value)
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    masked: dict[str, Any] = clean(payload)
+    return masked

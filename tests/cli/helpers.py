@@ -1,0 +1,100 @@
+"""Shared by the CLI tests: the goalsync CLI as a subprocess (as a user or a scheduler runs it),
+a loopback-only network guard for it, and a service account key whose token endpoint is the
+fake Sheets server's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+REPO = Path(__file__).resolve().parents[2]
+SA_EMAIL = "goalsync@acme-prod.iam.gserviceaccount.com"
+# Refuses (and records) any connection that is not to loopback: a test that reached out of the
+# machine, or an application-default-credentials probe of a metadata server, shows up here.
+GUARD = """
+import os, socket
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+def _host(address):
+    return address[0] if isinstance(address, tuple) else str(address)
+
+def _record(what):
+    with open(os.environ["NETWORK_ATTEMPTS"], "a") as fh:
+        fh.write(repr(what) + "\\n")
+    raise OSError("only loopback is allowed in this test")
+
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in _LOOPBACK:
+        _record(address)
+    return _connect(self, address)
+
+def getaddrinfo(host, *args, **kwargs):
+    if host not in _LOOPBACK:
+        _record(host)
+    return _getaddrinfo(host, *args, **kwargs)
+
+socket.socket.connect = connect
+socket.getaddrinfo = getaddrinfo
+"""
+# What a person's shell has beside what the test sets: nothing of goalsync's or the services'.
+_DROPPED = ("GOALSYNC_", "JIRA_", "GITHUB_", "GOOGLE_")
+
+
+def clean_env(root: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED)}
+    guard = root / ".guard"
+    guard.mkdir(exist_ok=True)
+    (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
+    env |= {
+        "PYTHONPATH": os.pathsep.join([str(guard), str(REPO)]),
+        "NETWORK_ATTEMPTS": str(root / "network-attempts.txt"),
+        "GOALSYNC_LOG_FORMAT": "json",
+    }
+    return env | dict(extra or {})
+
+
+def goalsync(
+    root: Path, *args: str, env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`goalsync ARGS` in `root`, as a person types it (the console script's module)."""
+    return subprocess.run(
+        [sys.executable, "-m", "sync.cli", *args],
+        cwd=root,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def service_account_key(path: Path, token_uri: str) -> Path:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "acme-prod",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": SA_EMAIL,
+        "token_uri": token_uri,
+    }
+    path.write_text(json.dumps(info), encoding="utf-8")
+    return path
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
