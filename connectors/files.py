@@ -79,6 +79,7 @@ class FileSource:
         reader = _READERS[self.config.format]
         result = PullResult(complete=True)
         for path in paths:
+            before = _rows(result)
             try:
                 reader(self, path, ctx, result)
             except FatalError as exc:  # the parsers' messages do not know the file: add it
@@ -87,9 +88,15 @@ class FileSource:
                 raise FatalError(f"{path}: {exc}") from None
             except (AttributeError, TypeError) as exc:  # a nested value of the wrong type
                 raise FatalError(f"{path}: not in the {self.config.format} shape ({exc})") from None
+            ctx.progress(1, _rows(result) - before)  # a file a page
         for problem in result.warnings:
             log.warning("skipped_row", source=self.name, problem=problem)
         return result
+
+
+def _rows(result: PullResult) -> int:
+    r = result
+    return len(r.items) + len(r.metrics) + len(r.goal_defs) + len(r.overrides)
 
 
 def _matches(pattern: Path) -> list[Path]:

@@ -9,13 +9,15 @@ ETags, and repositories pulled concurrently (bounded). The network reads are in
 Cursor: `{"v": 1, "repos": {"acme/web": "2026-11-16T08:59:00Z"}}`, per repository the newest
 `updated_at` read (capped at the run's start), so it moves only when something changed. State
 (`PullResult.state`, handed back as `ctx.state`): per repository the URL and ETag of its last
-issues list when that list was one page (`page:acme/web`), and an org's repository list
-(`org_repos`, refreshed on full reconciles).
+issues list when that list was one page (`page:acme/web`), the items read within the lookback of
+the cursor with their `updated_at` (`seen:acme/web`: see `fetch_repo`), and an org's repository
+list (`org_repos`, refreshed on full reconciles).
 """
 
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -34,17 +36,32 @@ from connectors.github_client import (
     RepoUnavailable,
     Tally,
 )
-from connectors.github_fetch import KeptPage, RepoPlan, RepoPull, fetch_org_repos, fetch_repo
+from connectors.github_fetch import (
+    KeptPage,
+    RepoPlan,
+    RepoPull,
+    RowParsers,
+    fetch_org_repos,
+    fetch_repo,
+    stamp,
+)
 from connectors.github_parse import (
     IssueRules,
-    parse_events,
+    parse_event,
     parse_issue,
     parse_milestones,
     parse_org_repos,
     parse_time,
     to_item_with_milestone,
 )
-from sync.contracts import PullContext, PullResult, Source, check_base_url
+from sync.contracts import (
+    ProgressCallback,
+    PullContext,
+    PullResult,
+    Source,
+    check_base_url,
+    no_progress,
+)
 from sync.errors import AuthError, ConfigError, FatalError, GoalsyncError
 from sync.records import Event, WorkItem
 from sync.retry import Budget
@@ -55,6 +72,7 @@ log = structlog.get_logger(__name__)
 MAX_PARALLEL_REPOS = 4
 ORG_STATE_KEY = "org_repos"
 PAGE_STATE_PREFIX = "page:"
+SEEN_STATE_PREFIX = "seen:"
 DEFAULT_IN_PROGRESS_LABELS = ("in progress", "in-progress", "wip")
 
 
@@ -163,11 +181,16 @@ class GitHubSource:
                 kept=kept_page(ctx.state, repo),
                 lookback=timedelta(minutes=self.config.lookback_minutes),
                 run_started=ctx.run_started,
+                seen=kept_seen(ctx.state, repo),
             )
             for repo in repos
         ]
-        pulls = self._pull_all(plans, budget, tally, result.warnings)
-        self._collect(plans, pulls, rules, ctx.run_started, result)
+        parsers = RowParsers(
+            issue=functools.partial(parse_issue, source=self.name, rules=rules),
+            event=functools.partial(parse_event, source=self.name, rules=rules),
+        )
+        pulls = self._pull_all(plans, budget, tally, result.warnings, parsers, ctx.progress)
+        self._collect(plans, pulls, ctx.run_started, result)
         result.requests = tally.count
         result.complete = full
         log.info("github_pulled", repos=len(plans), full=full, requests=result.requests)
@@ -177,7 +200,6 @@ class GitHubSource:
         self,
         plans: Sequence[RepoPlan],
         pulls: Mapping[str, RepoPull],
-        rules: IssueRules,
         run_started: datetime,
         result: PullResult,
     ) -> None:
@@ -189,15 +211,21 @@ class GitHubSource:
             pull = pulls.get(plan.repo)
             if pull is None:  # left out with a warning (an org's repository gone)
                 continue
-            repo_items, repo_events = self._parse(pull, rules)
+            repo_items, repo_events = self._parse(pull)
             for item in repo_items:
                 items.pop(item.key, None)
                 items[item.key] = item  # duplicates by key: the later copy is the newer one
             events.update((e.identity, e) for e in repo_events)
-            watermarks[plan.repo] = to_watermark(plan.watermark, repo_items, run_started)
+            watermark = to_watermark(plan.watermark, repo_items, run_started)
+            watermarks[plan.repo] = watermark
             if pull.kept is not None:
                 result.state[PAGE_STATE_PREFIX + plan.repo] = json.dumps(
                     {"url": pull.kept.url, "etag": pull.kept.etag}
+                )
+            seen = plan.seen if pull.unchanged else recent(repo_items, watermark, plan.lookback)
+            if seen:
+                result.state[SEEN_STATE_PREFIX + plan.repo] = json.dumps(
+                    {str(n): at for n, at in sorted(seen.items())}
                 )
             log.info(
                 "github_repo_pulled",
@@ -253,7 +281,13 @@ class GitHubSource:
     # --- pulling ---------------------------------------------------------------------------
 
     def _pull_all(
-        self, plans: Sequence[RepoPlan], budget: Budget, tally: Tally, warnings: list[str]
+        self,
+        plans: Sequence[RepoPlan],
+        budget: Budget,
+        tally: Tally,
+        warnings: list[str],
+        parsers: RowParsers,
+        progress: ProgressCallback = no_progress,
     ) -> dict[str, RepoPull]:
         """Every repository, at most `max_parallel` at a time, each with its own client. The
         first failure cancels what has not started; a scope the server rejects (a missing
@@ -267,7 +301,7 @@ class GitHubSource:
                 self.settings, budget=budget, tally=tally, wall_clock=self._wall_clock
             )
             try:
-                return fetch_repo(client, plan)
+                return fetch_repo(client, plan, progress, parsers=parsers)
             except RepoUnavailable as exc:
                 if not self.config.org:
                     raise
@@ -303,13 +337,10 @@ class GitHubSource:
             raise max(errors, key=_severity)
         return out
 
-    def _parse(self, pull: RepoPull, rules: IssueRules) -> tuple[list[WorkItem], list[Event]]:
+    def _parse(self, pull: RepoPull) -> tuple[list[WorkItem], list[Event]]:
+        """The pull's items (parsed as their pages came) with their milestones' details."""
         milestones = parse_milestones(pull.milestones, repo=pull.repo)
-        items = [
-            to_item_with_milestone(parse_issue(raw, source=self.name, rules=rules), milestones)
-            for raw in pull.issues
-        ]
-        return items, parse_events(pull.events, source=self.name, rules=rules)
+        return [to_item_with_milestone(i, milestones) for i in pull.issues], pull.events
 
 
 # --- cursor and kept state (pure) ----------------------------------------------------------------
@@ -334,6 +365,28 @@ def kept_page(state: Mapping[str, str], repo: str) -> KeptPage | None:
     if isinstance(data, dict) and isinstance(data.get("url"), str) and data.get("etag"):
         return KeptPage(url=data["url"], etag=str(data["etag"]))
     return None
+
+
+def kept_seen(state: Mapping[str, str], repo: str) -> dict[int, str]:
+    data = _load_json(state.get(SEEN_STATE_PREFIX + repo))
+    if not isinstance(data, dict):
+        return {}
+    return {int(n): str(at) for n, at in data.items() if str(n).isdigit() and isinstance(at, str)}
+
+
+def recent(
+    items: Sequence[WorkItem], watermark: datetime | None, lookback: timedelta
+) -> dict[int, str]:
+    """The items updated within `lookback` of the watermark: what the next since-list shows
+    if nothing changes meanwhile (issue number -> updated_at)."""
+    if watermark is None:
+        return {}
+    floor = watermark - lookback
+    return {
+        i.fields["number"]: stamp(i.updated)
+        for i in items
+        if i.updated is not None and i.updated >= floor and isinstance(i.fields.get("number"), int)
+    }
 
 
 def to_watermark(

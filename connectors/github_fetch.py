@@ -1,15 +1,20 @@
 """Network reads of the GitHub source: the one pagination loop and what one repository costs.
 
 Per repository and pull:
-- the issues list `/repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&per_page=100`
-  (pull requests included), with `since` on incremental pulls, sent in UTC. Ascending by update
-  time: an item updated while the pages are read moves behind them and is read again (the later
-  copy wins), so paging loses no update (a deletion meanwhile can shift an item onto a page
-  already read: the lookback and the full reconcile cover that);
+- the issues list `/repos/{o}/{r}/issues?state=all&sort=created&direction=asc&per_page=100`
+  (pull requests included), with `since` on incremental pulls, sent in UTC. Its pages are
+  offsets (`page=N`): in update order, an item updated while the pages are read would move to
+  the end and push the next page's first item onto the page already read, missed (and dropped
+  from a full pull's snapshot). Creation order does not move, and the update itself is read by
+  the next run (the cursor never passes the run's start). A deletion meanwhile can still shift an
+  item onto a page already read: the lookback and the full reconcile cover that;
 - a conditional request where one is sound (see `fetch_repo`): 304 means nothing changed and
   costs no rate limit; then nothing else is requested for the repository;
-- otherwise one milestones call and the issue events stream, newest first, back to the cursor.
-Raw payloads leave this module only towards `connectors/github.py`, which parses them.
+- otherwise one milestones call and the issue events stream, newest first, back to the cursor;
+  unless every item the list shows is one the last pull read at that very update (`seen`):
+  then nothing changed either, and nothing else is requested.
+Issues and events are parsed page by page as they come (`RowParsers`), so a pull never holds a
+repository's raw payloads (about 15 KB an item with its events) beside its records.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from typing import Any
 
 from connectors.github_client import PER_PAGE, GitHubClient
 from connectors.github_parse import parse_link_next, parse_time
+from sync.contracts import ProgressCallback, no_progress
 from sync.errors import FatalError
+from sync.records import Event, WorkItem
 
 Raw = Mapping[str, Any]
 FIRST_EVENTS_DAYS = 365  # a repository's first pull reads its events stream back this far
@@ -37,7 +44,7 @@ class KeptPage:
 
 @dataclass(slots=True, kw_only=True)
 class Listing:
-    rows: list[Raw] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # the raw rows, or what `keep` made of them
     url: str = ""  # the first page's URL
     etag: str | None = None  # the first page's ETag
     pages: int = 0
@@ -62,6 +69,8 @@ def fetch_list(
     what: str,
     etag: str | None = None,
     stop_after: Callable[[list[Raw]], bool] | None = None,
+    progress: ProgressCallback = no_progress,
+    keep: Callable[[Raw], Any] | None = None,
 ) -> Listing:
     """The one pagination loop: GET the first page (conditionally when `etag` is given), then
     follow Link rel="next" until there is none, or `stop_after(page_rows)` says enough. A page URL
@@ -99,7 +108,11 @@ def fetch_list(
         rows = [row for row in reply.data if isinstance(row, Mapping)]
         if len(rows) != len(reply.data):
             raise FatalError(f"source {client.settings.source!r}: a {what} entry is not an object")
-        out.rows.extend(rows)
+        if keep is None:
+            out.rows.extend(rows)
+        else:  # each page made into what is kept as it comes: its raw rows are not
+            out.rows.extend(kept for kept in map(keep, rows) if kept is not None)
+        progress(1, len(rows))
         url = parse_link_next(reply.headers.get("link"))
         if url is not None:
             client.check_same_api(url)
@@ -117,6 +130,9 @@ class RepoPlan:
     kept: KeptPage | None  # last run's single-page list, asked again with If-None-Match
     lookback: timedelta
     run_started: datetime
+    # The items the last pull read within `lookback` of the watermark: issue number -> its
+    # updated_at (`stamp`). They are what a since-list shows when nothing changed.
+    seen: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def events_floor(self) -> datetime:
@@ -125,17 +141,32 @@ class RepoPlan:
         return self.watermark - self.lookback
 
 
+@dataclass(frozen=True, slots=True)
+class RowParsers:
+    """How an issues-list row and an events-stream row become records (github_parse, bound to
+    the source's name and rules by connectors/github.py)."""
+
+    issue: Callable[[Raw], WorkItem]
+    event: Callable[[Raw], Event | None]
+
+
 @dataclass(slots=True, kw_only=True)
 class RepoPull:
     repo: str
-    issues: list[Raw] = field(default_factory=list)
+    issues: list[WorkItem] = field(default_factory=list)  # without milestone details yet
     milestones: list[Raw] = field(default_factory=list)
-    events: list[Raw] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     kept: KeptPage | None = None
-    unchanged: bool = False  # answered 304: nothing else was asked
+    unchanged: bool = False  # answered 304, or showed only `seen` items: nothing else asked
 
 
-def fetch_repo(client: GitHubClient, plan: RepoPlan) -> RepoPull:
+def fetch_repo(
+    client: GitHubClient,
+    plan: RepoPlan,
+    progress: ProgressCallback = no_progress,
+    *,
+    parsers: RowParsers,
+) -> RepoPull:
     """Read one repository as `plan` says.
 
     Incremental: when last run's list was one page, ask for the same URL with its ETag. That
@@ -143,44 +174,95 @@ def fetch_repo(client: GitHubClient, plan: RepoPlan) -> RepoPull:
     the repository changed, and a 200 is a superset of what changed since the cursor. Otherwise
     ask for `since` = cursor - lookback without a condition (the URL is new: no ETag can match).
     A since-URL that changes every run could never be answered 304; this one changes only when
-    the list outgrows one page."""
+    the list outgrows one page.
+
+    A 200 whose items are all `seen` (read by the last pull at the same update) means nothing
+    changed either: the list holds every update since the cursor minus the lookback, and the
+    last pull read every update in that span. That happens on the first incremental pull after
+    a full one of more than a page (no ETag was kept): one request instead of three."""
     scope = f"repo {plan.repo}"
     path = f"/repos/{plan.repo}/issues"
     out = RepoPull(repo=plan.repo)
+
+    def pages_only(pages: int, items: int) -> None:  # milestones and events are not items
+        progress(pages, 0)
+
     if not plan.full and plan.kept is not None:
-        listing = fetch_list(client, plan.kept.url, scope=scope, what="issues", etag=plan.kept.etag)
+        listing = fetch_list(
+            client,
+            plan.kept.url,
+            scope=scope,
+            what="issues",
+            etag=plan.kept.etag,
+            progress=progress,
+            keep=parsers.issue,
+        )
         if listing.not_modified:
             out.unchanged, out.kept = True, plan.kept
             return out
     else:
         params: dict[str, Any] = {
             "state": "all",
-            "sort": "updated",
+            "sort": "created",  # an order that edits do not change: see the module's doc
             "direction": "asc",
             "per_page": PER_PAGE,
         }
         if not plan.full and plan.watermark is not None:
             params["since"] = to_since(plan.watermark - plan.lookback)
-        listing = fetch_list(client, path, params, scope=scope, what="issues")
+        listing = fetch_list(
+            client, path, params, scope=scope, what="issues", progress=progress, keep=parsers.issue
+        )
     out.issues, out.kept = listing.rows, listing.kept
+    if not plan.full and plan.seen and all(_was_seen(i, plan.seen) for i in out.issues):
+        out.unchanged, out.issues = True, []
+        return out
     out.milestones = fetch_list(
         client,
         f"/repos/{plan.repo}/milestones",
         {"state": "all", "per_page": PER_PAGE},
         scope=scope,
         what="milestones",
+        progress=pages_only,
     ).rows
-    out.events = fetch_events(client, plan.repo, plan.events_floor, scope=scope)
+    out.events = fetch_events(
+        client, plan.repo, plan.events_floor, parsers.event, scope=scope, progress=pages_only
+    )
     return out
 
 
-def fetch_events(client: GitHubClient, repo: str, floor: datetime, *, scope: str) -> list[Raw]:
+def stamp(moment: datetime) -> str:
+    """An update time as GitHub writes it (UTC, whole seconds), to compare with `seen`."""
+    return to_since(moment)
+
+
+def _was_seen(item: WorkItem, seen: Mapping[int, str]) -> bool:
+    number = item.fields.get("number")
+    return (
+        item.updated is not None
+        and isinstance(number, int)
+        and seen.get(number) == stamp(item.updated)
+    )
+
+
+def fetch_events(
+    client: GitHubClient,
+    repo: str,
+    floor: datetime,
+    parse: Callable[[Raw], Event | None],
+    *,
+    scope: str,
+    progress: ProgressCallback = no_progress,
+) -> list[Event]:
     """The repository's issue events, newest first, read until a page reaches back past `floor`
-    (the cursor minus the lookback): one request when nothing older is needed."""
+    (the cursor minus the lookback): one request when nothing older is needed. Those at or
+    after `floor` are parsed as they come."""
 
     def reached_floor(rows: list[Raw]) -> bool:
         times = [t for t in (_created(r) for r in rows) if t is not None]
         return not times or min(times) < floor
+
+    def keep(row: Raw) -> Event | None:
+        return parse(row) if (_created(row) or floor) >= floor else None
 
     listing = fetch_list(
         client,
@@ -189,8 +271,10 @@ def fetch_events(client: GitHubClient, repo: str, floor: datetime, *, scope: str
         scope=scope,
         what="issue events",
         stop_after=reached_floor,
+        progress=progress,
+        keep=keep,
     )
-    return [r for r in listing.rows if (_created(r) or floor) >= floor]
+    return listing.rows
 
 
 def fetch_org_repos(client: GitHubClient, org: str) -> list[Raw]:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -37,24 +38,41 @@ from connectors.jira_client import (
     open_client,
     resolve_auth,
 )
-from connectors.jira_parse import BASE_FIELDS, FieldIds, parse_issue, status_categories
+from connectors.jira_parse import (
+    BASE_FIELDS,
+    FieldIds,
+    changelog_statuses,
+    parse_issue,
+    status_categories,
+)
 from connectors.jira_search import Query
 from connectors.jira_site import (
     Site,
     complete_reason,
     fetch_site,
+    fetch_status_categories,
     parse_cursor,
     scope_fingerprint,
 )
-from sync.contracts import PullContext, PullResult, check_base_url
+from sync.contracts import (
+    ProgressCallback,
+    PullContext,
+    PullResult,
+    check_base_url,
+    no_progress,
+)
 from sync.errors import FatalError
 from sync.records import Event, State, WorkItem
 from sync.retry import Budget
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 PAGE_SIZE = 100  # issues with fields and changelog; Jira may answer fewer, paging copes
 KEY_PAGE_SIZE = 1000  # keys-only searches (jql clauses) fit many more a page
+
+
+ZONE_GUESS_MARGIN = timedelta(hours=14)  # the widest UTC offset there is
 
 
 class JiraSourceConfig(BaseModel):
@@ -130,6 +148,11 @@ class JiraSource:
         if reason is None and ctx.cursor is not None:
             cursor = parse_cursor(ctx.cursor) or ctx.run_started
             since = min(cursor, ctx.run_started) - timedelta(minutes=self.config.lookback_minutes)
+            if not site.zone_is_users:
+                # The zone JQL dates are read in is a guess (no /myself): a literal written in
+                # the server's zone may be read hours later in the user's. Reading the widest
+                # offset further back costs duplicates (dropped by key), never a skipped edit.
+                since -= ZONE_GUESS_MARGIN
         log.info(
             "jira_pull",
             source=self.name,
@@ -142,8 +165,11 @@ class JiraSource:
         rediscovered = site is not kept
         while True:
             http.use_deployment(site.deployment)
+            pages = _PageParser(self, site.field_ids, ctx)
             try:
-                raw = self._search_scope(http, site, since, ctx.run_started)
+                entries = self._search_scope(
+                    http, site, since, ctx.run_started, ctx.progress, keep=pages
+                )
                 break
             except WrongFlavour:
                 if rediscovered:
@@ -155,15 +181,29 @@ class JiraSource:
                 f"source {self.name!r}: no story points field found (none named Story Points or "
                 "Story point estimate); points are unknown: set points_field"
             )
-        raw = dedupe_by_key(raw)
+        entries = dedupe_by_key(entries, key=_entry_key)
+        raw = [e for e in entries if not isinstance(e, _Parsed)]  # what pages could not parse
         raw = self._complete_changelogs(http, raw, warnings)
-        categories = {**site.categories, **status_categories(raw)}
-        items, events = self._parse(raw, site.field_ids, categories, ctx)
+        categories = {**site.categories, **pages.learnt}
+        if changelog_statuses(raw) - set(categories):
+            # A changelog names a status no issue sits in now (an "In Review" everyone has
+            # passed): its category is unknown, and without it cycle times lose their start.
+            # One GET /status names every status's category, and is kept for later pulls.
+            categories |= fetch_status_categories(http)
+        late = iter(self._parse(raw, site.field_ids, categories, ctx))
+        items: list[WorkItem] = []
+        events: list[Event] = []
+        for entry in entries:  # in the order the search gave, as before
+            parsed = entry if isinstance(entry, _Parsed) else next(late)
+            items.append(parsed.item)
+            events.extend(parsed.events)
         matches = {
             clause: self._clause_keys(http, site, clause, ctx.run_started)
             for clause in ctx.jql_clauses
         }
-        kept_site = Site(site.deployment, site.zone, site.field_ids, scope, categories)
+        kept_site = Site(
+            site.deployment, site.zone, site.field_ids, scope, categories, site.zone_is_users
+        )
         for warning in warnings:
             log.warning("jira_warning", source=self.name, problem=warning)
         return PullResult(
@@ -190,15 +230,27 @@ class JiraSource:
         return list(dict.fromkeys([*BASE_FIELDS, *site.field_ids.extra]))
 
     def _search_scope(
-        self, http: JiraHttp, site: Site, since: datetime | None, until: datetime
-    ) -> list[Mapping[str, Any]]:
+        self,
+        http: JiraHttp,
+        site: Site,
+        since: datetime | None,
+        until: datetime,
+        progress: ProgressCallback = no_progress,
+        keep: jira_search.Keep | None = None,
+    ) -> list[Any]:
         zone = jira_search.site_zone(site.zone)
         literal = jira_search.jql_time(since, zone) if since is not None else None
         fields = self._fields(site)
         if http.cloud:
             query = Query(self.config.jql, jira_search.CLOUD_ORDER, since=literal)
             return jira_search.fetch_cloud_search(
-                http, query.render(), fields=fields, expand="changelog", page_size=self.page_size
+                http,
+                query.render(),
+                fields=fields,
+                expand="changelog",
+                page_size=self.page_size,
+                progress=progress,
+                keep=keep,
             )
         query = Query(self.config.jql, jira_search.DC_ORDER, since=literal)
         return jira_search.fetch_dc_search(
@@ -210,6 +262,8 @@ class JiraSource:
             zone=zone,
             until=until,
             window_limit=self.window_limit,
+            progress=progress,
+            keep=keep,
         )
 
     def _clause_keys(
@@ -259,27 +313,68 @@ class JiraSource:
         field_ids: FieldIds,
         categories: Mapping[str, State],
         ctx: PullContext,
-    ) -> tuple[list[WorkItem], list[Event]]:
-        items: list[WorkItem] = []
-        events: list[Event] = []
-        for raw in issues:
-            item, item_events = parse_issue(
-                raw, source=self.name, fields_ids=field_ids, rules=ctx.rules, categories=categories
+    ) -> list[_Parsed]:
+        return [
+            _Parsed(
+                *parse_issue(
+                    raw,
+                    source=self.name,
+                    fields_ids=field_ids,
+                    rules=ctx.rules,
+                    categories=categories,
+                )
             )
-            items.append(item)
-            events.extend(item_events)
-        return items, events
+            for raw in issues
+        ]
 
 
-def dedupe_by_key(issues: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    item: WorkItem
+    events: list[Event]
+
+
+class _PageParser:
+    """Parses each search page as it comes (jira_search's `keep`), so that a pull never holds
+    every raw issue (several KB each) beside its records. An issue is parsed at once when every
+    status its changelog names is one this pull's issues sit in (learnt page by page; those win
+    over the kept ones at the end too, so the result is the same); one whose changelog was cut
+    short, or names a status not learnt yet, stays raw and is parsed after the search."""
+
+    def __init__(self, source: JiraSource, field_ids: FieldIds, ctx: PullContext) -> None:
+        self.source = source
+        self.field_ids = field_ids
+        self.ctx = ctx
+        self.learnt: dict[str, State] = {}
+
+    def __call__(self, batch: list[Mapping[str, Any]]) -> list[Any]:
+        self.learnt.update(status_categories(batch))
+        out: list[Any] = []
+        for raw in batch:
+            if jira_search.is_cut_short(raw) or changelog_statuses([raw]) - set(self.learnt):
+                out.append(raw)
+            else:
+                out += self.source._parse([raw], self.field_ids, self.learnt, self.ctx)
+        return out
+
+
+def _entry_key(entry: Any) -> object:
+    return entry.item.key if isinstance(entry, _Parsed) else entry.get("key")
+
+
+def _raw_key(issue: Any) -> object:
+    return issue.get("key")
+
+
+def dedupe_by_key(issues: Sequence[T], key: Callable[[T], object] = _raw_key) -> list[T]:
     """By key, the later copy wins (an issue edited while pages were read comes again)."""
-    by_key: dict[str, Mapping[str, Any]] = {}
+    by_key: dict[str, T] = {}
     for issue in issues:
-        key = issue.get("key")
-        if not isinstance(key, str):
-            raise FatalError(f"Jira answered an issue without a key (id {issue.get('id')!r})")
-        by_key.pop(key, None)
-        by_key[key] = issue
+        name = key(issue)
+        if not isinstance(name, str):
+            raise FatalError(f"Jira answered an issue without a key: {str(issue)[:120]}")
+        by_key.pop(name, None)
+        by_key[name] = issue
     return list(by_key.values())
 
 

@@ -108,6 +108,19 @@ def status_categories(issues: Iterable[Mapping[str, Any]]) -> dict[str, State]:
     return out
 
 
+def changelog_statuses(issues: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Every status name (casefolded) the issues' changelogs move from or to."""
+    names: set[str] = set()
+    for issue in issues:
+        for history in (issue.get("changelog") or {}).get("histories") or ():
+            for change in history.get("items") or ():
+                if change.get("field") == "status" or change.get("fieldId") == "status":
+                    for name in (change.get("fromString"), change.get("toString")):
+                        if name:
+                            names.add(str(name).casefold())
+    return names
+
+
 def parse_issue(
     raw: Mapping[str, Any],
     *,

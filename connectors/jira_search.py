@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -28,6 +28,7 @@ import structlog
 
 from connectors.jira_client import JiraHttp, quote_key
 from connectors.jira_parse import parse_time
+from sync.contracts import ProgressCallback, no_progress
 from sync.errors import FatalError
 
 log = structlog.get_logger(__name__)
@@ -35,10 +36,17 @@ log = structlog.get_logger(__name__)
 DC_WINDOW_LIMIT = 10_000  # Data Center refuses startAt paging past this many results
 BULK_CHANGELOG_ISSUES = 1_000  # /changelog/bulkfetch takes at most this many issues a call
 MAX_PAGES = 100_000  # a guard against a server that never says "last page"
-CLOUD_ORDER = "updated ASC, key ASC"
+# What a search keeps of each page, as it comes: one entry per issue, in order (the live source
+# parses pages as they arrive; without it the raw issues are kept).
+Keep = Callable[[list[Mapping[str, Any]]], list[Any]]
 # Offset paging (startAt) shifts when an issue moves inside the order while pages are read; an
 # issue edited mid-run moves in `updated` order but never in `key` order, so Data Center pages
-# in key order and nothing is skipped. Cloud's token paging resumes after the last row it gave.
+# in key order and nothing is skipped. Cloud's nextPageToken is opaque: were it an offset too, an
+# issue edited on a page already read would move to the end in `updated` order and push the
+# next page's first issue onto the read page, missed (dropped from a complete pull's snapshot
+# until the next reconcile). In key order that cannot happen whatever the token is; the edit
+# itself is read by the next run (the cursor is this run's start, before the edit).
+CLOUD_ORDER = "key ASC"
 DC_ORDER = "key ASC"
 KEY_ORDER = "key ASC"
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
@@ -105,16 +113,27 @@ def jql_time(at: datetime, zone: tzinfo) -> str:
 
 
 def fetch_cloud_search(
-    http: JiraHttp, jql: str, *, fields: Sequence[str], expand: str | None, page_size: int
-) -> list[Mapping[str, Any]]:
-    issues: list[Mapping[str, Any]] = []
+    http: JiraHttp,
+    jql: str,
+    *,
+    fields: Sequence[str],
+    expand: str | None,
+    page_size: int,
+    progress: ProgressCallback = no_progress,
+    keep: Keep | None = None,
+) -> list[Any]:
+    """Every issue of `jql`, as `keep` makes each page into what is kept (one entry per issue),
+    or raw."""
+    issues: list[Any] = []
     token: str | None = None
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
         page = http.search_cloud(
             jql, fields=fields, expand=expand, max_results=page_size, token=token
         )
-        issues.extend(page_issues(page))
+        batch = page_issues(page)
+        issues.extend(keep(batch) if keep else batch)
+        progress(1, len(batch))
         following = page.get("nextPageToken")
         if not following or page.get("isLast") is True:
             return issues
@@ -141,16 +160,22 @@ def fetch_dc_search(
     zone: tzinfo,
     until: datetime,
     window_limit: int = DC_WINDOW_LIMIT,
-) -> list[Mapping[str, Any]]:
-    """All issues of `query`, in `updated` windows of at most `window_limit` results each."""
+    progress: ProgressCallback = no_progress,
+    keep: Keep | None = None,
+) -> list[Any]:
+    """All issues of `query`, in `updated` windows of at most `window_limit` results each, as
+    `keep` makes each page into what is kept (one entry per issue: offsets count entries), or
+    raw."""
 
     def first_page(q: Query) -> Mapping[str, Any]:
         return http.search_dc(
             q.render(), fields=fields, expand=expand, max_results=page_size, start_at=0
         )
 
-    def rest(q: Query, page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-        issues = list(page_issues(page))
+    def rest(q: Query, page: Mapping[str, Any]) -> list[Any]:
+        first = page_issues(page)
+        issues: list[Any] = keep(first) if keep else first
+        progress(1, len(issues))
         total = _total(page)
         while len(issues) < min(total, window_limit):
             page = http.search_dc(
@@ -161,15 +186,16 @@ def fetch_dc_search(
                 start_at=len(issues),
             )
             batch = page_issues(page)
+            progress(1, len(batch))
             if not batch:  # fewer than `total` (issues left the scope while paging)
                 break
-            issues.extend(batch)
+            issues.extend(keep(batch) if keep else batch)
             total = _total(page)
         return issues
 
     def window(
         q: Query, low: datetime, high: datetime, page: Mapping[str, Any] | None = None
-    ) -> list[Mapping[str, Any]]:
+    ) -> list[Any]:
         if page is None:
             page = first_page(q)
         if _total(page) <= window_limit:

@@ -37,6 +37,7 @@ class Site:
     field_ids: FieldIds
     scope: str  # fingerprint of jql + points_field: a change forces a complete pull
     categories: Mapping[str, State] = field(default_factory=dict)
+    zone_is_users: bool = True  # from /myself; False: the server's zone, a guess for this user
 
     def to_state(self) -> dict[str, str]:
         return {
@@ -47,6 +48,7 @@ class Site:
             "epic_link_field": self.field_ids.epic_link or "",
             "scope": self.scope,
             "status_categories": json.dumps(dict(sorted(self.categories.items()))),
+            "zone_from": "user" if self.zone_is_users else "server",
         }
 
     @classmethod
@@ -70,6 +72,7 @@ class Site:
             ),
             scope=state["scope"],
             categories=categories,
+            zone_is_users=state.get("zone_from") == "user",
         )
 
 
@@ -87,6 +90,7 @@ def fetch_site(http: JiraHttp, *, points_field: str, scope: str, kept: Site | No
     schema = {str(r["id"]): r["schema"] for r in known if isinstance(r.get("schema"), Mapping)}
     field_ids = find_field_ids(names, schema, points_field)
     zone: str | None = None
+    users = False
     if http.auth.mode != "anonymous":
         try:
             me = _object(http.get("myself", what="the user's time zone"), "/myself")
@@ -97,6 +101,7 @@ def fetch_site(http: JiraHttp, *, points_field: str, scope: str, kept: Site | No
             log.warning("jira_myself_refused", source=http.source, error=str(exc))
             me = {}
         zone = me.get("timeZone") if isinstance(me.get("timeZone"), str) else None
+        users = zone is not None
     zone = zone or _server_zone(info)
     log.info(
         "jira_site",
@@ -108,7 +113,23 @@ def fetch_site(http: JiraHttp, *, points_field: str, scope: str, kept: Site | No
         epic_link_field=field_ids.epic_link,
     )
     categories = kept.categories if kept is not None else {}
-    return Site(deployment, zone, field_ids, scope, categories)
+    return Site(deployment, zone, field_ids, scope, categories, zone_is_users=users)
+
+
+def fetch_status_categories(http: JiraHttp) -> dict[str, State]:
+    """Every status of the site with its category, from GET /status (one request)."""
+    rows = http.get("status", what="the status list")
+    if not isinstance(rows, list):
+        raise FatalError(f"source {http.source!r}: Jira's /status answer is not a list")
+    out: dict[str, State] = {}
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        name = row.get("name")
+        key = (row.get("statusCategory") or {}).get("key")
+        if isinstance(name, str) and key in CATEGORY_STATES:
+            out[name.casefold()] = CATEGORY_STATES[key]
+    return out
 
 
 def complete_reason(

@@ -1,10 +1,11 @@
 """The one place goalsync builds a Google Sheets API client, and the one place its errors are read.
 
 The client is google-api-python-client built from the discovery document the library ships
-(`static_discovery=True`: building never fetches anything), over an httplib2 transport with a
-timeout, authorised by google-auth. Every request runs `execute(num_retries=0)` inside
-`sync.retry.call`, so goalsync's one retry layer decides about 429 and 5xx (the Sheets quota is
-60 write requests a minute per user) and attempts never multiply across layers.
+(building never fetches anything), less its descriptions (see `_discovery_document`), over an
+httplib2 transport with a timeout, authorised by google-auth. Every request runs
+`execute(num_retries=0)` inside `sync.retry.call`, so goalsync's one retry layer decides about 429
+and 5xx (the Sheets quota is 60 write requests a minute per user) and attempts never multiply
+across layers.
 
 Errors are translated here, once: 429/5xx/timeouts -> RetriableError; 401/403 -> AuthError naming
 the account that needs access; 404 -> ConfigError naming the spreadsheet; 400 -> BadRequest with
@@ -13,6 +14,8 @@ the API's message (callers know what a bad range or a rejected write means for t
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,9 +28,11 @@ import structlog
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.oauth2 import service_account
 from google_auth_httplib2 import AuthorizedHttp
-from googleapiclient import discovery
+from googleapiclient import discovery, discovery_cache
 from googleapiclient.errors import HttpError
+from googleapiclient.model import JsonModel
 
+from sync import secrets
 from sync.errors import AuthError, ConfigError, FatalError, RetriableError
 from sync.retry import Budget, call, parse_retry_after
 
@@ -96,13 +101,14 @@ class SheetsClient:
         self.transport = transport or Transport()
         self.calls = 0
         self._service: Any = None
+        self._auth: Credentials | None = None  # set when the client is built
 
     # --- requests ----------------------------------------------------------------------------
 
     def fetch_spreadsheet(self, fields: str, *, budget: Budget) -> dict[str, Any]:
         """spreadsheets.get with a field mask (never grid data)."""
         return self._run(
-            lambda s: s.spreadsheets().get(spreadsheetId=self.access.spreadsheet_id, fields=fields),
+            lambda s: s.get(spreadsheetId=self.access.spreadsheet_id, fields=fields),
             what="spreadsheets.get",
             budget=budget,
         )
@@ -111,16 +117,12 @@ class SheetsClient:
         """values.batchGet of A1 ranges, unformatted, dates as serial numbers: one entry per
         range, in the order asked."""
         reply = self._run(
-            lambda s: (
-                s.spreadsheets()
-                .values()
-                .batchGet(
-                    spreadsheetId=self.access.spreadsheet_id,
-                    ranges=ranges,
-                    majorDimension="ROWS",
-                    valueRenderOption="UNFORMATTED_VALUE",
-                    dateTimeRenderOption="SERIAL_NUMBER",
-                )
+            lambda s: s.values().batchGet(
+                spreadsheetId=self.access.spreadsheet_id,
+                ranges=ranges,
+                majorDimension="ROWS",
+                valueRenderOption="UNFORMATTED_VALUE",
+                dateTimeRenderOption="SERIAL_NUMBER",
             ),
             what="values.batchGet",
             budget=budget,
@@ -135,18 +137,26 @@ class SheetsClient:
 
     def write_batch(self, requests: list[dict[str, Any]], *, budget: Budget) -> dict[str, Any]:
         """spreadsheets.batchUpdate: the API applies every request of one call, or none."""
-        body = {"requests": requests}
+        return self.write_body(json.dumps({"requests": requests}), budget=budget)
+
+    def write_body(self, body: str, *, budget: Budget) -> dict[str, Any]:
+        """spreadsheets.batchUpdate of a body already serialised (`{"requests": [...]}` as
+        JSON): sent as it is, never parsed into dicts and serialised again."""
+        prepared = _Serialised(body)
         return self._run(
-            lambda s: s.spreadsheets().batchUpdate(
-                spreadsheetId=self.access.spreadsheet_id, body=body, fields="spreadsheetId"
+            lambda s: s.batchUpdate(
+                spreadsheetId=self.access.spreadsheet_id, body=prepared, fields="spreadsheetId"
             ),
             what="spreadsheets.batchUpdate",
             budget=budget,
+            idempotent=False,
         )
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _run(self, make: Callable[[Any], Any], *, what: str, budget: Budget) -> dict[str, Any]:
+    def _run(
+        self, make: Callable[[Any], Any], *, what: str, budget: Budget, idempotent: bool = True
+    ) -> dict[str, Any]:
         def once() -> dict[str, Any]:
             request = make(self._client())
             self.calls += 1
@@ -172,13 +182,19 @@ class SheetsClient:
                     f"{self.access.who}: {what}: token request failed ({_first_line(exc)})"
                 ) from None
             except TimeoutError as exc:  # socket.timeout is TimeoutError since 3.10
-                raise RetriableError(
-                    f"{self.access.who}: {what}: no answer within {self.timeout:g} s ({exc})"
-                ) from None
+                message = f"{self.access.who}: {what}: no answer within {self.timeout:g} s ({exc})"
+                if not idempotent:
+                    # The write may have landed: sent again, it could fail on its own effect
+                    # ("sheet already exists"). Stop; the next run plans from what the sheet
+                    # holds then, and rewrites every owned tab whole.
+                    raise FatalError(f"{message}; the sheet may or may not show this run") from None
+                raise RetriableError(message) from None
             except (OSError, httplib2.HttpLib2Error) as exc:
                 raise RetriableError(
                     f"{self.access.who}: {what}: {type(exc).__name__}: {exc}"
                 ) from None
+            finally:
+                self._register_token()
             if not isinstance(reply, dict):  # a proxy's HTML page, say: not the API talking
                 raise FatalError(f"{self.access.who}: {what}: the answer is not JSON")
             log.debug("sheets_call", call=what, seconds=round(time.monotonic() - t0, 3))
@@ -186,41 +202,45 @@ class SheetsClient:
 
         return call(once, budget=budget, what=f"sheets {what}")
 
+    def _register_token(self) -> None:
+        """The access token a key was exchanged for is a credential too (it rides in every
+        request's Authorization header): masked like the key wherever text leaves goalsync."""
+        token = getattr(self._auth, "token", None)
+        if isinstance(token, str):
+            secrets.register(token)
+
     def _client(self) -> Any:
+        """The client's `spreadsheets` resource, made once: googleapiclient writes every
+        method's docstring whenever a resource is made (5 MB for batchUpdate's body schema),
+        which cost 0.3 s and about 50 MB a request when it was made per call."""
         if self._service is None:
-            self._service = self._build()
+            self._service = self._build().spreadsheets()
         return self._service
 
     def _build(self) -> Any:
         options = {"api_endpoint": self.access.endpoint} if self.access.endpoint else None
         if self.transport.http is not None or self.transport.request_builder is not None:
-            return discovery.build(
-                "sheets",
-                "v4",
+            return discovery.build_from_document(
+                _discovery_document(),
                 http=self.transport.http or httplib2.Http(timeout=self.timeout),
                 requestBuilder=self.transport.request_builder or discovery.HttpRequest,
+                model=_JsonModel(),
                 client_options=options,
-                static_discovery=True,
-                cache_discovery=False,
-                num_retries=0,
             )
-        credentials = self._credentials()
+        credentials = self._auth = self._credentials()
         # `http` and `credentials` are mutually exclusive in build(): the credentials ride in
         # the AuthorizedHttp, which is how the timeout reaches every request (and the token
         # refresh of a service account, which goes through the same httplib2.Http).
         # Anonymous credentials cannot be refreshed: a 401 must surface as the 401 it is.
         refresh = () if self.access.mode == "anonymous" else (401,)
-        http = AuthorizedHttp(
-            credentials, http=httplib2.Http(timeout=self.timeout), refresh_status_codes=refresh
-        )
-        return discovery.build(
-            "sheets",
-            "v4",
-            http=http,
-            client_options=options,
-            static_discovery=True,
-            cache_discovery=False,
-            num_retries=0,
+        transport = httplib2.Http(timeout=self.timeout)
+        # httplib2 follows redirects by itself, and on a 308 it posts a service account's token
+        # request, signed assertion and all, again to wherever Location points. Neither the
+        # Sheets API nor Google's token endpoint redirects: a 3xx is the error it looks like.
+        transport.follow_redirects = False
+        http = AuthorizedHttp(credentials, http=transport, refresh_status_codes=refresh)
+        return discovery.build_from_document(
+            _discovery_document(), http=http, model=_JsonModel(), client_options=options
         )
 
     def _credentials(self) -> Credentials:
@@ -284,6 +304,48 @@ class SheetsClient:
         if status == 400:
             return BadRequest(f"{who}: {what} was refused (400: {reason})", reason)
         return FatalError(f"{who}: {what}: unexpected answer {status}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Serialised:
+    """A request body that is JSON text already."""
+
+    text: str
+
+
+class _JsonModel(JsonModel):  # type: ignore[misc]  # the library is not typed
+    """The library's JSON model (the one it picks for Sheets), sending a `_Serialised` body as
+    it is: a publish's bodies are up to 8 MB, made as JSON text from the rows."""
+
+    def __init__(self) -> None:
+        super().__init__(data_wrapper=False)
+
+    def serialize(self, body_value: Any) -> Any:
+        if isinstance(body_value, _Serialised):
+            return body_value.text
+        return super().serialize(body_value)
+
+
+@functools.cache
+def _discovery_document() -> str:
+    """The Sheets v4 discovery document the library ships, without its descriptions.
+
+    googleapiclient writes each method's docstring, with every body schema pretty-printed and
+    commented by its descriptions, whenever it makes a resource: 5 MB for batchUpdate alone,
+    about 55 MB allocated and 0.3 s per client. Descriptions are documentation only (requests,
+    parameters and paging come from the rest), so leaving them out changes nothing sent."""
+    shipped = discovery_cache.get_static_doc("sheets", "v4")
+    if shipped is None:
+        raise FatalError("google-api-python-client ships no Sheets v4 discovery document")
+    return json.dumps(_without_descriptions(json.loads(shipped)))
+
+
+def _without_descriptions(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_descriptions(v) for k, v in node.items() if k != "description"}
+    if isinstance(node, list):
+        return [_without_descriptions(v) for v in node]
+    return node
 
 
 def a1_tab(title: str) -> str:

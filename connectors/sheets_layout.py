@@ -11,13 +11,13 @@ small: about 60 bytes a cell.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from connectors.tabular import CellError, normalize_header, to_date
-from sync.report import Cell, HistoryRow, Link, Table, is_web_url
+from sync.report import Cell, HistoryRow, Link, Table, is_web_url, valid_unicode
 
 CELL_CHAR_LIMIT = 50_000  # the most a Sheets cell holds
 GRID_CELL_LIMIT = 10_000_000  # the most cells a spreadsheet holds, over all its tabs
@@ -79,6 +79,7 @@ def to_hyperlink_formula(url: str, text: str) -> str:
 
 
 def cut(text: str) -> str:
+    text = valid_unicode(text)  # a lone surrogate is not valid in the API's JSON
     return text if len(text) <= CELL_CHAR_LIMIT else text[: CELL_CHAR_LIMIT - 1] + _TRUNCATED
 
 
@@ -111,8 +112,14 @@ def to_row_data(values: Sequence[Cell]) -> dict[str, Any]:
 
 def to_rows(table: Table) -> list[dict[str, Any]]:
     """The header row and every row of the table as RowData."""
-    header = {"values": [{"userEnteredValue": {"stringValue": c.name}} for c in table.columns]}
-    return [header, *(to_row_data(row) for row in table.rows)]
+    return list(iter_rows(table))
+
+
+def iter_rows(table: Table) -> Iterator[dict[str, Any]]:
+    """`to_rows`, one row at a time (a big table's cells never all exist at once)."""
+    yield {"values": [{"userEnteredValue": {"stringValue": c.name}} for c in table.columns]}
+    for row in table.rows:
+        yield to_row_data(row)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -278,11 +285,29 @@ def _colour(hex_rgb: str) -> dict[str, float]:
 # --- History back from the tab ----------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryRead:
+    """The History tab as read: its rows, the problems, the rows goalsync could not read (kept
+    verbatim: the publish rewrites the tab, and a row a person typed must not vanish), and
+    whether the header has the Date and ID columns at all."""
+
+    rows: list[HistoryRow]
+    problems: list[str]
+    verbatim: list[tuple[Any, ...]]
+    header_ok: bool
+
+
 def parse_history_values(values: Sequence[Sequence[Any]]) -> tuple[list[HistoryRow], list[str]]:
     """The History tab as values.batchGet returns it (unformatted, serial dates) -> rows, and
     the rows that could not be read (reported, skipped). Columns are found by name."""
+    read = read_history_values(values)
+    return read.rows, read.problems
+
+
+def read_history_values(values: Sequence[Sequence[Any]]) -> HistoryRead:
+    """`parse_history_values`, keeping what could not be read."""
     if not values:
-        return [], []
+        return HistoryRead([], [], [], True)
     header = [normalize_header(h) for h in values[0]]
     where = {
         name: header.index(normalize_header(name))
@@ -290,9 +315,11 @@ def parse_history_values(values: Sequence[Sequence[Any]]) -> tuple[list[HistoryR
         if normalize_header(name) in header
     }
     if "Date" not in where or "ID" not in where:
-        return [], ["History tab: no Date and ID columns in its header row; its rows were not read"]
+        problem = "History tab: no Date and ID columns in its header row; its rows were not read"
+        return HistoryRead([], [problem], [], False)
     rows: list[HistoryRow] = []
     problems: list[str] = []
+    verbatim: list[tuple[Any, ...]] = []
     for n, raw in enumerate(values[1:], start=2):
 
         def get(name: str, raw: Sequence[Any] = raw) -> Any:
@@ -320,8 +347,9 @@ def parse_history_values(values: Sequence[Sequence[Any]]) -> tuple[list[HistoryR
                 )
             )
         except (CellError, TypeError) as exc:
-            problems.append(f"History tab row {n}: {exc}; row skipped")
-    return rows, problems
+            problems.append(f"History tab row {n}: {exc}; kept as it is")
+            verbatim.append(tuple(get(name) for name in HISTORY_COLUMNS))
+    return HistoryRead(rows, problems, verbatim, True)
 
 
 def _number(value: Any) -> float | None:

@@ -1,10 +1,12 @@
 """Google Sheets sink (`type: sheets`): the status tabs in the sheet leadership opens.
 
-One publish is at most three calls: `spreadsheets.get` (sheet properties only), `values.batchGet`
-of the History tab (to upsert it by date and ID; skipped when the tab does not exist yet, and
-not repeated when `read_history` already read it this run), and one `spreadsheets.batchUpdate`
-that the API applies atomically. A publish too big for one body goes through hidden staging tabs
-(see sheets_plan). `prepare` reads and plans; nothing is written before `apply`.
+One publish is at most three calls: `spreadsheets.get` (sheet properties and goalsync's marks
+only), `values.batchGet` of the History tab (to upsert it by date and ID; skipped when the tab
+does not exist yet, and not repeated when `read_history` already read it this run), and one
+`spreadsheets.batchUpdate` that the API applies atomically; it leaves out the tabs that already
+show this run's table (their mark says so, see sheets_plan). A publish too big for one body goes
+through hidden staging tabs (see sheets_plan). `prepare` reads and plans; nothing is written
+before `apply`.
 
 goalsync owns only the tabs of sync.report.TAB_NAMES: every other tab (the plan's input tabs,
 people's own tabs) is never named in a request, so it is never written, renamed or reordered.
@@ -26,7 +28,7 @@ from connectors.sheets_client import (
     Transport,
     a1_tab,
 )
-from connectors.sheets_layout import parse_history_values
+from connectors.sheets_layout import read_history_values
 from connectors.sheets_plan import (
     BODY_LIMIT,
     SHEET_FIELDS,
@@ -39,7 +41,7 @@ from connectors.sheets_plan import (
     to_write_plan,
 )
 from sync.contracts import PublishContext
-from sync.errors import GoalsyncError, PublishError
+from sync.errors import ConfigError, GoalsyncError, PublishError
 from sync.report import HistoryRow, Table
 from sync.retry import Budget
 
@@ -54,6 +56,7 @@ class _Snapshot:
     sheets: list[SheetInfo]
     history: list[HistoryRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    verbatim: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class SheetsSink:
@@ -78,33 +81,39 @@ class SheetsSink:
     def description(self) -> str:
         return f"sheets {self.access.spreadsheet_id}"
 
-    def read_history(self) -> list[HistoryRow]:
+    def read_history(self, budget_s: float | None = None) -> list[HistoryRow]:
         """The History tab's rows (HistoryKeeper). What was read is kept for this run's
         `prepare`, which then does not read the sheet again."""
-        self._snapshot = self._fetch_snapshot(Budget(self.budget_s))
+        self._snapshot = self._fetch_snapshot(Budget(budget_s or self.budget_s))
         return list(self._snapshot.history)
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> SheetsWrite:
-        del ctx  # the tables carry everything, History included
-        budget = Budget(self.budget_s)
+        # One budget for the whole publish (reads here, writes in apply): the run's retry
+        # budget bounds this sink's waiting, not a fresh one per call.
+        budget = Budget(ctx.budget_s)
         snapshot, self._snapshot = self._snapshot or self._fetch_snapshot(budget), None
         merged = [
-            merge_history(t, snapshot.history) if t.name == HISTORY_TAB else t for t in tables
+            merge_history(t, snapshot.history, snapshot.verbatim) if t.name == HISTORY_TAB else t
+            for t in tables
         ]
+        # The day of the run salts each tab's fingerprint: a tab already showing this run's
+        # table is left out, and every tab is rewritten once a day (sheets_plan).
+        salt = ctx.now.astimezone(ctx.tz).date().isoformat()
         try:
-            plan = to_write_plan(merged, snapshot.sheets, body_limit=self.body_limit)
+            plan = to_write_plan(merged, snapshot.sheets, body_limit=self.body_limit, salt=salt)
         except PublishError as exc:
             raise PublishError(f"{self.access.who}: {exc}") from None
         log.info(
             "sheets_prepared",
             sink=self.description,
-            batches=len(plan.batches),
+            batches=len(plan.parts),
             bytes=plan.sizes,
             staged=plan.staged,
             added=plan.added,
+            unchanged=plan.unchanged,
             cells=plan.cells,
         )
-        return SheetsWrite(self, plan)
+        return SheetsWrite(self, plan, budget)
 
     def _fetch_snapshot(self, budget: Budget) -> _Snapshot:
         try:
@@ -113,12 +122,20 @@ class SheetsSink:
             if tab is None:
                 return _Snapshot(sheets)
             (values,) = self.client.fetch_values([a1_tab(tab.title)], budget=budget)
+        except ConfigError:
+            raise  # no such spreadsheet: a config error (exit 2), found before any write
         except GoalsyncError as exc:
             raise PublishError(str(exc)) from None
-        rows, problems = parse_history_values(values.get("values") or [])
-        for problem in problems:
-            log.warning("history_row_skipped", sink=self.description, problem=problem)
-        return _Snapshot(sheets, rows, problems)
+        read = read_history_values(values.get("values") or [])
+        if not read.header_ok:
+            # Rewriting a tab named History that is not ours would destroy it: stop instead.
+            raise PublishError(
+                f"{self.access.who}: the History tab has no Date and ID columns; rename that "
+                "tab or restore its header row (nothing was published)"
+            )
+        for problem in read.problems:
+            log.warning("history_row_unreadable", sink=self.description, problem=problem)
+        return _Snapshot(sheets, read.rows, read.problems, read.verbatim)
 
 
 class SheetsWrite:
@@ -126,18 +143,19 @@ class SheetsWrite:
 
     remote = True
 
-    def __init__(self, sink: SheetsSink, plan: WritePlan) -> None:
+    def __init__(self, sink: SheetsSink, plan: WritePlan, budget: Budget) -> None:
         self.sink = sink
         self.plan = plan
+        self.budget = budget
         self.description = sink.description
 
     def apply(self) -> None:
         t0 = time.monotonic()
-        budget = Budget(self.sink.budget_s)  # other sinks may have been prepared since
+        budget = self.budget
         sent = 0
         try:
-            for batch in self.plan.batches:
-                self.sink.client.write_batch(batch, budget=budget)
+            for make in self.plan.parts:  # each body made as it is sent, then let go
+                self.sink.client.write_body(make(), budget=budget)
                 sent += 1
         except GoalsyncError as exc:
             if sent and self.plan.staged:

@@ -68,6 +68,8 @@ class SheetsSource:
             if not values:  # an empty tab, not even a header: nothing planned there
                 continue
             parse_tab(kind, title, values, ctx, result, source=self.name)
+        r = result
+        ctx.progress(1, len(r.items) + len(r.metrics) + len(r.goal_defs) + len(r.overrides))
         result.requests = client.calls
         for problem in result.warnings:
             log.warning("skipped_row", source=self.name, problem=problem)

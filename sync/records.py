@@ -9,7 +9,7 @@ timezone-aware UTC; `to_json` / `from_json` are the one serialisation the store 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, TypeAlias
@@ -159,34 +159,51 @@ def record_type(record: Record) -> str:
 def to_json(record: Record) -> dict[str, Any]:
     """A JSON-safe dict of a record (dates as ISO strings, tuples as lists)."""
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        if isinstance(value, datetime | date):
+    for name in _FIELD_NAMES[type(record)]:
+        value = getattr(record, name)
+        if value is None:
+            pass
+        elif isinstance(value, datetime | date):
             value = value.isoformat()
         elif isinstance(value, tuple):
             value = list(value)
         elif isinstance(value, Mapping):
             value = dict(value)
-        out[f.name] = value
+        out[name] = value
     return out
 
 
 def from_json(kind: str, data: Mapping[str, Any]) -> Record:
     """The inverse of `to_json` for a record of type `kind` ("item", "event", ...)."""
-    cls = _TYPES[kind]
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
+    for name, convert in _DECODERS[kind]:
+        if name not in data:
             continue
-        value = data[f.name]
-        if value is not None:
-            hint = str(f.type)
-            if "datetime" in hint:
-                value = datetime.fromisoformat(value)
-            elif hint.startswith("date"):
-                value = date.fromisoformat(value)
-            elif hint.startswith("tuple"):
-                value = tuple(value)
-        values[f.name] = value
-    record: Record = cls(**values)
+        value = data[name]
+        if value is not None and convert is not None:
+            value = convert(value)
+        values[name] = value
+    record: Record = _TYPES[kind](**values)
     return record
+
+
+def _decoder(hint: str) -> Callable[[Any], Any] | None:
+    """How a stored JSON value becomes a field's value, from the field's annotation."""
+    if "datetime" in hint:
+        return datetime.fromisoformat
+    if hint.startswith("date"):
+        return date.fromisoformat
+    if hint.startswith("tuple"):
+        return tuple
+    return None
+
+
+# Worked out once: the store reads and writes every record through these two functions, and
+# `dataclasses.fields` with annotation parsing per record was most of their time.
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _TYPES.values()
+}
+_DECODERS: dict[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {
+    kind: tuple((f.name, _decoder(str(f.type))) for f in dataclasses.fields(cls))
+    for kind, cls in _TYPES.items()
+}

@@ -10,6 +10,7 @@ else: History lives in the status sheet too.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -270,12 +271,15 @@ def _commit_source(db: sqlite3.Connection, name: str, c: SourceCommit, pulled: d
             "json_extract(payload, '$.item_key') NOT IN (SELECT key FROM keep)",
             (name,),
         )
-    rows: list[tuple[str, str, str, str]] = []
-    rows += [(name, "item", i.key, _payload(i)) for i in r.items]
-    rows += [(name, "event", e.identity, _payload(e)) for e in r.events]
-    rows += [(name, "metric", m.identity, _payload(m)) for m in r.metrics]
-    rows += [(name, "goal_def", f"{n:08d}|{g.id}", _payload(g)) for n, g in enumerate(r.goal_defs)]
-    rows += [(name, "override", f"{n:08d}|{o.id}", _payload(o)) for n, o in enumerate(r.overrides)]
+    # Generators, not lists: each record's JSON is made as SQLite takes it (a full pull of
+    # 100,000 items would otherwise hold all their JSON at once, the peak of the whole run).
+    rows: Iterable[tuple[str, str, str, str]] = itertools.chain(
+        ((name, "item", i.key, _payload(i)) for i in r.items),
+        ((name, "event", e.identity, _payload(e)) for e in r.events),
+        ((name, "metric", m.identity, _payload(m)) for m in r.metrics),
+        ((name, "goal_def", f"{n:08d}|{g.id}", _payload(g)) for n, g in enumerate(r.goal_defs)),
+        ((name, "override", f"{n:08d}|{o.id}", _payload(o)) for n, o in enumerate(r.overrides)),
+    )
     db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
     db.execute(
         "INSERT INTO sources (source, type, cursor, last_success, last_full, stale_since, "

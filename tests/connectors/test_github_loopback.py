@@ -41,7 +41,7 @@ def test_enterprise_api_root_and_the_headers_sent(fake: FakeGitHub) -> None:
     assert first.headers["user-agent"] == "goalsync"
     assert first.query == {
         "state": ["all"],
-        "sort": ["updated"],
+        "sort": ["created"],
         "direction": ["asc"],
         "per_page": ["100"],
     }

@@ -4,6 +4,7 @@ shapes) answering through `responses`, or the recorded exchanges themselves."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -87,7 +88,7 @@ def test_recorded_link_header_paging_reads_every_page_once() -> None:
             headers={"link": first["headers"]["link"], "etag": first["headers"]["etag"]},
             match=[
                 matchers.query_param_matcher(
-                    {"state": "all", "sort": "updated", "direction": "asc", "per_page": "100"}
+                    {"state": "all", "sort": "created", "direction": "asc", "per_page": "100"}
                 )
             ],
         )
@@ -101,8 +102,9 @@ def test_recorded_link_header_paging_reads_every_page_once() -> None:
     assert result.requests == 7
     assert sorted(int(i.key.rsplit("#", 1)[1]) for i in result.items) == list(range(1, 14))
     assert result.complete and result.has_history
-    # Five pages: the first page's ETag says nothing about the others, so none is kept.
-    assert result.state == {}
+    # Five pages: the first page's ETag says nothing about the others, so none is kept; what is
+    # kept is which items the next since-list shows when nothing changes (all 13: same update).
+    assert set(result.state) == {f"seen:{repo}"}
 
 
 # --- what the payload says ------------------------------------------------------------------------
@@ -172,7 +174,8 @@ def test_unchanged_incremental_run_is_one_conditional_request_answered_304(
     fill(fake.add_repo("acme/web"), n)
     puller = Puller()
     first = puller.pull()
-    assert first.requests == 3 and set(first.state) == {"page:acme/web"}
+    assert first.requests == 3
+    assert set(first.state) == {"page:acme/web", *(["seen:acme/web"] if n else [])}
     fake.reset_counts()
     second = puller.pull()
     assert second.requests == 1 and fake.not_modified == 1
@@ -187,12 +190,29 @@ def test_a_list_of_several_pages_keeps_no_etag_then_the_window_is_kept(fake: Fak
     assert puller.pull().requests == 3 + 1 + 1
     fake.reset_counts()
     window = puller.pull()  # since = newest update - 10 min: one page, nothing conditional
-    assert window.requests == 3
+    # It shows #240..#250 at the updates the full pull read: nothing changed, so neither the
+    # milestones nor the events are asked.
+    assert window.requests == 1
     assert [q["since"] for q in sent(fake, ISSUES)] == ["2026-11-01T04:00:00Z"]
     assert sent(fake, ISSUES)[0]["if-none-match"] is None
-    assert {i.key for i in window.items} == {f"acme/web#{n}" for n in range(240, 251)}
+    assert window.items == [] and window.events == []
+    assert json.loads(window.state["seen:acme/web"]) == {
+        str(n): f"2026-11-01T{n // 60:02d}:{n % 60:02d}:00Z" for n in range(240, 251)
+    }
     fake.reset_counts()
     assert puller.pull().requests == 1 and fake.not_modified == 1
+
+
+def test_a_change_in_the_window_after_a_full_pull_is_read_whole(fake: FakeGitHub) -> None:
+    repo = fake.add_repo("acme/web")
+    fill(repo, 250)
+    puller = Puller()
+    puller.pull()
+    repo.update(245, at=T0 + timedelta(hours=5), state="closed", state_reason="completed")
+    fake.reset_counts()
+    window = puller.pull()
+    assert window.requests == 3  # the since-list, milestones, one events page
+    assert "acme/web#245" in {i.key for i in window.items}
 
 
 def test_a_change_is_read_with_its_events_back_to_the_cursor_only(fake: FakeGitHub) -> None:

@@ -88,6 +88,16 @@ def test_cloud_full_pull_costs_pages_serverinfo_field_myself_and_bulk(
     assert cloud.count("GET", "/rest/api/2/serverInfo") == 1
     assert cloud.count("GET", "/rest/api/3/field") == 1
     assert cloud.count("GET", "/rest/api/3/myself") == 1
+    # /status only when a changelog names a status no issue sits in now
+    current = {i["fields"]["status"]["name"] for i in cloud.issues.values()}
+    named = {
+        change[end]
+        for histories in cloud.histories.values()
+        for history in histories
+        for change in history["items"]
+        for end in ("fromString", "toString")
+    }
+    assert cloud.count("GET", "/rest/api/3/status") == (1 if named - current else 0)
     assert cloud.count("POST", "/rest/api/3/changelog/bulkfetch") == (1 if cut_short else 0)
     assert cloud.count("GET", "/rest/api/3/issue") == 0  # never a request per issue on Cloud
     assert result.requests == cloud.count()
@@ -271,3 +281,35 @@ def test_an_anonymous_pull_skips_myself_and_uses_the_server_zone(cloud: FakeJira
     assert cloud.count("GET", "/rest/api/3/myself") == 0
     assert result.state["zone"] == "Etc/UTC"
     assert result.requests == cloud.count() == 3
+
+
+def test_a_guessed_zone_reads_the_widest_offset_further_back(cloud: FakeJira) -> None:
+    # Anonymous: no /myself, so the zone JQL dates are read in is the server's, a guess for the
+    # user. The incremental bound goes 14 hours further back than the lookback: duplicates
+    # (dropped by key) rather than a skipped edit.
+    cloud.auth = None
+    seed(cloud, 3)
+    anonymous = JiraAuth("anonymous", ("JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT"))
+    source = make_source(cloud, auth=anonymous)
+    first = pull(source)
+    assert first.state["zone_from"] == "server"
+    pull(source, first)
+    cursor = datetime.fromisoformat(first.cursor or "") - timedelta(minutes=10, hours=14)
+    assert f'updated >= "{cursor.astimezone(UTC):%Y-%m-%d %H:%M}"' in cloud.searches[-1]
+
+
+def test_a_status_no_issue_sits_in_now_gets_its_category_from_one_status_call(
+    cloud: FakeJira,
+) -> None:
+    # Everyone has passed "In Review": no current status names it, yet the changelogs do.
+    cloud.add_issue("PAY-1", summary="Shipped")
+    cloud.transition("PAY-1", "In Review", "indeterminate", at=NOW - timedelta(days=3))
+    cloud.transition("PAY-1", "Done", "done", at=NOW - timedelta(days=1))
+    result = pull(make_source(cloud))
+    item = result.items[0]
+    assert item.started == NOW - timedelta(days=3)  # the move to In Review started the work
+    assert [(e.to_value, e.to_state) for e in result.events] == [
+        ("In Review", "in_progress"), ("Done", "done"),
+    ]  # fmt: skip
+    assert cloud.count("GET", "/rest/api/3/status") == 1
+    assert "in review" in result.state["status_categories"]  # kept: later pulls ask nothing

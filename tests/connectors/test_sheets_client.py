@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.sheets import SheetsSinkConfig, SheetsSourceConfig
 from connectors.sheets_client import SCOPE_READONLY, Access, BadRequest, SheetsClient
-from sync.errors import AuthError, RetriableError
+from sync.errors import AuthError, FatalError, RetriableError
 from sync.retry import Budget
 from tests.fakes.server import Fault, Response
 from tests.fakes.sheets import FakeSheets
@@ -153,3 +153,14 @@ def test_429_waits_what_the_server_asked(fake: FakeSheets) -> None:
     client = anonymous(fake)
     client.fetch_spreadsheet("sheets", budget=Budget(60.0, sleep=waits.append))
     assert waits == [7.0] and client.calls == 2
+
+
+def test_a_write_that_timed_out_is_not_sent_again(fake: FakeSheets) -> None:
+    # The batchUpdate may have landed: a second send could fail on its own effect ("sheet
+    # already exists"). It stops instead, with budget to spare, and says the outcome is unknown.
+    fake.add_spreadsheet("S1")
+    fake.inject(Fault("POST", "/v4/spreadsheets/S1:batchUpdate", delay=1.0, times=1))
+    client = anonymous(fake, timeout=0.3)
+    with pytest.raises(FatalError, match="may or may not show this run"):
+        client.write_batch([{"addSheet": {"properties": {"title": "Run"}}}], budget=Budget(60))
+    assert fake.count("POST", "/v4/spreadsheets/S1:batchUpdate") == 1

@@ -3,17 +3,20 @@ atomic batches, USER_ENTERED formulas, the 10 MB body limit."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors.sheets import SheetsSinkConfig
-from connectors.sheets_plan import STAGING_PREFIX
+from connectors.sheets_plan import FINGERPRINT_KEY, STAGING_PREFIX
 from connectors.sheets_sink import SheetsSink
+from sync.contracts import PublishContext
 from sync.errors import PublishError
 from sync.report import Column, Table
 from tests.fakes.server import Fault, Response
@@ -39,8 +42,16 @@ def make_sink(fake: FakeSheets, **kwargs: Any) -> SheetsSink:
     return SheetsSink(sink.access, **kwargs) if kwargs else sink
 
 
-def publish(sink: SheetsSink, tables: list[Table] | None = None) -> None:
-    sink.prepare(tables or sample_tables(), publish_context()).apply()
+def publish(
+    sink: SheetsSink, tables: list[Table] | None = None, ctx: PublishContext | None = None
+) -> None:
+    sink.prepare(tables or sample_tables(), ctx or publish_context()).apply()
+
+
+def next_day() -> PublishContext:
+    """A publish a day later: every tab is rewritten, unchanged ones too."""
+    ctx = publish_context()
+    return dataclasses.replace(ctx, now=ctx.now + timedelta(days=1))
 
 
 def items_table(n: int, title: str = "task") -> Table:
@@ -56,7 +67,7 @@ def test_publishing_twice_replaces_formats_and_keeps_the_human_tab(fake: FakeShe
     human = book.snapshot()["Plan notes"]
     sink = make_sink(fake)
     publish(sink)
-    publish(sink)
+    publish(sink, ctx=next_day())
     assert book.titles() == ["Plan notes", *TAB_ORDER]
     assert book.snapshot()["Plan notes"] == human
     for tab, header in DESIGN_HEADERS.items():
@@ -69,6 +80,49 @@ def test_publishing_twice_replaces_formats_and_keeps_the_human_tab(fake: FakeShe
     assert book.values("Status")[2][2] == FORMULA_TITLE
     assert set(book.sheet("Status").formulas()) == set()
     assert fake.count("POST") == 2 and fake.count("GET") == 3  # 2 + 3 calls
+
+
+def test_a_republish_the_same_day_leaves_out_the_tabs_that_did_not_change(
+    fake: FakeSheets,
+) -> None:
+    book = fake.spreadsheets["S1"]
+    sink = make_sink(fake)
+    tables = sample_tables()
+    publish(sink, tables)
+    marks = {s.title: s.metadata[0]["metadataValue"] for s in book.sheets if s.metadata}
+    assert set(marks) == set(TAB_ORDER)
+    assert {s.metadata[0]["metadataKey"] for s in book.sheets if s.metadata} == {FINGERPRINT_KEY}
+
+    status = tables[0]
+    moved = [("G9", *status.rows[0][1:]), *status.rows[1:]]
+    changed = [Table(status.name, status.columns, moved), *tables[1:]]
+    body_sizes = len(fake.bodies)
+    write = sink.prepare(changed, publish_context())
+    assert write.plan.unchanged == TAB_ORDER[1:]  # all but Status
+    write.apply()
+    assert book.values("Status")[1][0] == "G9"
+    (body,) = fake.bodies[body_sizes:]
+    assert body < 20_000  # Status and its mark only
+    after = {s.title: s.metadata[0]["metadataValue"] for s in book.sheets if s.metadata}
+    assert {t for t in TAB_ORDER if after[t] != marks[t]} == {"Status"}
+
+    write = sink.prepare(changed, publish_context())  # nothing changed since
+    assert write.plan.batches == [] and write.plan.unchanged == TAB_ORDER
+    write.apply()
+    assert len(fake.bodies) == body_sizes + 1
+
+
+def test_a_resized_or_unmarked_tab_is_rewritten(fake: FakeSheets) -> None:
+    book = fake.spreadsheets["S1"]
+    sink = make_sink(fake)
+    publish(sink)
+    book.sheet("Items").rows += 5  # a person added rows
+    book.sheet("Workload").metadata.clear()  # or removed goalsync's mark
+    write = sink.prepare(sample_tables(), publish_context())
+    assert "Items" not in write.plan.unchanged and "Workload" not in write.plan.unchanged
+    write.apply()
+    assert book.sheet("Items").rows == len(book.values("Items"))
+    assert book.sheet("Workload").metadata[0]["metadataKey"] == FINGERPRINT_KEY
 
 
 def test_the_run_tab_shows_each_source_and_a_stale_one_since_when(fake: FakeSheets) -> None:

@@ -3,6 +3,8 @@ which calls one publish makes, with which exact URLs and bodies, and what each e
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from datetime import date
 from typing import Any
@@ -12,9 +14,9 @@ import pytest
 from googleapiclient.http import HttpMockSequence, RequestMockBuilder
 
 from connectors.sheets_client import SCOPE_READWRITE, Access, Transport
-from connectors.sheets_plan import SHEET_FIELDS
+from connectors.sheets_plan import FINGERPRINT_KEY, SHEET_FIELDS, fingerprint
 from connectors.sheets_sink import SheetsSink
-from sync.errors import PublishError
+from sync.errors import ConfigError, PublishError
 from sync.report import HistoryRow
 
 from .helpers import FORMULA_TITLE, publish_context, sample_tables
@@ -181,13 +183,27 @@ class MockBuilder(RequestMockBuilder):  # type: ignore[misc]
 
 
 def test_the_exact_body_with_request_mock_builder() -> None:
+    ctx = publish_context()
+    mark = {
+        "createDeveloperMetadata": {
+            "developerMetadata": {
+                "metadataKey": FINGERPRINT_KEY,
+                "metadataValue": fingerprint(
+                    WORKLOAD, ctx.now.astimezone(ctx.tz).date().isoformat()
+                ),
+                "location": {"sheetId": WORKLOAD_BATCH[0]["addSheet"]["properties"]["sheetId"]},
+                "visibility": "DOCUMENT",
+            }
+        }
+    }
     builder = MockBuilder(
         {
             "sheets.spreadsheets.get": (None, json.dumps({"sheets": SHEETS["sheets"][:1]})),
             "sheets.spreadsheets.batchUpdate": (
                 None,
                 json.dumps({"spreadsheetId": "1XyZ"}),
-                {"requests": WORKLOAD_BATCH},  # UnexpectedBodyError on any difference
+                # UnexpectedBodyError on any difference; the tab's mark comes last
+                {"requests": [*WORKLOAD_BATCH, mark]},
             ),
         },
         check_unexpected=True,  # values.batchGet is not expected: no History tab
@@ -217,9 +233,10 @@ def test_403_for_a_disabled_api_says_to_enable_it() -> None:
         sink.prepare(sample_tables(), publish_context())
 
 
-def test_404_names_the_spreadsheet() -> None:
+def test_404_names_the_spreadsheet_as_a_config_error() -> None:
+    # DESIGN: a missing sheet is a scope the server rejects: exit 2, nothing published.
     sink, _ = mocked(google_error(404, "Requested entity was not found.", "NOT_FOUND"))
-    with pytest.raises(PublishError, match=r"spreadsheet 1XyZ was not found \(404\)"):
+    with pytest.raises(ConfigError, match=r"spreadsheet 1XyZ was not found \(404\)"):
         sink.prepare(sample_tables(), publish_context())
 
 
@@ -255,3 +272,46 @@ def test_a_refused_batch_update_fails_the_publish_with_the_apis_reason() -> None
     with pytest.raises(PublishError, match=r"refused \(400: Invalid requests\[3\]"):
         write.apply()
     write.discard()  # nothing to undo: the API applied none of the batch
+
+
+def test_a_publish_waits_within_the_runs_retry_budget() -> None:
+    # Google asks for an hour; the run's budget is 5 s: give up at once instead of sleeping.
+    quota = google_error(429, "Quota exceeded", "RESOURCE_EXHAUSTED")
+    quota[0]["retry-after"] = "3600"
+    sink, http = mocked(reply({"sheets": SHEETS["sheets"][:1]}), quota)
+    ctx = dataclasses.replace(publish_context(), budget_s=5.0)
+    write = sink.prepare(sample_tables(), ctx)
+    with pytest.raises(PublishError, match="Quota exceeded"):
+        write.apply()
+    assert [m for _, m, _, _ in http.request_sequence] == ["GET", "POST"]
+
+
+def history_cells(body: Any) -> list[list[Any]]:
+    history = next(
+        r["updateCells"]
+        for r in body["requests"]
+        if "updateCells" in r and r["updateCells"]["range"]["sheetId"] == 5
+    )
+    return [[v.get("userEnteredValue") for v in row["values"]] for row in history["rows"][1:]]
+
+
+def test_a_history_row_goalsync_cannot_read_is_kept_as_it_was() -> None:
+    typed: dict[str, Any] = copy.deepcopy(HISTORY)
+    typed["valueRanges"][0]["values"].append(["last spring", "G1", "n/a", "", "", "?"])
+    sink, http = mocked(reply(SHEETS), reply(typed), OK)
+    sink.prepare(sample_tables(), publish_context()).apply()
+    body = json.loads(http.request_sequence[-1][2])
+    rows = history_cells(body)
+    assert [c["stringValue"] for c in rows[-1] if c and "stringValue" in c] == [
+        "last spring", "G1", "n/a", "?",
+    ]  # fmt: skip
+    assert len(rows) == 3  # the two readable rows (one replaced by today's) and the kept one
+
+
+def test_a_history_tab_that_is_not_goalsyncs_is_never_overwritten() -> None:
+    foreign: dict[str, Any] = copy.deepcopy(HISTORY)
+    foreign["valueRanges"][0]["values"] = [["Quarter", "Notes"], ["Q3", "a person's notes"]]
+    sink, http = mocked(reply(SHEETS), reply(foreign))
+    with pytest.raises(PublishError, match="History tab has no Date and ID columns"):
+        sink.prepare(sample_tables(), publish_context())
+    assert [m for _, m, _, _ in http.request_sequence] == ["GET", "GET"]  # no write was sent

@@ -7,7 +7,8 @@ changed. It serves, at the root and under `/api/v3` (GitHub Enterprise):
   headers whose next pages use `/repositories/{id}/...` as GitHub's do; 404 for a missing
   repository, 410 when its issues are turned off;
 - `GET /repos/{o}/{r}/milestones`, `GET /repos/{o}/{r}/issues/events` (newest first),
-  `GET /orgs/{org}/repos`;
+  `GET /orgs/{org}/repos`; `GET /rate_limit` (free, as GitHub's) and `GET /repos/{o}/{r}` (with
+  `permissions` when a token is set), which `goalsync doctor` asks;
 - weak ETags over each answer, and 304 for a matching `If-None-Match` (free, like GitHub's);
 - rate-limit headers (`x-ratelimit-*`) counting down; at 0 a 403 until the reset;
 - a token check when `token` is set (401 "Bad credentials" otherwise).
@@ -301,8 +302,21 @@ class FakeGitHub(FakeServer):
                 return Response(401, ERRORS["401"], self._rate_headers(count=False))
         if request.method != "GET":
             return Response(404, ERRORS["404"])
+        if path == "/rate_limit":  # free, even when the limit is exhausted (as GitHub's)
+            return Response(200, self._rate_limit_body(), self._rate_headers(count=False))
         if self.rate_remaining <= 0 and time.time() < self.rate_reset:
             return Response(403, ERRORS["403_primary"], self._rate_headers(count=False))
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)", path)
+        if m:  # GET a repository
+            found = self.repos.get(m.group(1).lower())
+            if found is None:
+                return Response(404, ERRORS["404"], self._rate_headers())
+            payload = repo_payload(
+                found.full_name, found.id, topics=found.topics, has_issues=found.has_issues
+            )
+            if self.token is not None:
+                payload["permissions"] = {"admin": False, "push": False, "pull": True}
+            return Response(200, payload, self._rate_headers())
         routed = self._route(path)
         if routed is None:
             return Response(404, ERRORS["404"], self._rate_headers())
@@ -411,6 +425,16 @@ class FakeGitHub(FakeServer):
         if page > 1:
             parts += [f'{url(1)}; rel="first"']
         return ", ".join(parts)
+
+    def _rate_limit_body(self) -> dict[str, Any]:
+        core = {
+            "limit": self.rate_limit,
+            "remaining": self.rate_remaining,
+            "reset": self.rate_reset,
+            "used": self.rate_limit - self.rate_remaining,
+            "resource": "core",
+        }
+        return {"resources": {"core": core}, "rate": core}
 
     def _rate_headers(self, *, count: bool = True) -> dict[str, str]:
         with self._lock:

@@ -95,6 +95,7 @@ class FakeJira(FakeServer):
         self.points_field = POINTS_CLOUD if self.cloud else POINTS_DC
         self.flagged_field = FLAGGED_CLOUD if self.cloud else FLAGGED_DC
         self.issues: dict[str, dict[str, Any]] = {}
+        self.workflow: dict[str, str] = {}  # status name -> category key, as GET /status lists
         self.histories: dict[str, list[dict[str, Any]]] = {}
         self.projects: set[str] = set()
         self.repeat_token = False  # answer every page with the same nextPageToken
@@ -212,6 +213,7 @@ class FakeJira(FakeServer):
 
     def _status(self, name: str, category: str) -> dict[str, Any]:
         cid, cname = CATEGORIES[category]
+        self.workflow[name] = category  # every status ever used: GET /status lists them
         return {
             "self": f"{self._base()}/rest/api/2/status/1",
             "name": name,
@@ -250,6 +252,7 @@ class FakeJira(FakeServer):
             ("GET", "serverInfo"): self._server_info,
             ("GET", "field"): self._fields,
             ("GET", "myself"): self._myself,
+            ("GET", "status"): self._statuses,
             ("GET", "search/jql"): self._search_jql,
             ("POST", "search/jql"): self._search_jql,
             ("GET", "search"): self._search,
@@ -265,6 +268,11 @@ class FakeJira(FakeServer):
         if issue and request.method == "GET":
             return self._issue(issue.group(1), request)
         return _error(404, f"No route for {request.method} {path}")
+
+    def _statuses(self, request: Request) -> Response:
+        with self._data_lock:
+            workflow = dict(self.workflow)
+        return Response(200, [self._status(name, cat) for name, cat in sorted(workflow.items())])
 
     def _server_info(self, request: Request) -> Response:
         now = jira_time(datetime.now(UTC))

@@ -5,9 +5,10 @@
 - `POST /v4/spreadsheets/{id}:batchUpdate`, applied atomically: every request runs on copies of
   the sheets it touches, and only a batch without error is committed. addSheet, deleteSheet,
   updateSheetProperties, updateCells, repeatCell, copyPaste, add/deleteConditionalFormatRule,
-  setBasicFilter, clearBasicFilter, updateDimensionProperties. Like Sheets it refuses bodies over
-  10 MB, cells over 50,000 characters, spreadsheets over 10 million cells, writes outside the
-  grid, duplicate tab names (ignoring case) and removing the last visible tab.
+  setBasicFilter, clearBasicFilter, updateDimensionProperties and create/update/delete-
+  DeveloperMetadata (on sheets, found by metadataId; shown in spreadsheets.get). Like Sheets it
+  refuses bodies over 10 MB, cells over 50,000 characters, spreadsheets over 10 million cells,
+  writes outside the grid, duplicate tab names (ignoring case) and removing the last visible tab.
 - `POST /token`: a service account's token exchange, when `token` is set (then every API call
   needs that bearer token, else 401).
 - `PUT .../values/{range}` and `POST .../values:batchUpdate` with valueInputOption: USER_ENTERED
@@ -54,11 +55,13 @@ class FakeSheet:
     rules: list[dict[str, Any]] = field(default_factory=list)
     basic_filter: dict[str, Any] | None = None
     widths: dict[int, int] = field(default_factory=dict)
+    metadata: list[dict[str, Any]] = field(default_factory=list)  # developer metadata
 
     def clone(self) -> FakeSheet:
         return FakeSheet(
             self.sheet_id, self.title, self.rows, self.columns, self.hidden, self.frozen_rows,
             dict(self.cells), list(self.rules), self.basic_filter, dict(self.widths),
+            [dict(m) for m in self.metadata],
         )  # fmt: skip
 
     def properties(self, index: int) -> dict[str, Any]:
@@ -444,6 +447,51 @@ class _Work:
         self.touch(body.get("sheetId", 0)).basic_filter = None
         return {}
 
+    def _createDeveloperMetadata(self, body: dict[str, Any]) -> Any:
+        given = body["developerMetadata"]
+        location = given.get("location") or {}
+        if "sheetId" not in location:
+            raise ApiError(400, "the fake keeps developer metadata on sheets only")
+        sheet = self.touch(location["sheetId"])
+        taken = {m["metadataId"] for s in self.sheets for m in s.metadata}
+        metadata_id = given.get("metadataId", max(taken, default=0) + 1)
+        if metadata_id in taken:
+            raise ApiError(400, f"Developer metadata id {metadata_id} is already in use.")
+        created = {
+            "metadataId": metadata_id,
+            "metadataKey": given["metadataKey"],
+            "metadataValue": given.get("metadataValue", ""),
+            "location": {"locationType": "SHEET", "sheetId": sheet.sheet_id},
+            "visibility": given.get("visibility", "DOCUMENT"),
+        }
+        sheet.metadata.append(created)
+        return {"createDeveloperMetadata": {"developerMetadata": created}}
+
+    def _updateDeveloperMetadata(self, body: dict[str, Any]) -> Any:
+        mask = _parse_mask(body["fields"])
+        given = body["developerMetadata"]
+        for data_filter in body["dataFilters"]:
+            sheet, index = self._metadata(data_filter)
+            entry = dict(sheet.metadata[index])
+            for key in mask:
+                if key in given:
+                    entry[key] = given[key]
+            sheet.metadata[index] = entry
+        return {}
+
+    def _deleteDeveloperMetadata(self, body: dict[str, Any]) -> Any:
+        sheet, index = self._metadata(body["dataFilter"])
+        del sheet.metadata[index]
+        return {}
+
+    def _metadata(self, data_filter: dict[str, Any]) -> tuple[FakeSheet, int]:
+        wanted = (data_filter.get("developerMetadataLookup") or {}).get("metadataId")
+        for s in list(self.sheets):
+            for index, entry in enumerate(s.metadata):
+                if entry["metadataId"] == wanted:
+                    return self.touch(s.sheet_id), index
+        raise ApiError(400, f"No developer metadata with id {wanted}.")
+
     def _updateDimensionProperties(self, body: dict[str, Any]) -> Any:
         rng = body["range"]
         sheet = self.touch(rng.get("sheetId", 0))
@@ -482,6 +530,8 @@ def _spreadsheet_json(book: FakeSpreadsheet) -> dict[str, Any]:
             entry["conditionalFormats"] = s.rules
         if s.basic_filter:
             entry["basicFilter"] = s.basic_filter
+        if s.metadata:
+            entry["developerMetadata"] = s.metadata
         sheets.append(entry)
     return {
         "spreadsheetId": book.spreadsheet_id,
