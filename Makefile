@@ -32,8 +32,13 @@ unit: $(VENV)/.stamp-test
 
 test: lint unit
 
+# Benchmarks, never run by CI (bench/RESULTS.md has the latest figures). `make bench QUICK=1`
+# runs a tenth of the default sizes in about a minute.
+BENCH_FLAGS := $(if $(QUICK),--quick,)
 bench: $(VENV)/.stamp-test
-	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/engine.py $(if $(QUICK),--items 20000,)
+	$(BIN)/python bench/sync.py $(BENCH_FLAGS)
+	$(BIN)/python bench/naive.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,230 @@
+"""Benchmark: `goalsync run` (the real CLI, a child process) against the loopback fakes of Jira
+Cloud, GitHub and Sheets, with a latency on every request.
+
+    .venv/bin/python bench/sync.py [--jira 20000] [--github 10000] [--repos 5]
+        [--latency 0.03] [--share 0.01] [--gap 120] [--big 100000] [--no-big] [--quick]
+
+Runs, on one state dir: a full run (the first), an unchanged incremental run, an incremental run
+after `--share` of the items changed, an unchanged one right after it and another `--gap`
+seconds later; then, on a world of `--big` items, one full run for the memory aim. For each:
+requests per API against the minimum (bench/world.py says how the minimum is counted), wall
+time from outside (process start included), the run's own time (its log), and the child's peak
+RSS.
+
+Aims (a 2-core machine, 30 ms latency): requests at most the minimum + 2 per API; an unchanged
+incremental run under 2 s wall; peak RSS under 400 MB with 100,000 items. (The full run against
+the naive sync is bench/naive.py.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.world import (  # noqa: E402
+    Measured,
+    Sizes,
+    World,
+    child_env,
+    goalsync_cmd,
+    machine,
+    run_child,
+)
+
+APIS = ("jira", "github", "sheets")
+SLACK = 2  # the aim: at most the minimum + 2 requests per API
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    name: str
+    measured: Measured
+    requests: dict[str, int]
+    minimum: dict[str, int]
+    detail: dict[str, int]
+
+    @property
+    def run_seconds(self) -> float | None:
+        """The run's own time, from its `run_finished` log line (no interpreter start)."""
+        for line in self.measured.stderr.splitlines():
+            if '"run_finished"' in line:
+                seconds = json.loads(line).get("seconds")
+                return float(seconds) if seconds is not None else None
+        return None
+
+    def over(self, api: str) -> int:
+        return self.requests[api] - self.minimum[api]
+
+
+def github_detail(world: World) -> dict[str, int]:
+    """GitHub requests by endpoint, and how many were answered 304."""
+    kinds: Counter[str] = Counter()
+    for r in world.github.requests:
+        tail = r.path.rsplit("/", 2)
+        kind = "events" if tail[-2:] == ["issues", "events"] else tail[-1]
+        kinds[kind] += 1
+    return {
+        "gh issues": kinds["issues"],
+        "gh milestones": kinds["milestones"],
+        "gh events": kinds["events"],
+        "gh 304": world.github.not_modified,
+    }
+
+
+def jira_detail(world: World) -> dict[str, int]:
+    kinds: Counter[str] = Counter(r.path.rsplit("/", 1)[-1] for r in world.jira.requests)
+    return {
+        "jira search": kinds["jql"],
+        "jira site": kinds["serverInfo"] + kinds["field"] + kinds["myself"],
+        "jira changelog": kinds["bulkfetch"],
+    }
+
+
+def sheets_detail(world: World) -> dict[str, int]:
+    kinds: Counter[str] = Counter()
+    for r in world.sheets.requests:
+        if r.path.endswith(":batchUpdate"):
+            kinds["batchUpdate"] += 1
+        elif r.path.endswith("values:batchGet"):
+            kinds["batchGet"] += 1
+        elif r.path.startswith("/v4/"):
+            kinds["get"] += 1
+    return {f"sheets {k}": kinds[k] for k in ("get", "batchGet", "batchUpdate")}
+
+
+def goalsync_run(
+    world: World, root: Path, name: str, kind: str, changed: dict[str, int] | None = None
+) -> RunResult:
+    world.reset_counts()
+    measured = run_child(goalsync_cmd("--state-dir", "state"), root, child_env())
+    if measured.exit_code != 0:
+        raise SystemExit(f"{name}: goalsync exited {measured.exit_code}\n{measured.stderr[-4000:]}")
+    return RunResult(
+        name=name,
+        measured=measured,
+        requests=world.requests(),
+        minimum=world.minimum(kind, changed),
+        detail=jira_detail(world) | github_detail(world) | sheets_detail(world),
+    )
+
+
+def run_sequence(sizes: Sizes, share: float, gap: float) -> list[RunResult]:
+    with World(sizes) as world, tempfile.TemporaryDirectory(prefix="goalsync-bench-") as tmp:
+        print(f"seeded {sizes.jira:,} Jira issues, {sizes.github:,} GitHub items over "
+              f"{sizes.repos} repos in {world.seconds_seeding:.1f} s", flush=True)  # fmt: skip
+        root = Path(tmp)
+        (root / "goalsync.yaml").write_text(world.config(), encoding="utf-8")
+        results = [goalsync_run(world, root, "full (first run)", "full")]
+        results.append(goalsync_run(world, root, "incremental, unchanged", "incremental"))
+        changed = world.change(share)
+        label = f"incremental, {share:.0%} changed"
+        results.append(goalsync_run(world, root, label, "incremental", changed))
+        results.append(goalsync_run(world, root, "incremental, unchanged again", "incremental"))
+        if gap > 0:
+            # Time alone changes some rows: items age past status.stale_after_days minute by
+            # minute, so a run a few minutes later (as a schedule would run it) rewrites Risks.
+            time.sleep(gap)
+            label = f"incremental, unchanged, {gap:.0f} s on"
+            results.append(goalsync_run(world, root, label, "incremental"))
+        return results
+
+
+def big_run(items: int, latency: float) -> RunResult:
+    sizes = Sizes(jira=items * 2 // 3, github=items - items * 2 // 3, latency=latency)
+    with World(sizes) as world, tempfile.TemporaryDirectory(prefix="goalsync-bench-") as tmp:
+        print(f"seeded {sizes.jira:,} Jira issues, {sizes.github:,} GitHub items over "
+              f"{sizes.repos} repos in {world.seconds_seeding:.1f} s", flush=True)  # fmt: skip
+        root = Path(tmp)
+        (root / "goalsync.yaml").write_text(world.config(), encoding="utf-8")
+        return goalsync_run(world, root, f"full, {items:,} items", "full")
+
+
+def report(results: list[RunResult]) -> str:
+    head = (
+        f"{'run':<32} {'Jira req/min':>13} {'GitHub req/min':>15} {'Sheets req/min':>15} "
+        f"{'wall s':>7} {'run s':>6} {'peak RSS MB':>12}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in results:
+        cells = [f"{r.requests[a]}/{r.minimum[a]} ({r.over(a):+d})" for a in APIS]
+        run_s = f"{r.run_seconds:.2f}" if r.run_seconds is not None else "-"
+        lines.append(
+            f"{r.name:<32} {cells[0]:>13} {cells[1]:>15} {cells[2]:>15} "
+            f"{r.measured.seconds:>7.2f} {run_s:>6} {r.measured.rss_mb:>12.0f}"
+        )
+    lines.append("")
+    lines.append("requests by endpoint:")
+    for r in results:
+        parts = ", ".join(f"{k} {v}" for k, v in r.detail.items())
+        lines.append(f"  {r.name}: {parts}")
+    return "\n".join(lines)
+
+
+def aims(results: list[RunResult], big: RunResult | None) -> str:
+    lines = ["aims:"]
+    for r in results:
+        for api in APIS:
+            ok = r.over(api) <= SLACK
+            lines.append(
+                f"  [{'ok' if ok else 'MISSED'}] {r.name}: {api} {r.requests[api]} requests, "
+                f"minimum {r.minimum[api]} + {SLACK}"
+            )
+    unchanged = [r for r in results if "unchanged" in r.name]
+    for r in unchanged:
+        ok = r.measured.seconds < 2.0
+        lines.append(
+            f"  [{'ok' if ok else 'MISSED'}] {r.name}: {r.measured.seconds:.2f} s wall (aim < 2 s)"
+        )
+    if big is not None:
+        ok = big.measured.rss_mb < 400
+        lines.append(
+            f"  [{'ok' if ok else 'MISSED'}] {big.name}: peak RSS {big.measured.rss_mb:.0f} MB "
+            "(aim < 400 MB)"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jira", type=int, default=20_000, help="Jira issues")
+    parser.add_argument("--github", type=int, default=10_000, help="GitHub items, all repos")
+    parser.add_argument("--repos", type=int, default=5)
+    parser.add_argument("--latency", type=float, default=0.030, help="seconds per request")
+    parser.add_argument("--share", type=float, default=0.01, help="share of items changed")
+    parser.add_argument(
+        "--gap", type=float, default=120, help="seconds before the last unchanged run (0: none)"
+    )
+    parser.add_argument("--big", type=int, default=100_000, help="items of the memory run")
+    parser.add_argument("--no-big", action="store_true", help="skip the memory run")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    args = parser.parse_args()
+    if args.quick:
+        args.jira, args.github, args.big = args.jira // 10, args.github // 10, args.big // 10
+        args.gap = min(args.gap, 30)
+
+    print(f"machine: {machine()}")
+    print(
+        f"goalsync sync benchmark: latency {args.latency * 1000:.0f} ms per request, "
+        f"40 key results\n",
+        flush=True,
+    )
+    sizes = Sizes(jira=args.jira, github=args.github, repos=args.repos, latency=args.latency)
+    results = run_sequence(sizes, args.share, args.gap)
+    big = None if args.no_big else big_run(args.big, args.latency)
+    print()
+    print(report([*results, *([big] if big else [])]))
+    print()
+    print(aims(results, big))
+
+
+if __name__ == "__main__":
+    main()
