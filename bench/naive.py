@@ -66,7 +66,8 @@ def naive_sync(config_path: Path, *, spacing: bool = True) -> None:
     from mappings.evaluate import evaluate
     from sync.config import load_config
     from sync.records import Metric, Records
-    from sync.report import RunInfo, to_tables
+    from sync.report import RunInfo
+    from sync.tables import to_tables
 
     raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     config = load_config(config_path)

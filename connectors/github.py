@@ -37,13 +37,11 @@ from connectors.github_client import (
     Tally,
 )
 from connectors.github_fetch import (
-    KeptPage,
     RepoPlan,
     RepoPull,
     RowParsers,
     fetch_org_repos,
     fetch_repo,
-    stamp,
 )
 from connectors.github_parse import (
     IssueRules,
@@ -51,8 +49,18 @@ from connectors.github_parse import (
     parse_issue,
     parse_milestones,
     parse_org_repos,
-    parse_time,
     to_item_with_milestone,
+)
+from connectors.github_state import (
+    PAGE_STATE_PREFIX,
+    SEEN_STATE_PREFIX,
+    iso,
+    kept_page,
+    kept_seen,
+    load_json,
+    parse_cursor,
+    recent,
+    to_watermark,
 )
 from sync.contracts import (
     ProgressCallback,
@@ -62,7 +70,7 @@ from sync.contracts import (
     check_base_url,
     no_progress,
 )
-from sync.errors import AuthError, ConfigError, FatalError, GoalsyncError
+from sync.errors import AuthError, ConfigError, GoalsyncError
 from sync.records import Event, WorkItem
 from sync.retry import Budget
 from sync.secrets import read_secret
@@ -71,8 +79,6 @@ log = structlog.get_logger(__name__)
 
 MAX_PARALLEL_REPOS = 4
 ORG_STATE_KEY = "org_repos"
-PAGE_STATE_PREFIX = "page:"
-SEEN_STATE_PREFIX = "seen:"
 DEFAULT_IN_PROGRESS_LABELS = ("in progress", "in-progress", "wip")
 
 
@@ -237,7 +243,7 @@ class GitHubSource:
             )
         result.items = list(items.values())
         result.events = list(events.values())
-        result.cursor = json.dumps({"v": 1, "repos": watermarks}, default=_iso, sort_keys=True)
+        result.cursor = json.dumps({"v": 1, "repos": watermarks}, default=iso, sort_keys=True)
 
     # --- what to pull ---------------------------------------------------------------------
 
@@ -257,7 +263,7 @@ class GitHubSource:
         signature = json.dumps(
             [self.config.org, sorted(self.config.topics), self.config.name_pattern]
         )
-        kept = _load_json(ctx.state.get(ORG_STATE_KEY))
+        kept = load_json(ctx.state.get(ORG_STATE_KEY))
         if not full and isinstance(kept, dict) and kept.get("scope") == signature:
             repos = [str(r) for r in kept.get("repos") or ()]
         else:
@@ -341,77 +347,6 @@ class GitHubSource:
         """The pull's items (parsed as their pages came) with their milestones' details."""
         milestones = parse_milestones(pull.milestones, repo=pull.repo)
         return [to_item_with_milestone(i, milestones) for i in pull.issues], pull.events
-
-
-# --- cursor and kept state (pure) ----------------------------------------------------------------
-
-
-def parse_cursor(text: str | None) -> dict[str, datetime | None] | None:
-    """Per repository the newest update read; None (a full pull) when absent or unreadable."""
-    data = _load_json(text)
-    if not isinstance(data, dict) or data.get("v") != 1 or not isinstance(data.get("repos"), dict):
-        return None
-    out: dict[str, datetime | None] = {}
-    for repo, value in data["repos"].items():
-        try:
-            out[str(repo)] = parse_time(value)
-        except FatalError:
-            return None
-    return out
-
-
-def kept_page(state: Mapping[str, str], repo: str) -> KeptPage | None:
-    data = _load_json(state.get(PAGE_STATE_PREFIX + repo))
-    if isinstance(data, dict) and isinstance(data.get("url"), str) and data.get("etag"):
-        return KeptPage(url=data["url"], etag=str(data["etag"]))
-    return None
-
-
-def kept_seen(state: Mapping[str, str], repo: str) -> dict[int, str]:
-    data = _load_json(state.get(SEEN_STATE_PREFIX + repo))
-    if not isinstance(data, dict):
-        return {}
-    return {int(n): str(at) for n, at in data.items() if str(n).isdigit() and isinstance(at, str)}
-
-
-def recent(
-    items: Sequence[WorkItem], watermark: datetime | None, lookback: timedelta
-) -> dict[int, str]:
-    """The items updated within `lookback` of the watermark: what the next since-list shows
-    if nothing changes meanwhile (issue number -> updated_at)."""
-    if watermark is None:
-        return {}
-    floor = watermark - lookback
-    return {
-        i.fields["number"]: stamp(i.updated)
-        for i in items
-        if i.updated is not None and i.updated >= floor and isinstance(i.fields.get("number"), int)
-    }
-
-
-def to_watermark(
-    before: datetime | None, items: Sequence[WorkItem], run_started: datetime
-) -> datetime | None:
-    """The newest update read so far, capped at the run's start (what changed later is read
-    again next run)."""
-    newest = max((i.updated for i in items if i.updated is not None), default=None)
-    candidates = [t for t in (before, newest) if t is not None]
-    return min(max(candidates), run_started) if candidates else None
-
-
-def _load_json(text: str | None) -> object:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _iso(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _severity(error: BaseException) -> int:

@@ -26,6 +26,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.sheets_body import (
+    body_from_makers,
+    body_size,
+    body_text,
+    fill_chunks,
+    json_later,
+    json_size,
+    json_texts,
+    with_row_texts,
+)
 from connectors.sheets_layout import (
     GRID_CELL_LIMIT,
     Grid,
@@ -33,7 +43,6 @@ from connectors.sheets_layout import (
     grid_range,
     iter_rows,
     to_clear_cells,
-    to_fill_cells,
     to_format_requests,
     to_resize,
     to_row_data,
@@ -74,7 +83,6 @@ class SheetInfo:
 
 
 Batch = list[dict[str, Any]]
-_NO_ROWS = '"rows": []'
 
 
 @dataclass(slots=True)
@@ -199,17 +207,17 @@ def to_write_plan(
     tabs = [t for t in tabs if not t.unchanged]
     for tab in tabs:
         tab.measure()
-    single = _body_size(
-        [_size(r) for r in cleanup] + [size for tab in tabs for size in tab.request_sizes()]
+    single = body_size(
+        [json_size(r) for r in cleanup] + [size for tab in tabs for size in tab.request_sizes()]
     )
     if single <= body_limit:
         if cleanup or tabs:  # nothing to send when every tab shows this run's table already
 
             def body() -> str:
-                texts = _texts(cleanup)
+                texts = json_texts(cleanup)
                 for tab in tabs:
-                    texts += [*_texts(tab.prelude()), tab.write(), *_texts(tab.formats())]
-                return _body(texts)
+                    texts += [*json_texts(tab.prelude()), tab.write(), *json_texts(tab.formats())]
+                return body_text(texts)
 
             plan.parts, plan.sizes = [body], [single]
         return plan
@@ -253,24 +261,24 @@ class _Tab:
         ]
 
     def measure(self) -> None:
-        self.frame_sizes = [_size(r) for r in self.frame()]
+        self.frame_sizes = [json_size(r) for r in self.frame()]
 
     @property
     def content_size(self) -> int:
         """The size of `write()`'s JSON, from the rows' sizes (each row is serialised once)."""
-        frame = _size(to_write_cells(self.sheet_id, self.grid, []))
+        frame = json_size(to_write_cells(self.sheet_id, self.grid, []))
         return frame + sum(self.row_sizes) + 2 * max(0, len(self.row_sizes) - 1)
 
     def request_sizes(self, staging_id: int | None = None) -> list[int]:
         """Sizes of this tab's requests in the final batch, unstaged or staged."""
         if staging_id is None:
             return [*self.frame_sizes, self.content_size]
-        return [*self.frame_sizes, *(_size(r) for r in self.swap(staging_id))]
+        return [*self.frame_sizes, *(json_size(r) for r in self.swap(staging_id))]
 
     def write(self) -> str:
         """The JSON of the request that writes every cell of the tab."""
         frame = json.dumps(to_write_cells(self.sheet_id, self.grid, []))
-        return _with_rows(frame, self.row_texts())
+        return with_row_texts(frame, self.row_texts())
 
     def swap(self, staging_id: int) -> list[dict[str, Any]]:
         """Clear first (notes, validation), then a server-side copy of the staging tab: values
@@ -348,8 +356,8 @@ def _plan_staged(
 
     def final_size() -> int:
         sizes = [n for tab in tabs for n in tab.request_sizes(staged.get(tab.table.name))]
-        sizes += [_size({"deleteSheet": {"sheetId": i}}) for i in staged.values()]
-        return _body_size(sizes)
+        sizes += [json_size({"deleteSheet": {"sheetId": i}}) for i in staged.values()]
+        return body_size(sizes)
 
     for tab in sorted(tabs, key=lambda t: t.content_size, reverse=True):
         if final_size() <= body_limit:
@@ -365,106 +373,49 @@ def _plan_staged(
             "their staging copies), more than the 10,000,000 a spreadsheet holds; nothing was "
             "sent. Narrow the scope, or use a spreadsheet of its own for the status"
         )
-    batch: list[Callable[[], str]] = [_ready(r) for r in cleanup]
-    sizes: list[int] = [_size(r) for r in cleanup]
+    batch: list[Callable[[], str]] = [json_later(r) for r in cleanup]
+    sizes: list[int] = [json_size(r) for r in cleanup]
     for tab in tabs:
         if tab.table.name in staged:
             title = STAGING_PREFIX + tab.table.name
             props = to_sheet_properties(staged[tab.table.name], title, tab.grid, hidden=True)
             add = {"addSheet": {"properties": props}}
-            batch.append(_ready(add))
-            sizes.append(_size(add))
+            batch.append(json_later(add))
+            sizes.append(json_size(add))
     # A chunk never fills more than half a body, so batches stay well packed.
     chunk_limit = min(chunk_limit, body_limit // 2)
     for tab in tabs:
         if tab.table.name not in staged:
             continue
-        for request, size in _chunks(staged[tab.table.name], tab, chunk_limit):
-            if _body_size([size]) > body_limit:
+        for request, size in fill_chunks(staged[tab.table.name], tab, chunk_limit):
+            if body_size([size]) > body_limit:
                 raise PublishError(
                     f"a row of {tab.table.name} alone passes the request size limit "
                     f"({size:,} bytes); nothing was sent"
                 )
-            if _body_size([*sizes, size]) > body_limit:
-                plan.parts.append(functools.partial(_make, batch))
-                plan.sizes.append(_body_size(sizes))
+            if body_size([*sizes, size]) > body_limit:
+                plan.parts.append(functools.partial(body_from_makers, batch))
+                plan.sizes.append(body_size(sizes))
                 batch, sizes = [], []
             batch.append(request)
             sizes.append(size)
-    plan.parts.append(functools.partial(_make, batch))
-    plan.sizes.append(_body_size(sizes))
+    plan.parts.append(functools.partial(body_from_makers, batch))
+    plan.sizes.append(body_size(sizes))
 
     def final() -> str:
         texts: list[str] = []
         for tab in tabs:
             staging_id = staged.get(tab.table.name)
-            texts += _texts(tab.prelude())
-            texts += [tab.write()] if staging_id is None else _texts(tab.swap(staging_id))
-            texts += _texts(tab.formats())
-        return _body(texts + _texts([{"deleteSheet": {"sheetId": i}} for i in staged.values()]))
+            texts += json_texts(tab.prelude())
+            texts += [tab.write()] if staging_id is None else json_texts(tab.swap(staging_id))
+            texts += json_texts(tab.formats())
+        return body_text(
+            texts + json_texts([{"deleteSheet": {"sheetId": i}} for i in staged.values()])
+        )
 
     plan.parts.append(final)
     plan.sizes.append(final_size())
     plan.staged = list(staged)
-
-
-def _ready(request: dict[str, Any]) -> Callable[[], str]:
-    return lambda: json.dumps(request)
-
-
-def _make(requests: Sequence[Callable[[], str]]) -> str:
-    return _body([make() for make in requests])
-
-
-def _texts(requests: Sequence[dict[str, Any]]) -> list[str]:
-    return [json.dumps(r) for r in requests]
-
-
-def _body(request_texts: Sequence[str]) -> str:
-    """json.dumps({"requests": [...]}) from each request's own json.dumps (the same text)."""
-    return '{"requests": [' + ", ".join(request_texts) + "]}"
-
-
-def _with_rows(frame: str, rows: Sequence[str]) -> str:
-    """A request's JSON made with no rows (`frame`), with the rows' JSON put in their place:
-    the text json.dumps gives the request with them."""
-    head, tail = frame.split(_NO_ROWS, 1)
-    return head + '"rows": [' + ", ".join(rows) + "]" + tail
-
-
-def _chunks(sheet_id: int, tab: _Tab, limit: int) -> list[tuple[Callable[[], str], int]]:
-    """updateCells requests of consecutive rows of `tab`, each about `limit` bytes, with their
-    sizes; each request's JSON is made when its batch is."""
-    out: list[tuple[Callable[[], str], int]] = []
-    row_sizes = tab.row_sizes
-    start = 0
-    while start < len(row_sizes):
-        end, total = start, 0
-        while end < len(row_sizes) and (end == start or total + row_sizes[end] + 2 <= limit):
-            total += row_sizes[end] + (2 if end > start else 0)
-            end += 1
-        request = functools.partial(_fill, sheet_id, tab, start, end)
-        # The request's JSON is its frame (with an empty list) plus the rows and separators.
-        size = _size(to_fill_cells(sheet_id, start, [])) + total
-        out.append((request, size))
-        start = end
-    return out
-
-
-def _fill(sheet_id: int, tab: _Tab, start: int, end: int) -> str:
-    frame = json.dumps(to_fill_cells(sheet_id, start, []))
-    return _with_rows(frame, tab.row_texts(start, end))
-
-
-def _size(value: Any) -> int:
-    # The client serialises bodies with json.dumps' defaults (ASCII escapes, ", " separators):
-    # measure the same way, so a planned size is the size sent.
-    return len(json.dumps(value))
-
-
-def _body_size(request_sizes: Sequence[int]) -> int:
-    """len(json.dumps({"requests": [...]})) from the sizes of the requests."""
-    return len('{"requests": []}') + sum(request_sizes) + 2 * max(0, len(request_sizes) - 1)
 
 
 def _new_id(title: str, used: set[int]) -> int:

@@ -40,6 +40,7 @@ ITEM_MEASURES: frozenset[str] = frozenset(
 DOWN_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
 # Measured from where the team started: a baseline is required.
 BASELINE_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
+DEFAULT_TARGETS: dict[str, float] = {"percent_done": 100.0, "milestone": 100.0, "open_count": 0.0}
 # Built so far; the others validate as names but are reported as not built yet.
 BUILT_MEASURES: frozenset[str] = frozenset(ITEM_MEASURES | {"metric"})
 DEFAULT_CANCELLED_RESOLUTIONS = (

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from connectors.csvdir import CsvSinkConfig
@@ -28,6 +27,7 @@ from connectors.html import HtmlSinkConfig
 from connectors.jira import JiraSourceConfig
 from connectors.sheets import SheetsSinkConfig, SheetsSourceConfig, SheetTabs
 from connectors.xlsx import XlsxSinkConfig
+from mappings.checks import PlanIssue, SourceInfo, check_plan
 from mappings.model import (
     Cycle,
     ForecastRules,
@@ -38,11 +38,12 @@ from mappings.model import (
     StatusRules,
     people_index,
 )
-from mappings.plan import Plan, PlanIssue, SourceInfo, check_plan, resolve_plan
+from mappings.plan import Plan, resolve_plan
 from sync.alerts import AlertsConfig
 from sync.contracts import ItemRules
 from sync.errors import ConfigError, Problem
 from sync.report import TAB_NAMES
+from sync.yamlmarks import Marks, dotted, line_of, parse_yaml, yaml_path
 
 SourceConfig = Annotated[
     JiraSourceConfig | GitHubSourceConfig | SheetsSourceConfig | FileSourceConfig,
@@ -152,7 +153,7 @@ def load_config(path: Path) -> LoadedConfig:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {shown} cannot be read: {exc}") from None
-    data, marks, problems = _parse_yaml(text, shown)
+    data, marks, problems = parse_yaml(text, shown)
     if problems and not marks:  # unreadable YAML: nothing else can be checked
         raise ConfigError(f"{shown} is not valid YAML", problems)
     if not isinstance(data, Mapping):
@@ -192,7 +193,7 @@ def _plan_problems(
     out = []
     for i in issues:
         problem = Problem(
-            shown, _line(i.loc, data, marks), _dotted(_yaml_path(i.loc, data)), i.message, i.fix
+            shown, line_of(i.loc, data, marks), dotted(yaml_path(i.loc, data)), i.message, i.fix
         )
         if (problem.line, problem.path) not in seen:  # already reported by the schema
             out.append(problem)
@@ -286,96 +287,6 @@ def _source_info(name: str, cfg: Any) -> SourceInfo:
     return SourceInfo(name, "file", ITEM_FLAVOURS[cfg.format])
 
 
-# --- YAML with line marks -------------------------------------------------------------------
-
-Marks = dict[tuple[str | int, ...], int]
-
-
-def _parse_yaml(text: str, shown: str) -> tuple[Any, Marks, list[Problem]]:
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        what = exc.problem or "cannot be read"
-        if "could not determine a constructor" in what:
-            what = "tags such as !!python/object are not allowed (goalsync reads plain YAML only)"
-        return None, {}, [Problem(shown, line, "", what, "fix the YAML syntax at that line")]
-    except yaml.YAMLError as exc:
-        return None, {}, [Problem(shown, None, "", f"cannot be read as YAML: {exc}")]
-    finally:
-        loader.dispose()
-    marks: Marks = {}
-    problems: list[Problem] = []
-    if node is not None:
-        _index(node, (), marks, problems, shown)
-    return data, marks, problems
-
-
-def _index(
-    node: yaml.Node, path: tuple[str | int, ...], marks: Marks, problems: list[Problem], shown: str
-) -> None:
-    marks[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                problems.append(
-                    Problem(
-                        shown,
-                        key_node.start_mark.line + 1,
-                        _dotted((*path, key)),
-                        f"key {key!r} appears twice in this mapping",
-                        "keep one (YAML would silently use the last)",
-                    )
-                )
-            seen.add(key)
-            _index(value_node, (*path, key), marks, problems, shown)
-            marks[(*path, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index(item, (*path, i), marks, problems, shown)
-
-
-# --- pydantic errors -> problems ------------------------------------------------------------
-
-
-def _yaml_path(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
-    """Drop what pydantic adds to a location that is not in the file (a union's tag)."""
-    out: list[str | int] = []
-    node = data
-    for part in loc:
-        if isinstance(node, Mapping) and part not in node and node.get("type") == part:
-            continue  # the discriminator's tag, not a key of the file
-        out.append(part)
-        if isinstance(node, Mapping):
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            node = None
-    return tuple(out)
-
-
-def _line(loc: Sequence[str | int], data: Any, marks: Marks) -> int | None:
-    path = _yaml_path(loc, data)
-    while path:
-        if path in marks:
-            return marks[path]
-        path = path[:-1]
-    return marks.get(())
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _model_at(path: Sequence[str | int], data: Any) -> type[BaseModel] | None:
     """The model that validates the mapping at `path`, for listing its allowed keys."""
     parts = [p for p in path if not isinstance(p, int)]
@@ -410,8 +321,8 @@ def _model_at(path: Sequence[str | int], data: Any) -> type[BaseModel] | None:
 
 def _problem(err: Mapping[str, Any], data: Any, marks: Marks, shown: str) -> Problem:
     loc = tuple(err["loc"])
-    path = _yaml_path(loc, data)
-    line = _line(loc, data, marks)
+    path = yaml_path(loc, data)
+    line = line_of(loc, data, marks)
     kind = err["type"]
     msg = str(err["msg"]).removeprefix("Value error, ")
     fix = ""
@@ -431,4 +342,4 @@ def _problem(err: Mapping[str, Any], data: Any, marks: Marks, shown: str) -> Pro
         expected = err.get("ctx", {}).get("expected_tags") or ", ".join(map(repr, models))
         msg = "missing or unknown type" if kind == "union_tag_not_found" else "unknown type"
         fix = f"set type: to one of {expected}"
-    return Problem(shown, line, _dotted(path), msg, fix)
+    return Problem(shown, line, dotted(path), msg, fix)

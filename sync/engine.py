@@ -34,8 +34,9 @@ from sync.errors import (
 from sync.lock import LockHeld, run_lock
 from sync.pull import Pulled, PullWatcher, pull_sources
 from sync.records import Records
-from sync.report import HistoryRow, RunInfo, StatusReport, Table, status_counts, to_tables
+from sync.report import HistoryRow, RunInfo, StatusReport, Table, status_counts
 from sync.store import Store
+from sync.tables import to_tables
 
 log = structlog.get_logger(__name__)
 

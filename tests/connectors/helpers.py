@@ -1,5 +1,5 @@
 """Shared bits of the connector tests: fixture paths, a pull context, and a small status report
-laid out as the sinks receive it (through sync.report.to_tables), full of hostile text."""
+laid out as the sinks receive it (through sync.tables.to_tables), full of hostile text."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from sync.report import (
     Table,
     UnalignedRow,
     WorkloadRow,
-    to_tables,
 )
+from sync.tables import to_tables
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BERLIN = ZoneInfo("Europe/Berlin")

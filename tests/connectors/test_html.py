@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.html import MAX_LISTED, HtmlSinkConfig, render_page
-from sync.report import RiskRow, RunInfo, StatusReport, StatusRow, to_tables
+from sync.report import RiskRow, RunInfo, StatusReport, StatusRow
+from sync.tables import to_tables
 
 from .helpers import (
     BERLIN,

@@ -29,7 +29,8 @@ import pytest
 
 from connectors.sheets import SheetsSinkConfig
 from connectors.sheets_plan import BODY_LIMIT, STAGING_PREFIX
-from sync.report import ItemRow, to_tables
+from sync.report import ItemRow
+from sync.tables import to_tables
 from tests.connectors.helpers import BERLIN, publish_context, sample_report, sample_run
 from tests.fakes.sheets import FakeSheets, FakeSpreadsheet
 

@@ -1,4 +1,4 @@
-"""sync.report.to_tables: DESIGN.md's tabs and columns, in order, with datetimes in the
+"""sync.tables.to_tables: DESIGN.md's tabs and columns, in order, with datetimes in the
 config's timezone."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from sync.report import (
     looks_like_formula,
     row_dicts,
     status_counts,
-    to_tables,
 )
+from sync.tables import to_tables
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # 23:30 UTC on 16 November is 00:30 on the 17th in Berlin: a date shift shows a conversion.

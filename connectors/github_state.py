@@ -1,0 +1,93 @@
+"""What a GitHub source keeps between runs, per repository (pure): its cursor (the newest update
+read), the ETag of a list that fit on one page, and the items seen at the cursor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import structlog
+
+from connectors.github_fetch import (
+    KeptPage,
+    stamp,
+)
+from connectors.github_parse import (
+    parse_time,
+)
+from sync.errors import FatalError
+from sync.records import WorkItem
+
+log = structlog.get_logger(__name__)
+
+PAGE_STATE_PREFIX = "page:"  # the kept single-page list of a repository: URL and ETag
+SEEN_STATE_PREFIX = "seen:"  # the items read at the cursor
+
+
+def parse_cursor(text: str | None) -> dict[str, datetime | None] | None:
+    """Per repository the newest update read; None (a full pull) when absent or unreadable."""
+    data = load_json(text)
+    if not isinstance(data, dict) or data.get("v") != 1 or not isinstance(data.get("repos"), dict):
+        return None
+    out: dict[str, datetime | None] = {}
+    for repo, value in data["repos"].items():
+        try:
+            out[str(repo)] = parse_time(value)
+        except FatalError:
+            return None
+    return out
+
+
+def kept_page(state: Mapping[str, str], repo: str) -> KeptPage | None:
+    data = load_json(state.get(PAGE_STATE_PREFIX + repo))
+    if isinstance(data, dict) and isinstance(data.get("url"), str) and data.get("etag"):
+        return KeptPage(url=data["url"], etag=str(data["etag"]))
+    return None
+
+
+def kept_seen(state: Mapping[str, str], repo: str) -> dict[int, str]:
+    data = load_json(state.get(SEEN_STATE_PREFIX + repo))
+    if not isinstance(data, dict):
+        return {}
+    return {int(n): str(at) for n, at in data.items() if str(n).isdigit() and isinstance(at, str)}
+
+
+def recent(
+    items: Sequence[WorkItem], watermark: datetime | None, lookback: timedelta
+) -> dict[int, str]:
+    """The items updated within `lookback` of the watermark: what the next since-list shows
+    if nothing changes meanwhile (issue number -> updated_at)."""
+    if watermark is None:
+        return {}
+    floor = watermark - lookback
+    return {
+        i.fields["number"]: stamp(i.updated)
+        for i in items
+        if i.updated is not None and i.updated >= floor and isinstance(i.fields.get("number"), int)
+    }
+
+
+def to_watermark(
+    before: datetime | None, items: Sequence[WorkItem], run_started: datetime
+) -> datetime | None:
+    """The newest update read so far, capped at the run's start (what changed later is read
+    again next run)."""
+    newest = max((i.updated for i in items if i.updated is not None), default=None)
+    candidates = [t for t in (before, newest) if t is not None]
+    return min(max(candidates), run_started) if candidates else None
+
+
+def load_json(text: str | None) -> object:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"not JSON: {type(value).__name__}")
