@@ -3,13 +3,14 @@
 One pull:
 1. decide: a complete pull (first pull, `--full`, the periodic reconcile every `reconcile_hours`,
    or a changed `jql` / `points_field`) re-reads the whole scope and drops what vanished; any
-   other pull is incremental: `(<jql>) AND updated >= "<cursor minus lookback>"`, the cursor
-   being the last run's start (search results lag behind edits: the lookback reads a little
-   twice, and duplicates are dropped by key);
-2. know the site (jira_site): serverInfo (Cloud or Server / Data Center), `/field` (the story
-   points, Flagged and Epic Link fields) and `/myself` (the time zone Jira reads JQL dates in),
-   asked on complete pulls only and kept in the source's state between runs, so an unchanged
-   incremental run costs one search per scope and nothing else;
+   other pull is incremental: `(<jql>) AND updated >= "-<minutes>m"`, the minutes reaching back
+   to the cursor minus the lookback, the cursor being the last run's start (search results lag
+   behind edits: the lookback reads a little twice, and duplicates are dropped by key). The
+   bound is relative because Jira reads absolute JQL dates in the searching user's time zone,
+   which a scoped or anonymous token cannot tell;
+2. know the site (jira_site): serverInfo (Cloud or Server / Data Center) and `/field` (the
+   story points, Flagged and Epic Link fields), asked on complete pulls only and kept in the
+   source's state between runs, so an unchanged incremental run costs one search per scope;
 3. search (jira_search: token paging on Cloud, startAt in `updated` windows on Data Center),
    asking only for the fields goalsync reads, with the changelog; complete cut-short changelogs;
 4. parse (jira_parse: state from statusCategory, blocked from status / label / Flagged, status
@@ -21,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -72,9 +73,6 @@ PAGE_SIZE = 100  # issues with fields and changelog; Jira may answer fewer, pagi
 KEY_PAGE_SIZE = 1000  # keys-only searches (jql clauses) fit many more a page
 
 
-ZONE_GUESS_MARGIN = timedelta(hours=14)  # the widest UTC offset there is
-
-
 class JiraSourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
@@ -113,9 +111,11 @@ class JiraSource:
         key_page_size: int = KEY_PAGE_SIZE,
         window_limit: int = jira_search.DC_WINDOW_LIMIT,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.name = name
         self.sleep = sleep
+        self.clock = clock  # "now" for the relative incremental bound
         self.config = config
         self.auth = auth
         self.timeout = timeout
@@ -148,11 +148,6 @@ class JiraSource:
         if reason is None and ctx.cursor is not None:
             cursor = parse_cursor(ctx.cursor) or ctx.run_started
             since = min(cursor, ctx.run_started) - timedelta(minutes=self.config.lookback_minutes)
-            if not site.zone_is_users:
-                # The zone JQL dates are read in is a guess (no /myself): a literal written in
-                # the server's zone may be read hours later in the user's. Reading the widest
-                # offset further back costs duplicates (dropped by key), never a skipped edit.
-                since -= ZONE_GUESS_MARGIN
         log.info(
             "jira_pull",
             source=self.name,
@@ -201,9 +196,7 @@ class JiraSource:
             clause: self._clause_keys(http, site, clause, ctx.run_started)
             for clause in ctx.jql_clauses
         }
-        kept_site = Site(
-            site.deployment, site.zone, site.field_ids, scope, categories, site.zone_is_users
-        )
+        kept_site = Site(site.deployment, site.zone, site.field_ids, scope, categories)
         for warning in warnings:
             log.warning("jira_warning", source=self.name, problem=warning)
         return PullResult(
@@ -239,7 +232,8 @@ class JiraSource:
         keep: jira_search.Keep | None = None,
     ) -> list[Any]:
         zone = jira_search.site_zone(site.zone)
-        literal = jira_search.jql_time(since, zone) if since is not None else None
+        # The bound is relative ("-125m"): right whatever zone Jira reads absolute dates in.
+        literal = jira_search.relative_since(since, self.clock()) if since is not None else None
         fields = self._fields(site)
         if http.cloud:
             query = Query(self.config.jql, jira_search.CLOUD_ORDER, since=literal)

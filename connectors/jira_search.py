@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -101,6 +102,15 @@ def site_zone(name: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError):
         log.warning("jira_unknown_time_zone", zone=name, effect="JQL dates written in UTC")
         return UTC
+
+
+def relative_since(since: datetime, now: datetime) -> str:
+    """`-<minutes>m`: the incremental bound as a relative JQL date. Jira reads absolute JQL dates
+    in the searching user's time zone, which a token may not reveal (a scoped token cannot read
+    /myself, an anonymous search has no user); "N minutes ago" means the same in every zone.
+    Rounded up, so the window reaches back at least to `since`."""
+    minutes = max(1, math.ceil((now - since).total_seconds() / 60))
+    return f"-{minutes}m"
 
 
 def jql_time(at: datetime, zone: tzinfo) -> str:

@@ -1,8 +1,8 @@
 """What goalsync knows about a Jira site between runs, and how a complete pull learns it.
 
-A complete pull asks serverInfo (Cloud or Server / Data Center), `/field` (which custom fields hold
-story points, the Flagged mark and, on Data Center, the Epic Link) and `/myself` (the time zone
-Jira reads the JQL dates of this user in: JQL dates carry no zone). The answers are kept in the
+A complete pull asks serverInfo (Cloud or Server / Data Center, and the server's time zone, in
+which Data Center's `updated` windows are cut) and `/field` (which custom fields hold story
+points, the Flagged mark and, on Data Center, the Epic Link). The answers are kept in the
 source's state (`PullResult.state`, handed back as `PullContext.state`), with the status names
 seen so far and their categories (changelogs name statuses only), so that an incremental pull
 asks nothing but its searches.
@@ -22,7 +22,7 @@ import structlog
 from connectors.jira_client import JiraHttp
 from connectors.jira_parse import CATEGORY_STATES, FieldIds, find_field_ids
 from sync.contracts import PullContext
-from sync.errors import AuthError, FatalError
+from sync.errors import FatalError
 from sync.records import State
 
 log = structlog.get_logger(__name__)
@@ -33,11 +33,10 @@ class Site:
     """What a complete pull learnt about the site, kept in the source's state between runs."""
 
     deployment: str  # serverInfo's deploymentType: Cloud, Server or DataCenter
-    zone: str  # the zone JQL dates are read in: an IANA name or an offset like +0100
+    zone: str  # the server's zone, Data Center's window cuts: an IANA name or an offset +0100
     field_ids: FieldIds
     scope: str  # fingerprint of jql + points_field: a change forces a complete pull
     categories: Mapping[str, State] = field(default_factory=dict)
-    zone_is_users: bool = True  # from /myself; False: the server's zone, a guess for this user
 
     def to_state(self) -> dict[str, str]:
         return {
@@ -48,7 +47,6 @@ class Site:
             "epic_link_field": self.field_ids.epic_link or "",
             "scope": self.scope,
             "status_categories": json.dumps(dict(sorted(self.categories.items()))),
-            "zone_from": "user" if self.zone_is_users else "server",
         }
 
     @classmethod
@@ -72,13 +70,12 @@ class Site:
             ),
             scope=state["scope"],
             categories=categories,
-            zone_is_users=state.get("zone_from") == "user",
         )
 
 
 def fetch_site(http: JiraHttp, *, points_field: str, scope: str, kept: Site | None) -> Site:
-    """serverInfo, /field and (with credentials) /myself: the site's flavour, its custom
-    fields and the zone JQL dates are read in. Asked on complete pulls only."""
+    """serverInfo and /field: the site's flavour and zone, and its custom fields. Asked on
+    complete pulls only."""
     info = _object(http.get("serverInfo", what="serverInfo"), "serverInfo")
     deployment = str(info.get("deploymentType") or "Server")
     http.use_deployment(deployment)
@@ -89,20 +86,7 @@ def fetch_site(http: JiraHttp, *, points_field: str, scope: str, kept: Site | No
     names = {str(r["id"]): str(r.get("name") or "") for r in known}
     schema = {str(r["id"]): r["schema"] for r in known if isinstance(r.get("schema"), Mapping)}
     field_ids = find_field_ids(names, schema, points_field)
-    zone: str | None = None
-    users = False
-    if http.auth.mode != "anonymous":
-        try:
-            me = _object(http.get("myself", what="the user's time zone"), "/myself")
-        except AuthError as exc:
-            # A scoped Cloud token without the user scope is refused here (401 "scope does not
-            # match") yet may search: fall back to the site's zone rather than fail the pull;
-            # credentials that are wrong altogether fail at the search.
-            log.warning("jira_myself_refused", source=http.source, error=str(exc))
-            me = {}
-        zone = me.get("timeZone") if isinstance(me.get("timeZone"), str) else None
-        users = zone is not None
-    zone = zone or _server_zone(info)
+    zone = _server_zone(info)  # windows need one zone, used the same for every cut
     log.info(
         "jira_site",
         source=http.source,
@@ -113,7 +97,7 @@ def fetch_site(http: JiraHttp, *, points_field: str, scope: str, kept: Site | No
         epic_link_field=field_ids.epic_link,
     )
     categories = kept.categories if kept is not None else {}
-    return Site(deployment, zone, field_ids, scope, categories, zone_is_users=users)
+    return Site(deployment, zone, field_ids, scope, categories)
 
 
 def fetch_status_categories(http: JiraHttp) -> dict[str, State]:

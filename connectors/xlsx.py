@@ -15,10 +15,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.localfs import StagedFiles
@@ -26,6 +22,9 @@ from sync.contracts import PublishContext, resolve_path
 from sync.report import Link, Table, is_web_url, looks_like_formula
 
 EXCEL_CELL_LIMIT = 32_767
+# The control characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, kept here so
+# that importing this module does not import openpyxl).
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _NOT_IN_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # beyond ILLEGAL_CHARACTERS_RE
 # (fill, font) per status word: the colours Excel's own conditional styles use.
 STATUS_STYLES: dict[str, tuple[str, str]] = {
@@ -72,6 +71,12 @@ class XlsxSink:
 
 
 def write_workbook(tables: Sequence[Table], fh: IO[bytes]) -> None:
+    # openpyxl is imported here, not at the top: a run without an xlsx sink should not pay
+    # for it at start-up (it pulls in numpy's config and more: ~0.1 s)
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     wb.remove(wb.active)
     header_font = Font(bold=True)
@@ -113,7 +118,7 @@ def _put(cell: Any, value: object) -> None:
             value = value.replace(tzinfo=None)  # Excel has no time zones; shown as local time
         cell.value = value
         return
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = _ILLEGAL.sub("", str(value))
     if not text.isascii():  # nor lone surrogates, U+FFFE or U+FFFF: the workbook would not open
         text = _NOT_IN_XML.sub("\ufffd", text)
     if len(text) > EXCEL_CELL_LIMIT:

@@ -14,7 +14,7 @@ import argparse
 import io
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -24,7 +24,6 @@ from pydantic import ValidationError
 
 from sync import __version__
 from sync.cli_run import cmd_backfill, cmd_plan, cmd_run
-from sync.cli_setup import cmd_doctor, cmd_init, cmd_schema, cmd_validate
 from sync.errors import EXIT_CONFIG, ConfigError
 from sync.log import configure_logging
 from sync.settings import Settings
@@ -123,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     p_run.set_defaults(handler=cmd_run)
 
     p_val = sub.add_parser("validate", parents=[common], help="check the config; no requests")
-    p_val.set_defaults(handler=cmd_validate)
+    p_val.set_defaults(handler=_setup("cmd_validate"))
 
     p_plan = sub.add_parser(
         "plan",
@@ -140,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     p_doc.add_argument(
         "--test-alert", action="store_true", help="also send a test message to the alert webhook"
     )
-    p_doc.set_defaults(handler=cmd_doctor)
+    p_doc.set_defaults(handler=_setup("cmd_doctor"))
 
     p_init = sub.add_parser(
         "init",
@@ -184,14 +183,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not write goalsync.schema.json beside the config",
     )
-    p_init.set_defaults(handler=cmd_init)
+    p_init.set_defaults(handler=_setup("cmd_init"))
 
     p_schema = sub.add_parser(
         "schema",
         help="print goalsync.yaml's JSON Schema (for editors: see the README)",
     )
     p_schema.add_argument("--output", "-o", type=Path, metavar="F", help="write it to F")
-    p_schema.set_defaults(handler=cmd_schema)
+    p_schema.set_defaults(handler=_setup("cmd_schema"))
 
     p_back = sub.add_parser(
         "backfill",
@@ -233,6 +232,19 @@ class _StderrNow(io.TextIOBase):
             return sys.stderr.isatty()
         except (AttributeError, ValueError):
             return False
+
+
+def _setup(name: str) -> Callable[[argparse.Namespace, Settings], int]:
+    """A validate/doctor/init/schema handler, imported when that command runs: their modules
+    (the doctor's clients, init's templates) are no part of a scheduled run's start-up."""
+
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        from sync import cli_setup
+
+        command: Callable[[argparse.Namespace, Settings], int] = getattr(cli_setup, name)
+        return command(args, settings)
+
+    return handler
 
 
 def _date(text: str) -> date:

@@ -10,7 +10,7 @@ import time as clock
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from rich.console import Console
@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from sync import alerts, console, metrics, plandiff, secrets
+from sync import alerts, console, metrics, secrets
 from sync.backfill import backfill
 from sync.config import LoadedConfig, load_config
 from sync.contracts import resolve_path
@@ -29,6 +29,9 @@ from sync.progress import PullCounter, TerminalProgress, wants_progress
 from sync.report import HistoryRow, status_counts
 from sync.settings import Settings
 from sync.store import Store
+
+if TYPE_CHECKING:  # plan only: openpyxl and the Sheets client are not a run's imports
+    from sync import plandiff
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +76,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from sync import plandiff  # imported here: openpyxl and friends cost a run 0.2 s
+
     config = load_config(settings.config)
     options = RunOptions(
         dry_run=True, as_of=_as_of(args.as_of, config.tz), retry_budget_s=settings.retry_budget_s

@@ -14,51 +14,18 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.fakes.guard import guarded_env
+
 REPO = Path(__file__).resolve().parents[2]
 SA_EMAIL = "goalsync@acme-prod.iam.gserviceaccount.com"
-# Refuses (and records) any connection that is not to loopback: a test that reached out of the
-# machine, or an application-default-credentials probe of a metadata server, shows up here.
-GUARD = """
-import os, socket
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
-
-def _host(address):
-    return address[0] if isinstance(address, tuple) else str(address)
-
-def _record(what):
-    with open(os.environ["NETWORK_ATTEMPTS"], "a") as fh:
-        fh.write(repr(what) + "\\n")
-    raise OSError("only loopback is allowed in this test")
-
-def connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in _LOOPBACK:
-        _record(address)
-    return _connect(self, address)
-
-def getaddrinfo(host, *args, **kwargs):
-    if host not in _LOOPBACK:
-        _record(host)
-    return _getaddrinfo(host, *args, **kwargs)
-
-socket.socket.connect = connect
-socket.getaddrinfo = getaddrinfo
-"""
 # What a person's shell has beside what the test sets: nothing of goalsync's or the services'.
 _DROPPED = ("GOALSYNC_", "JIRA_", "GITHUB_", "GOOGLE_")
 
 
 def clean_env(root: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED)}
-    guard = root / ".guard"
-    guard.mkdir(exist_ok=True)
-    (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
-    env |= {
-        "PYTHONPATH": os.pathsep.join([str(guard), str(REPO)]),
-        "NETWORK_ATTEMPTS": str(root / "network-attempts.txt"),
-        "GOALSYNC_LOG_FORMAT": "json",
-    }
+    env = guarded_env(root, env) | {"GOALSYNC_LOG_FORMAT": "json"}
     return env | dict(extra or {})
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,7 +33,7 @@ def live(name: str) -> Any:
     return load_json("jira", "live", name)
 
 
-def source(**config: Any) -> JiraSource:
+def source(clock: Callable[[], datetime] | None = None, **config: Any) -> JiraSource:
     cfg = JiraSourceConfig.model_validate(
         {"type": "jira", "url": URL, "jql": "project = PAY"} | config
     )
@@ -43,7 +43,9 @@ def source(**config: Any) -> JiraSource:
         SecretStr("goalsync@acme.example"),
         SecretStr("atl-token-123456"),
     )
-    return JiraSource("jira", cfg, auth, page_size=PAGE, sleep=lambda s: None)
+    return JiraSource(
+        "jira", cfg, auth, page_size=PAGE, sleep=lambda s: None, clock=clock or (lambda: RUN)
+    )
 
 
 def ctx(**kwargs: Any) -> PullContext:
@@ -59,7 +61,6 @@ def rsps() -> Iterator[responses.RequestsMock]:
 def site(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{URL}/rest/api/2/serverInfo", json=live("serverInfo-cloud.json"))
     rsps.get(f"{API3}/field", json=live("field-cloud.json"))
-    rsps.get(f"{API3}/myself", json=live("myself-cloud.json"))
 
 
 def search_pages(rsps: responses.RequestsMock, pages: dict[str | None, Any]) -> None:
@@ -87,7 +88,7 @@ def full_pull(rsps: responses.RequestsMock) -> PullResult:
     return source().fetch(ctx())
 
 
-def test_a_full_pull_costs_pages_plus_serverinfo_field_myself_and_one_bulkfetch(
+def test_a_full_pull_costs_pages_plus_serverinfo_field_and_one_bulkfetch(
     rsps: responses.RequestsMock,
 ) -> None:
     result = full_pull(rsps)
@@ -97,9 +98,9 @@ def test_a_full_pull_costs_pages_plus_serverinfo_field_myself_and_one_bulkfetch(
     assert len(searches) == math.ceil(n / PAGE) == 2
     assert len(calls(rsps, "/serverInfo")) == 1
     assert len(calls(rsps, "/field")) == 1
-    assert len(calls(rsps, "/myself")) == 1  # the zone JQL dates are read in
+    assert not calls(rsps, "/myself")  # the incremental bound is relative: no zone needed
     assert len(calls(rsps, "/changelog/bulkfetch")) == 1  # one issue's changelog was cut short
-    assert result.requests == len(rsps.calls) == 2 + 1 + 1 + 1 + 1
+    assert result.requests == len(rsps.calls) == 2 + 1 + 1 + 1
     assert not calls(rsps, "/search")  # the old endpoint (410 on Cloud) is never asked
 
 
@@ -162,7 +163,7 @@ def test_items_carry_parent_labels_components_points_state_and_blocked(
     assert result.complete and result.has_history
     assert result.cursor == RUN.isoformat()
     assert result.state["deployment"] == "Cloud"
-    assert result.state["zone"] == "Europe/Berlin"
+    assert result.state["zone"] == "Etc/UTC"  # serverInfo's: Data Center cuts windows in it
     assert result.state["points_fields"] == "customfield_10026,customfield_10016"
     assert result.state["flagged_field"] == "customfield_10021"
 
@@ -174,7 +175,7 @@ def test_an_unchanged_incremental_run_costs_one_search_per_scope(
     rsps.reset()
     rsps.get(f"{API3}/search/jql", json=live("search-jql-empty.json"))
     later = RUN + timedelta(hours=1)
-    result = source().fetch(
+    result = source(clock=lambda: later + timedelta(seconds=30)).fetch(
         PullContext(
             source="jira",
             run_started=later,
@@ -187,8 +188,9 @@ def test_an_unchanged_incremental_run_costs_one_search_per_scope(
     )
     assert result.requests == len(rsps.calls) == 1 + 2
     jqls = [query(c.request)["jql"][0] for c in rsps.calls]
-    # the cursor (09:00 UTC) minus 10 minutes, written in the user's zone (CET: 09:50)
-    assert jqls[0] == '(project = PAY) AND updated >= "2026-11-16 09:50" ORDER BY key ASC'
+    # the cursor (09:00 UTC) minus 10 minutes, as "minutes ago" from the search's moment
+    # (10:00:30): 70.5 minutes, rounded up to 71, the same in whatever zone Jira reads dates
+    assert jqls[0] == '(project = PAY) AND updated >= "-71m" ORDER BY key ASC'
     assert jqls[1:] == [
         "(project = PAY) AND (labels = billing) ORDER BY key ASC",
         "(project = PAY) AND (component = API) ORDER BY key ASC",
@@ -268,11 +270,10 @@ def test_a_kept_server_deployment_that_answers_410_is_detected_again(
         "/rest/api/2/search",
         "/rest/api/2/serverInfo",
         "/rest/api/3/field",
-        "/rest/api/3/myself",
         "/rest/api/3/search/jql",
     ]
     assert result.state["deployment"] == "Cloud"
-    assert result.requests == 5
+    assert result.requests == 4
 
 
 @pytest.mark.parametrize(

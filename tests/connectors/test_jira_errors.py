@@ -66,7 +66,6 @@ def ctx(budget_s: float = 300.0, **kwargs: Any) -> PullContext:
 def site(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{URL}/rest/api/2/serverInfo", json=live("serverInfo-cloud.json"))
     rsps.get(f"{API3}/field", json=live("field-cloud.json"))
-    rsps.get(f"{API3}/myself", json=live("myself-cloud.json"))
 
 
 def paths(rsps: responses.RequestsMock) -> list[str]:
@@ -167,7 +166,7 @@ def test_429_waits_what_retry_after_says_then_goes_on(rsps: responses.RequestsMo
     result = make(sleeps).fetch(ctx())
     assert sleeps == [7.0]
     assert paths(rsps).count("/rest/api/3/search/jql") == 2
-    assert result.requests == 3 + 2  # the retried attempt is counted
+    assert result.requests == 2 + 2  # serverInfo, /field, and the retried attempt is counted
 
 
 def test_429_without_retry_after_waits_until_the_iso_rate_limit_reset(
@@ -274,17 +273,13 @@ def test_parse_rate_limit_reset_reads_jiras_iso_dates(
     assert parse_rate_limit_reset(value, now) == seconds
 
 
-def test_a_token_refused_only_by_myself_falls_back_to_the_site_zone(
-    rsps: responses.RequestsMock,
-) -> None:
+def test_a_full_pull_never_asks_myself(rsps: responses.RequestsMock) -> None:
+    # A scoped Cloud token is refused by /myself yet may search: the relative incremental bound
+    # needs no user zone, so the pull never asks, and the site's zone serves the DC windows.
     rsps.get(f"{URL}/rest/api/2/serverInfo", json=live("serverInfo-cloud.json"))
     rsps.get(f"{API3}/field", json=live("field-cloud.json"))
-    rsps.get(
-        f"{API3}/myself",
-        status=401,
-        json={"code": 401, "message": "Unauthorized; scope does not match"},
-    )
+    rsps.get(f"{API3}/myself", status=401, json={"code": 401, "message": "scope does not match"})
     rsps.get(f"{API3}/search/jql", json=live("search-jql-empty.json"))
     result = make().fetch(ctx())
     assert result.state["zone"] == "Etc/UTC"
-    assert paths(rsps)[-1] == "/rest/api/3/search/jql"
+    assert "/rest/api/3/myself" not in paths(rsps)

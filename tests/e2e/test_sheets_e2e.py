@@ -32,6 +32,7 @@ from connectors.sheets_plan import BODY_LIMIT, STAGING_PREFIX
 from sync.report import ItemRow
 from sync.tables import to_tables
 from tests.connectors.helpers import BERLIN, publish_context, sample_report, sample_run
+from tests.fakes.guard import guarded_env
 from tests.fakes.sheets import FakeSheets, FakeSpreadsheet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,33 +58,7 @@ goals:
         select:
           - {source: tasks, labels: [billing]}
 """
-GUARD = """
-import os, socket
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
-
-def _host(address):
-    return address[0] if isinstance(address, tuple) else str(address)
-
-def _record(what):
-    with open(os.environ["NETWORK_ATTEMPTS"], "a") as fh:
-        fh.write(repr(what) + "\\n")
-    raise OSError("only loopback is allowed in this test")
-
-def connect(self, address):
-    if _host(address) not in _LOOPBACK:
-        _record(address)
-    return _connect(self, address)
-
-def getaddrinfo(host, *args, **kwargs):
-    if host not in _LOOPBACK:
-        _record(host)
-    return _getaddrinfo(host, *args, **kwargs)
-
-socket.socket.connect = connect
-socket.getaddrinfo = getaddrinfo
-"""
 HUMAN = {"Notes": [["Who", "What"], ["Dana", "=SUM(1,2)"], ["Kim", "do not touch"]]}
 
 
@@ -99,14 +74,7 @@ def goalsync(root: Path, config: str, state: str = "state") -> subprocess.Comple
         for k, v in os.environ.items()
         if not k.startswith("GOALSYNC_") and k != "GOOGLE_APPLICATION_CREDENTIALS"
     }
-    guard = root / "guard"
-    guard.mkdir(exist_ok=True)
-    (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
-    env |= {
-        "GOALSYNC_LOG_FORMAT": "json",
-        "PYTHONPATH": os.pathsep.join([str(guard), str(REPO)]),
-        "NETWORK_ATTEMPTS": str(root / "network-attempts.txt"),
-    }
+    env = guarded_env(root, env) | {"GOALSYNC_LOG_FORMAT": "json"}
     cmd = [sys.executable, "-m", "sync.cli", "run", "--config", config, "--state-dir", state]
     return subprocess.run(
         [*cmd, "--as-of", AS_OF],

@@ -650,6 +650,11 @@ class _Parser:
                 raise JqlError("expecting ',' or ')'")
 
     def instant(self, text: str) -> datetime:
+        relative = re.fullmatch(r"([+-])(\d+)([mhdw])", text.strip())
+        if relative:  # "-125m": relative to now, the same in every zone
+            sign = -1 if relative.group(1) == "-" else 1
+            unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[relative.group(3)]
+            return datetime.now(UTC) + sign * timedelta(**{unit: int(relative.group(2))})
         for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"):
             try:
                 return datetime.strptime(text, fmt).replace(tzinfo=self.zone)

@@ -29,6 +29,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.guard import guarded_env
 from tests.fakes.server import FakeServer, Request, Response
 from tests.fakes.sheets import FakeSpreadsheet
 
@@ -36,38 +37,9 @@ REPO = Path(__file__).resolve().parents[2]
 DB = "goalsync.sqlite3"
 LOCK = "run.lock"
 
-GUARD = """
-import os, socket
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
-
-
-def _host(address):
-    return address[0] if isinstance(address, tuple) else str(address)
-
-
-def _record(what):
-    with open(os.environ["NETWORK_ATTEMPTS"], "a") as fh:
-        fh.write(repr(what) + "\\n")
-    raise OSError("only loopback is allowed in this test")
-
-
-def connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in _LOOPBACK:
-        _record(address)
-    return _connect(self, address)
-
-
-def getaddrinfo(host, *args, **kwargs):
-    if host not in _LOOPBACK:
-        _record(host)
-    return _getaddrinfo(host, *args, **kwargs)
-
-
-socket.socket.connect = connect
-socket.getaddrinfo = getaddrinfo
-
+# Two test seams in the child's sitecustomize, both off unless their variable is set.
+SEAMS = """
 if os.environ.get("RELIABILITY_TIMEOUT_S"):
     # Before the connectors that read these constants are imported.
     _s = float(os.environ["RELIABILITY_TIMEOUT_S"])
@@ -161,14 +133,9 @@ class Workspace:
 
     def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
-        guard = self.root / ".guard"
-        guard.mkdir(exist_ok=True)
-        (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
-        env |= {
+        env = guarded_env(self.root, env, SEAMS) | {
             "GOALSYNC_LOG_FORMAT": "json",
             "GOALSYNC_RETRY_BUDGET_S": "10",
-            "PYTHONPATH": os.pathsep.join([str(guard), str(REPO)]),
-            "NETWORK_ATTEMPTS": str(self.root / "network-attempts.txt"),
         }
         return env | self.env | dict(extra or {})
 
