@@ -23,9 +23,9 @@ import structlog
 from pydantic import ValidationError
 
 from sync import __version__
-from sync.cli_run import cmd_backfill, cmd_plan, cmd_run
 from sync.errors import EXIT_CONFIG, ConfigError
 from sync.log import configure_logging
+from sync.run_cli import cmd_backfill, cmd_plan, cmd_run
 from sync.settings import Settings
 from sync.signals import EXIT_TERMINATED, Terminated, orderly_exit
 
@@ -239,9 +239,9 @@ def _setup(name: str) -> Callable[[argparse.Namespace, Settings], int]:
     (the doctor's clients, init's templates) are no part of a scheduled run's start-up."""
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
-        from sync import cli_setup
+        from sync import setup_cli
 
-        command: Callable[[argparse.Namespace, Settings], int] = getattr(cli_setup, name)
+        command: Callable[[argparse.Namespace, Settings], int] = getattr(setup_cli, name)
         return command(args, settings)
 
     return handler

@@ -11,11 +11,11 @@ import structlog
 from rich.text import Text
 
 from sync import __version__, console, doctor
-from sync.cli_run import masker
 from sync.config import LoadedConfig, load_config
 from sync.engine import build
 from sync.errors import EXIT_OK, ConfigError
 from sync.init import StarterOptions, split_values, write_starter
+from sync.run_cli import masker
 from sync.schema import config_schema
 from sync.settings import Settings
 
