@@ -21,6 +21,17 @@ from sync.report import (
     Table,
 )
 
+# Columns that several tabs show, defined once so that they read the same in every tab.
+KEY = Column("Key", "link", 14)
+SOURCE = Column("Source", "text", 10)
+TITLE = Column("Title", "text", 50)
+STATE = Column("State", "text", 11)
+ASSIGNEE = Column("Assignee", "text", 16)
+GOAL = Column("Goal", "text", 8)
+KEY_RESULT = Column("Key result", "text", 10)
+UPDATED = Column("Updated", "datetime", 16)
+URL = Column("URL", "text", 30)
+
 
 def to_tables(
     report: StatusReport,
@@ -103,8 +114,8 @@ def _status_table(report: StatusReport, tz: tzinfo) -> Table:
 
 def _risks_table(report: StatusReport, tz: tzinfo) -> Table:
     columns = (
-        Column("Key result", "text", 10),
-        Column("Goal", "text", 8),
+        KEY_RESULT,
+        GOAL,
         Column("Item", "link", 14),
         Column("Risk", "text", 16),
         Column("Owner", "text", 16),
@@ -120,19 +131,8 @@ def _risks_table(report: StatusReport, tz: tzinfo) -> Table:
 
 
 def _items_table(report: StatusReport, tz: tzinfo) -> Table:
-    columns = (
-        Column("Key", "link", 14),
-        Column("Source", "text", 10),
-        Column("Title", "text", 50),
-        Column("State", "text", 11),
-        Column("Status", "text", 14),
-        Column("Assignee", "text", 16),
-        Column("Points", "number", 7),
-        Column("Goal", "text", 8),
-        Column("Key result", "text", 10),
-        Column("Updated", "datetime", 16),
-        Column("URL", "text", 30),
-    )
+    columns = (KEY, SOURCE, TITLE, STATE, Column("Status", "text", 14), ASSIGNEE,
+               Column("Points", "number", 7), GOAL, KEY_RESULT, UPDATED, URL)  # fmt: skip
     rows: list[tuple[Cell, ...]] = [
         (
             _link(r.url, r.key),
@@ -153,25 +153,9 @@ def _items_table(report: StatusReport, tz: tzinfo) -> Table:
 
 
 def _unaligned_table(report: StatusReport, tz: tzinfo) -> Table:
-    columns = (
-        Column("Key", "link", 14),
-        Column("Source", "text", 10),
-        Column("Title", "text", 50),
-        Column("State", "text", 11),
-        Column("Assignee", "text", 16),
-        Column("Updated", "datetime", 16),
-        Column("URL", "text", 30),
-    )
+    columns = (KEY, SOURCE, TITLE, STATE, ASSIGNEE, UPDATED, URL)
     rows: list[tuple[Cell, ...]] = [
-        (
-            _link(r.url, r.key),
-            r.source,
-            r.title,
-            r.state,
-            r.assignee,
-            _local(r.updated, tz),
-            r.url,
-        )
+        (_link(r.url, r.key), r.source, r.title, r.state, r.assignee, _local(r.updated, tz), r.url)
         for r in report.unaligned
     ]
     return Table("Unaligned", columns, rows)
