@@ -1,22 +1,30 @@
 # Two entry points for a fresh machine: `make demo` and `make test`. Each builds .venv itself;
-# the stamp files make the install step run again only when pyproject.toml changes.
+# the stamp files make the install step run again only when pyproject.toml or a lock changes.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_AS_OF := 2026-11-16T09:00:00Z
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean lock
+
+# The dependency tree is locked with hashes (requirements/*.txt, made by `make lock`): every
+# install takes exactly those files, verified, and goalsync itself goes on top without resolving
+# anything (--no-deps) and with the locked setuptools (--no-build-isolation).
+RUN_LOCK := requirements/run.txt
+TEST_LOCK := requirements/test.txt
+UV_VERSION := 0.13.10
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.stamp-run: pyproject.toml $(RUN_LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(RUN_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.stamp-test: pyproject.toml $(TEST_LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.stamp-run
 
 demo: $(VENV)/.stamp-run
@@ -40,5 +48,15 @@ bench: $(VENV)/.stamp-test
 	$(BIN)/python bench/sync.py $(BENCH_FLAGS)
 	$(BIN)/python bench/naive.py $(BENCH_FLAGS)
 
+# The one command that refreshes the locks (after a change to pyproject.toml's dependencies, or
+# to take new releases): uv resolves for every platform (--universal) on Python 3.11 and records
+# each file's sha256. Commit both files.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	.venv-lock/bin/uv pip compile $(LOCK_FLAGS) --upgrade pyproject.toml requirements/build.in -o $(RUN_LOCK)
+	.venv-lock/bin/uv pip compile $(LOCK_FLAGS) --upgrade --extra test pyproject.toml requirements/build.in -o $(TEST_LOCK)
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock out .pytest_cache .mypy_cache .ruff_cache

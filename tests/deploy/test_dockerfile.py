@@ -76,9 +76,22 @@ def test_the_state_dir_is_a_volume_and_everything_else_writable_is_under_tmp() -
 
 def test_the_build_stage_byte_compiles_and_drops_pip() -> None:
     build = dockerfile()[1][0]
-    (install,) = [r for r in build.all("RUN") if "pip install" in r]
-    assert "--no-cache-dir" in install and "compileall" in install
-    assert "pip uninstall --yes setuptools pip" in install
+    (install,) = [r for r in build.all("RUN") if "pip install" in r and "compileall" in r]
+    assert "--no-cache-dir" in install
+    assert "pip uninstall --yes setuptools wheel pip" in install
+
+
+def test_the_image_installs_the_locked_tree_and_resolves_nothing_itself() -> None:
+    """Issue 12.8: `pip install .` resolved the dependencies at build time, so two builds a week
+    apart shipped different libraries. The locked file goes in first, hashes required; goalsync
+    goes on top with --no-deps."""
+    build = dockerfile()[1][0]
+    installs = [r for r in build.all("RUN") if "pip install" in r]
+    assert len(installs) == 2, installs
+    locked, own = installs
+    assert "--require-hashes -r requirements/run.txt" in locked
+    assert "--no-deps" in own and "--no-build-isolation" in own
+    assert "requirements/run.txt requirements/run.txt" in build.all("COPY")
 
 
 def test_the_build_context_is_only_what_the_image_installs() -> None:
@@ -87,11 +100,12 @@ def test_the_build_context_is_only_what_the_image_installs() -> None:
     packages = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
         "packages"
     ]
-    assert sorted(copied) == sorted(["pyproject.toml", "README.md", *(f"{p}/" for p in packages)])
+    wanted = ["requirements/run.txt", "pyproject.toml", "README.md"]
+    assert sorted(copied) == sorted([*wanted, *(f"{p}/" for p in packages)])
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
     allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
     assert "*" in ignore
-    for path in ("pyproject.toml", "README.md", *packages):
+    for path in (*wanted, *packages):
         assert path in allowed
         assert (REPO / path).exists()
 
@@ -105,6 +119,8 @@ def test_the_package_builds_from_exactly_the_copied_files(tmp_path: Path) -> Non
     for line in dockerfile()[1][0].all("COPY"):
         parts = line.split()
         for source in parts[:-1]:
+            if source.startswith("requirements/"):
+                continue  # the lock, installed before the package is built
             src = REPO / source.rstrip("/")
             if src.is_dir():
                 shutil.copytree(src, context / src.name, ignore=shutil.ignore_patterns(
