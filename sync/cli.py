@@ -27,7 +27,7 @@ from sync.errors import EXIT_CONFIG, ConfigError
 from sync.log import configure_logging
 from sync.run_cli import cmd_backfill, cmd_plan, cmd_run
 from sync.settings import Settings
-from sync.signals import EXIT_TERMINATED, Terminated, orderly_exit
+from sync.signals import Terminated, orderly_exit
 
 log = structlog.get_logger(__name__)
 
@@ -45,16 +45,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     # Logs go to whatever sys.stderr is when they are written: while progress bars are drawn,
     # that is rich's proxy, which prints each line above the bars instead of through them.
+    # An explicit level (--log-level, GOALSYNC_LOG_LEVEL) wins; else -v/-vv, else the format's
+    # default: warnings in a terminal, info in JSON lines.
+    explicit = settings.log_level if "log_level" in settings.model_fields_set else None
+    verbose: int = getattr(args, "verbose", 0) or 0
     redactor = configure_logging(
-        settings.log_format, settings.log_level, stream=cast(TextIO, _StderrNow())
+        settings.log_format, explicit, stream=cast(TextIO, _StderrNow()), verbose=verbose
     )
+    log.debug("log_level", level=redactor.level, explicit=explicit is not None, verbose=verbose)
     try:
         with orderly_exit():  # SIGTERM raises Terminated: cleanup runs, exit 143
             code: int = args.handler(args, settings)
         return code
-    except Terminated:
-        log.warning("terminated", signal="SIGTERM", state="nothing uncommitted was kept")
-        return EXIT_TERMINATED
+    except Terminated as exc:  # exit 143, or the run's own code when it had committed
+        state = "committed" if exc.settled is not None else "nothing uncommitted was kept"
+        log.warning("terminated", signal="SIGTERM", state=state, exit_code=exc.exit_code)
+        return exc.exit_code
     except ConfigError as exc:
         if redactor.json:  # one structured event for log collectors
             log.error("config_error", error=str(exc), problems=[str(p) for p in exc.problems])
@@ -66,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug: say so plainly; no locals, no secrets
         log.error("internal_error", error=f"{type(exc).__name__}: {exc}")
-        if settings.log_level == "debug":
+        if redactor.level == "debug":
             print(redactor.redact(traceback.format_exc()), file=sys.stderr)
         return 1
 
@@ -79,7 +85,18 @@ def _parser() -> argparse.ArgumentParser:
         help="goalsync.yaml (default: $GOALSYNC_CONFIG, then ./goalsync.yaml)",
     )
     common.add_argument("--log-format", choices=["auto", "console", "json"])
-    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    common.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="default: warning in a terminal, info in JSON logs; wins over -v",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="in a terminal, also log info (-v) and debug (-vv) events",
+    )
     state = argparse.ArgumentParser(add_help=False)
     state.add_argument(
         "--state-dir",

@@ -1,5 +1,10 @@
 """Structured logs: a readable console in a terminal, JSON lines otherwise (cron, containers).
 
+How much is logged: a person at a terminal reads the summary the CLI prints, so the console log
+shows warnings and errors only unless asked (`-v` info, `-vv` debug); JSON lines for machines keep
+info (a log collector wants every run's events). An explicit level (`--log-level`,
+GOALSYNC_LOG_LEVEL) wins over both.
+
 Every event passes a redaction processor that replaces the values of secret-looking environment
 variables (tokens, passwords, keys) wherever they appear, so a token that slips into an error
 message or a URL never reaches the log.
@@ -42,6 +47,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
         self.secrets = [s for s in secrets if s]
         self.json = False  # whether the log is JSON lines (set by configure_logging)
+        self.level = "info"  # the level in force (set by configure_logging)
 
     def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> Any:
         for value in secrets.known():  # registered by connector builders as they read them
@@ -74,14 +80,27 @@ class Redactor:
         return value
 
 
+def default_level(use_json: bool, verbose: int = 0) -> str:
+    """The level when none was set: `-v` info, `-vv` debug; else info for JSON lines and
+    warning for a console (a person reads the summary, not the events)."""
+    if verbose >= 2:
+        return "debug"
+    if verbose == 1 or use_json:
+        return "info"
+    return "warning"
+
+
 def configure_logging(
-    fmt: str = "auto", level: str = "info", stream: TextIO | None = None
+    fmt: str = "auto", level: str | None = None, stream: TextIO | None = None, *, verbose: int = 0
 ) -> Redactor:
-    """Set structlog up for this process. Returns the redactor, for the CLI's own messages."""
+    """Set structlog up for this process. `level` None: `default_level`. Returns the redactor,
+    for the CLI's own messages; its `level` is the level in force."""
     out = stream or sys.stderr
     use_json = fmt == "json" or (fmt == "auto" and not out.isatty())
+    level = level or default_level(use_json, verbose)
     redactor = Redactor(secret_values())
     redactor.json = use_json
+    redactor.level = level
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

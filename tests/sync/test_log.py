@@ -190,3 +190,24 @@ def test_bound_context_is_redacted_too(monkeypatch: pytest.MonkeyPatch) -> None:
     structlog.get_logger("t").info("x")
     assert CANARY not in stream.getvalue()
     assert json.loads(stream.getvalue())["source"] == f"gh-{REDACTED}"
+
+
+def test_a_console_defaults_to_warnings_and_json_lines_to_info() -> None:
+    tty = FakeTTY()
+    redactor = configure_logging("auto", None, stream=tty)
+    structlog.get_logger("t").info("quiet_in_a_terminal")
+    structlog.get_logger("t").warning("shown_in_a_terminal")
+    assert redactor.level == "warning"
+    assert "quiet_in_a_terminal" not in tty.getvalue()
+    assert "shown_in_a_terminal" in tty.getvalue()
+
+    stream = io.StringIO()
+    assert configure_logging("auto", None, stream=stream).level == "info"
+    structlog.get_logger("t").info("kept_for_machines")
+    assert json.loads(stream.getvalue())["event"] == "kept_for_machines"
+
+
+def test_verbose_raises_the_default_and_an_explicit_level_wins() -> None:
+    assert configure_logging("console", None, stream=FakeTTY(), verbose=1).level == "info"
+    assert configure_logging("console", None, stream=FakeTTY(), verbose=2).level == "debug"
+    assert configure_logging("console", "error", stream=FakeTTY(), verbose=2).level == "error"
