@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -65,3 +68,35 @@ def service_account_key(path: Path, token_uri: str) -> Path:
 
 def json_lines(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def run_in_terminal(root: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
+    """The CLI with stdout and stderr on a pseudo-terminal; everything it drew, as text."""
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", *args],
+        cwd=root,
+        env=env | {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"},
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=child_fd,
+        close_fds=True,
+    )
+    os.close(child_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main_fd], [], [], 1.0)
+        if ready:
+            try:
+                data = os.read(main_fd, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif process.poll() is not None:
+            break
+    code = process.wait(timeout=30)
+    os.close(main_fd)
+    return code, b"".join(chunks).decode("utf-8", errors="replace")

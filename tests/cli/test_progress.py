@@ -5,13 +5,7 @@ console logs (never with JSON logs), and the run summary follows them."""
 from __future__ import annotations
 
 import io
-import os
-import pty
-import select
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +20,7 @@ from connectors.jira_client import JiraAuth
 from connectors.sheets import SheetsSourceConfig
 from sync.contracts import PullContext
 from sync.progress import PullCounter, TerminalProgress, wants_progress
-from tests.cli.helpers import REPO, clean_env
+from tests.cli.helpers import REPO, clean_env, run_in_terminal
 from tests.fakes.github import FakeGitHub, Puller
 from tests.fakes.jira import Auth, FakeJira
 from tests.fakes.sheets import FakeSheets
@@ -189,38 +183,6 @@ def test_the_counter_and_the_bars_count_per_source() -> None:
 # --- in a real terminal (a pseudo-terminal), as a person sees it -------------------------------
 
 
-def run_in_terminal(root: Path, *args: str, env: dict[str, str]) -> tuple[int, str]:
-    """The CLI with stdout and stderr on a pseudo-terminal; everything it drew, as text."""
-    main_fd, child_fd = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", *args],
-        cwd=root,
-        env=env | {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"},
-        stdin=child_fd,
-        stdout=child_fd,
-        stderr=child_fd,
-        close_fds=True,
-    )
-    os.close(child_fd)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main_fd], [], [], 1.0)
-        if ready:
-            try:
-                data = os.read(main_fd, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif process.poll() is not None:
-            break
-    code = process.wait(timeout=30)
-    os.close(main_fd)
-    return code, b"".join(chunks).decode("utf-8", errors="replace")
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tty")
@@ -239,12 +201,12 @@ def run_env(root: Path, log_format: str) -> dict[str, str]:
 
 def test_a_terminal_gets_bars_and_a_summary_table(demo: Path) -> None:
     code, drawn = run_in_terminal(
-        demo, "run", "--state-dir", "st-console", "--as-of", "2026-11-16T09:00:00Z",
+        demo, "run", "-v", "--state-dir", "st-console", "--as-of", "2026-11-16T09:00:00Z",
         env=run_env(demo, "auto"),
     )  # fmt: skip
     assert code == 0, drawn
     assert "━" in drawn and "pages" in drawn and "jira (file)" in drawn  # the bars
-    assert "source_pulled" in drawn  # console log lines, printed above the bars
+    assert "source_pulled" in drawn  # console log lines (-v: info), printed above the bars
     for column in ("source", "requests", "pages", "goal", "progress"):
         assert column in drawn  # the summary's tables
     assert "\x1b[" in drawn  # colours

@@ -8,8 +8,6 @@ install), on the demo config with its paths pointed into a temp folder.
 
 from __future__ import annotations
 
-import os
-import pty
 import re
 import subprocess
 import sys
@@ -17,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import REPO, clean_env
+from tests.cli.helpers import REPO, clean_env, run_in_terminal
 
 DEMO = REPO / "examples" / "demo"
 AS_OF = "2026-11-16T09:00:00Z"
@@ -39,31 +37,10 @@ def demo(tmp_path: Path) -> Path:
 
 def in_terminal(root: Path, *args: str, extra: dict[str, str] | None = None) -> tuple[int, str]:
     """`goalsync ARGS` with stdin, stdout and stderr on a pseudo-terminal; the screen's text."""
-    env = clean_env(root, {"COLUMNS": "120", "TERM": "xterm"} | (extra or {}))
+    env = clean_env(root, extra)
     env.pop("GOALSYNC_LOG_FORMAT")  # auto: the console format, as a person gets it
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", *args],
-        cwd=root,
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        close_fds=True,
-    )
-    os.close(slave)
-    chunks: list[bytes] = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    code = proc.wait(timeout=60)
-    return code, ANSI.sub("", b"".join(chunks).decode("utf-8", errors="replace"))
+    code, drawn = run_in_terminal(root, *args, env=env)
+    return code, ANSI.sub("", drawn)
 
 
 def log_lines(screen: str, level: str) -> list[str]:
