@@ -80,12 +80,13 @@ class Redactor:
         return value
 
 
-def default_level(use_json: bool, verbose: int = 0) -> str:
-    """The level when none was set: `-v` info, `-vv` debug; else info for JSON lines and
-    warning for a console (a person reads the summary, not the events)."""
+def default_level(use_json: bool, terminal: bool, verbose: int = 0) -> str:
+    """The level when none was set: `-v` info, `-vv` debug; else warning for a console log in
+    a terminal (a person reads the summary, not the events) and info otherwise (JSON lines,
+    or a console log going to a file)."""
     if verbose >= 2:
         return "debug"
-    if verbose == 1 or use_json:
+    if verbose == 1 or use_json or not terminal:
         return "info"
     return "warning"
 
@@ -97,7 +98,7 @@ def configure_logging(
     for the CLI's own messages; its `level` is the level in force."""
     out = stream or sys.stderr
     use_json = fmt == "json" or (fmt == "auto" and not out.isatty())
-    level = level or default_level(use_json, verbose)
+    level = level or default_level(use_json, out.isatty(), verbose)
     redactor = Redactor(secret_values())
     redactor.json = use_json
     redactor.level = level
