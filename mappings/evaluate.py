@@ -16,6 +16,7 @@ from mappings.asof import items_as_of
 from mappings.keyresult import finish_kr, measure_kr, run_forecasts
 from mappings.measures import Clock, MetricSeries
 from mappings.model import StatusRules
+from mappings.nodata import NoData, unread_sources
 from mappings.plan import Plan
 from mappings.portfolio import alignment_and_unaligned, workload_rows
 from mappings.risks import plan_risks
@@ -30,8 +31,8 @@ from mappings.rows import (
 from mappings.select import ItemIndex, JqlMatches
 from mappings.status import local_date, worst
 from mappings.timing import ItemTimes
-from sync.records import Records, StatusWord, WorkItem
-from sync.report import HistoryRow, ItemRow, RiskRow, StatusReport, StatusRow
+from sync.records import Records, WorkItem
+from sync.report import HistoryRow, ItemRow, RiskRow, RowStatus, StatusReport, StatusRow
 
 __all__ = ["SourceHealth", "evaluate"]
 
@@ -113,11 +114,16 @@ def _evaluate_goals(
         children = plan.children(goal.id)
         child_rows = [kr_rows[kr.id] for kr in goal.key_results] + [out[c.id] for c in children]
         weights = [kr.weight for kr in goal.key_results] + [c.weight for c in children]
-        words: list[StatusWord] = [ctx.computed[r.id] for r in child_rows]
+        words: list[RowStatus] = [ctx.computed[r.id] for r in child_rows]
         sources = {s for r in child_rows for s in r.sources}
         risk_count = sum(len(kr_risks[kr.id]) for kr in goal.key_results)
         risk_count += len(plan_risks(goal, None, None))
         forecasts = [r.forecast_p85 for r in child_rows if r.forecast_p85 is not None]
+        progress = _rollup(weights, [r.progress for r in child_rows])
+        no_data = None
+        if progress is None:
+            why = "no key result has data" if child_rows else "no key results"
+            no_data = NoData(why, unread=unread_sources(ctx.health, sources))
         out[goal.id] = build_row(
             ident=goal.id,
             level="goal",
@@ -126,26 +132,27 @@ def _evaluate_goals(
             owner=goal.owner,
             start=goal.start,
             due=goal.due,
-            progress=_rollup(weights, [r.progress for r in child_rows]),
+            progress=progress,
             ctx=ctx,
             sources=sources,
             risk_count=risk_count,
             forecast_p85=max(forecasts) if forecasts else None,  # the latest of its parts
             status_from_children=worst(words) if ctx.rules.goal_status == "worst" else None,
-            note="" if child_rows else "no key results",
+            no_data=no_data,
         )
     return out
 
 
 def _rollup(weights: Sequence[float], progress: Sequence[float | None]) -> float | None:
-    """The weighted mean of the parts' progress. A part without data counts as no progress (its
-    own row says "no data"): leaving it out would make the goal look better than anything
-    shows. None only when no part has data."""
-    if all(p is None for p in progress):
+    """The weighted mean of the progress of the parts that have data (DESIGN.md): a part with
+    No data says nothing of progress, so counting it as 0 would paint the goal red for a source
+    that could not be read. None when no part has data."""
+    parts = [(w, p) for w, p in zip(weights, progress, strict=True) if p is not None]
+    if not parts:
         return None
-    total = sum(weights)
+    total = math.fsum(w for w, _ in parts)
     # fsum and a first rounding keep float noise (99.99999999) from reading as "below 100"
-    mean = math.fsum(w * (p or 0.0) for w, p in zip(weights, progress, strict=True)) / total
+    mean = math.fsum(w * p for w, p in parts) / total
     return round1(round(mean, 9))
 
 

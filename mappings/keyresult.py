@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mappings.forecast import MIN_DONE_IN_WINDOW, Forecast, forecast_dates, seed_for
 from mappings.measures import Measured, measure_items, measure_metric
+from mappings.nodata import NoData, candidate_sources, clause_text, unread_sources
 from mappings.plan import PlannedGoal, PlannedKR
 from mappings.risks import forecast_risk, item_risks, plan_risks, scope_risk
 from mappings.rows import EvalContext, build_row, round1
@@ -44,6 +45,8 @@ class MeasuredKR:
     measured: Measured
     sources: set[str]
     job: ForecastJob | None
+    unread: tuple[tuple[str, str], ...] = ()  # sources it could draw from, never read
+    no_data: NoData | None = None
 
 
 def measure_kr(goal: PlannedGoal, kr: PlannedKR, ctx: EvalContext) -> MeasuredKR:
@@ -58,7 +61,37 @@ def measure_kr(goal: PlannedGoal, kr: PlannedKR, ctx: EvalContext) -> MeasuredKR
         measured = measure_items(kr, picked, ctx.clock)
         sources = {i.source for i in picked} | {s for c in kr.clauses for s in (c.source or ())}
     job = _forecast_job(kr, picked, measured, ctx)
-    return MeasuredKR(goal, kr, chosen, picked, measured, sources, job)
+    out = MeasuredKR(goal, kr, chosen, picked, measured, sources, job)
+    if measured.value is not None:
+        # A metric's value names its sources; items may come from any source a clause allows.
+        if kr.measure != "metric":
+            out.unread = unread_sources(ctx.health, candidate_sources(kr.clauses))
+        return out
+    out.no_data = _no_data(kr, chosen, measured, ctx)
+    out.unread = out.no_data.unread
+    if not out.no_data.reason:  # nothing read: "0 / 0" would read as a count
+        out.measured = replace(measured, done=None, total=None)
+    return out
+
+
+def _no_data(kr: PlannedKR, chosen: Sequence[int], measured: Measured, ctx: EvalContext) -> NoData:
+    """Why a key result has no value: the sources it draws from never read successfully, the
+    clauses that match no item, or what its measure says (no metric value, nothing finished)."""
+    reason = measured.note.removeprefix("no data: ")
+    if kr.measure == "metric":
+        # Any source may hold a metric: each never read may be the one that would.
+        return NoData(reason, unread=unread_sources(ctx.health, None))
+    names = candidate_sources(kr.clauses)
+    unread = unread_sources(ctx.health, names)
+    if chosen:
+        return NoData(reason, unread=unread)
+    considered = set(ctx.health) if names is None else {n.casefold() for n in names}
+    if considered and len(unread) >= len(considered):
+        return NoData("", unread=unread)  # nothing was read that could match: blame no clause
+    if not kr.clauses:
+        return NoData("no select clause", unread=unread)
+    matched = " or ".join(clause_text(c) for c in kr.clauses)
+    return NoData(f"no items match {matched}", unmatched=kr.clauses, unread=unread)
 
 
 def run_forecasts(jobs: Sequence[ForecastJob | None], ctx: EvalContext) -> list[Forecast | None]:
@@ -83,8 +116,11 @@ def finish_kr(
     m: MeasuredKR, forecast: Forecast | None, ctx: EvalContext
 ) -> tuple[StatusRow, list[RiskRow]]:
     kr = m.kr
+    measured = m.measured
+    if m.no_data is not None:  # the risk gives the same reason as the Note
+        measured = replace(measured, note=m.no_data.note())
     risks = item_risks(kr, m.picked, ctx.now, ctx.rules, ctx.tz)
-    risks.extend(plan_risks(m.goal, kr, m.measured))
+    risks.extend(plan_risks(m.goal, kr, measured))
     if kr.measure in FORECAST_MEASURES or kr.measure == "sum":
         risks.extend(scope_risk(kr, m.picked, ctx.now, ctx.rules.scope_growth_pct))
     if forecast is not None:
@@ -101,11 +137,13 @@ def finish_kr(
         progress=progress,
         ctx=ctx,
         sources=m.sources,
-        value=m.measured.value,
+        value=measured.value,
         target=kr.target,
-        measured=m.measured,
+        measured=measured,
         forecast_p85=forecast.p85 if forecast else None,
         risk_count=len(risks),
+        no_data=m.no_data,
+        unread=m.unread,
     )
     return row, risks
 

@@ -53,7 +53,9 @@ def measure_items(kr: PlannedKR, items: Sequence[WorkItem], clock: Clock | None 
         return Measured(_round(value), len(done), len(scope), note, newest)
 
     if not scope:
-        return Measured(None, 0, 0, "no data: no items match", newest)
+        # The caller names the clauses that match nothing; all cancelled is another story.
+        why = f"every selected item ({len(items)}) is cancelled" if items else "no items match"
+        return Measured(None, 0, 0, f"no data: {why}", newest)
     if kr.measure in TIME_MEASURES:
         if clock is None:
             raise ValueError(f"measure {kr.measure} needs a clock")

@@ -1,6 +1,7 @@
 """A Status row from a measured progress: expected progress, the status word and why, the
-forecast's say, an override's, a stale source's note, and the 7-day trend. Shared by key results
-and goals, so that both follow exactly the same rules."""
+forecast's say, an override's, a stale or never read source's note, and the 7-day trend. Shared
+by key results and goals, so that both follow exactly the same rules. A row without data is No
+data, whatever the dates say: never Off track for want of a number."""
 
 from __future__ import annotations
 
@@ -10,21 +11,14 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from mappings.measures import Clock, Measured, MetricSeries
 from mappings.model import StatusRules
+from mappings.nodata import NoData, SourceHealth, unread_note
 from mappings.plan import PlannedGoal
 from mappings.select import ItemIndex
 from mappings.status import expected_pct, status_word
-from sync.records import Override, StatusWord, WorkItem
-from sync.report import HistoryRow, StatusRow
+from sync.records import Override, WorkItem
+from sync.report import NO_DATA, HistoryRow, RowStatus, StatusRow
 
-
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    """How a source stands after this run's pull: fresh, or stale since its first failure."""
-
-    ok: bool
-    last_success: datetime | None
-    stale_since: datetime | None = None
-    error: str = ""
+__all__ = ["EvalContext", "SourceHealth", "build_row"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -43,7 +37,7 @@ class EvalContext:
     trend_base: Mapping[str, HistoryRow] = field(default_factory=dict)
     # Status per id before any override: a goal's `worst` looks at these, since an override on a
     # key result does not change its goal (DESIGN.md).
-    computed: dict[str, StatusWord] = field(default_factory=dict)
+    computed: dict[str, RowStatus] = field(default_factory=dict)
 
 
 def build_row(
@@ -63,37 +57,41 @@ def build_row(
     target: float | None = None,
     measured: Measured | None = None,
     forecast_p85: date | None = None,
-    status_from_children: StatusWord | None = None,
+    status_from_children: RowStatus | None = None,
     note: str = "",
+    no_data: NoData | None = None,
+    unread: Sequence[tuple[str, str]] = (),
 ) -> StatusRow:
+    """`no_data`: why the row has no value (its Status is then No data, its Note says why).
+    `unread`: sources the row could draw from that were never read, beyond `sources`."""
     expected = round1(expected_pct(start, due, ctx.now, ctx.tz))
     assert expected is not None
-    word, reason = status_word(
-        now=ctx.now,
-        start=start,
-        due=due,
-        progress=progress,
-        expected=expected,
-        rules=ctx.rules,
-        tz=ctx.tz,
-    )
-    if status_from_children is not None and word != "Not started":
-        word, reason = status_from_children, "worst of its key results"
-    if word == "On track" and forecast_p85 is not None and forecast_p85 > due:
-        word, reason = "At risk", f"forecast after due (P85 {forecast_p85})"
-    notes = [n for n in (note, measured.note if measured else "", reason) if n]
+    word: RowStatus
+    if no_data is not None:
+        word, reason = NO_DATA, ""
+        notes = [n for n in (note, no_data.note()) if n]
+    else:
+        word, reason = status_word(
+            now=ctx.now,
+            start=start,
+            due=due,
+            progress=progress,
+            expected=expected,
+            rules=ctx.rules,
+            tz=ctx.tz,
+        )
+        if status_from_children is not None and word != "Not started":
+            word, reason = status_from_children, "worst of its key results"
+        if word == "On track" and forecast_p85 is not None and forecast_p85 > due:
+            word, reason = "At risk", f"forecast after due (P85 {forecast_p85})"
+        notes = [n for n in (note, measured.note if measured else "", reason) if n]
     ctx.computed[ident] = word
     override = ctx.overrides.get(ident)
     if override is not None:
         word = override.status
         until = f" (until {override.until})" if override.until else ""
         notes.insert(0, f"override: {override.reason or 'set by hand'}{until}")
-    stale = sorted((name, h) for name, h in ctx.health.items() if name in sources and not h.ok)
-    for name, h in stale:
-        since = (
-            h.stale_since.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M") if h.stale_since else "?"
-        )
-        notes.append(f"stale since {since}: source {name} failed")
+    notes.extend(_source_notes(ctx, sources, unread, no_data))
     pulled = [ctx.health[s].last_success for s in sources if s in ctx.health]
     # As of an earlier instant, the data is as of that instant (and the column stays the same
     # however often the evaluation is repeated); a stale source shows its last success.
@@ -127,6 +125,30 @@ def build_row(
         goal_id=goal.id,
         depth=goal.depth,
     )
+
+
+def _source_notes(
+    ctx: EvalContext,
+    sources: set[str],
+    unread: Sequence[tuple[str, str]],
+    no_data: NoData | None,
+) -> list[str]:
+    """A note per failing source: stale (read before: its last good values are shown) or never
+    read (nothing of it is shown), unless the No data note named it already."""
+    named = {name for name, _ in no_data.unread} if no_data else set()
+    out: list[str] = []
+    for name in sorted(sources | {name for name, _ in unread}):
+        h = ctx.health.get(name)
+        if h is None or h.ok or name in named:
+            continue
+        if h.never_read:
+            out.append(unread_note(name, h.error))
+            continue
+        since = (
+            h.stale_since.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M") if h.stale_since else "?"
+        )
+        out.append(f"stale since {since}: source {name} failed")
+    return out
 
 
 def active_overrides(overrides: Sequence[Override], today: date) -> dict[str, Override]:

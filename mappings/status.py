@@ -7,11 +7,13 @@ long as it really is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from mappings.model import StatusRules
 from sync.records import StatusWord
+from sync.report import RowStatus
 
 # Worst first: `goal_status: worst` takes the first of these that a key result has.
 SEVERITY: tuple[StatusWord, ...] = ("Off track", "At risk", "On track", "Not started", "Done")
@@ -82,7 +84,8 @@ def status_word(
     return "Off track", f"{gap:.1f} points behind expected"
 
 
-def worst(words: list[StatusWord]) -> StatusWord | None:
+def worst(words: Sequence[RowStatus]) -> StatusWord | None:
+    """The worst status word among `words`; No data is no word (it says nothing of progress)."""
     for word in SEVERITY:
         if word in words:
             return word

@@ -31,6 +31,7 @@ STATUS_LABELS = {
     "Off track": "off_track",
     "Done": "done",
     "Not started": "not_started",
+    "No data": "no_data",
 }
 
 

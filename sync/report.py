@@ -11,14 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
-from sync.records import State, StatusWord
+from sync.records import State
 
 ColumnType: TypeAlias = Literal[
     "text", "int", "number", "percent", "date", "datetime", "status", "link", "bool"
 ]
 Cell: TypeAlias = "str | int | float | date | datetime | bool | Link | None"
+
+# A row's status: a status word, or No data when nothing could be measured (a source never read,
+# a selection that matches nothing, a metric without a value). Not a StatusWord: an override
+# cannot set it, a check-in cannot say it.
+RowStatus: TypeAlias = Literal["On track", "At risk", "Off track", "Done", "Not started", "No data"]
+NO_DATA: Final = "No data"
+ROW_STATUSES: tuple[RowStatus, ...] = (
+    "On track", "At risk", "Off track", "Done", "Not started", "No data",
+)  # fmt: skip
 
 MAX_WARNINGS_SHOWN = 20  # per source in the Run tab; the log has all of them
 TAB_NAMES: tuple[str, ...] = ("Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run")
@@ -60,7 +69,7 @@ class StatusRow:
     target: float | None
     progress: float | None
     expected: float
-    status: StatusWord
+    status: RowStatus
     trend_7d: float | None = None
     forecast_p85: date | None = None
     risks: int = 0
@@ -186,6 +195,11 @@ class SourceRun:
     error: str = ""
     warnings: tuple[str, ...] = ()  # rows skipped and other things a reader should know
 
+    @property
+    def never_read(self) -> bool:
+        """Failing, and never read successfully: its key results show No data, not last values."""
+        return not self.ok and self.last_success is None
+
     def describe(self) -> str:
         parts = [f"{self.items} items"] if self.items or not self.metrics else []
         parts += [f"{self.metrics} metric values"] if self.metrics else []
@@ -203,8 +217,8 @@ class RunInfo:
 
 
 def status_counts(report: StatusReport, level: str = "kr") -> dict[str, int]:
-    """How many rows of a level have each status word, in the order of the words."""
-    counts = {w: 0 for w in ("On track", "At risk", "Off track", "Done", "Not started")}
+    """How many rows of a level have each status, in the order of ROW_STATUSES."""
+    counts: dict[str, int] = {w: 0 for w in ROW_STATUSES}
     for row in report.rows:
         if row.level == level:
             counts[row.status] += 1

@@ -190,3 +190,20 @@ def test_a_config_error_is_a_metric_too(project: Path) -> None:
 def test_a_dry_run_leaves_the_file_alone(project: Path) -> None:
     assert run(project, "--dry-run") == 0
     assert not (project.parent / "metrics").exists()
+
+
+def test_no_data_rows_have_their_own_status_label() -> None:
+    rows = tuple(
+        StatusRow(id=ident, level="kr", title="t", owner=None, start=date(2026, 10, 1),
+                  due=date(2026, 12, 31), value=None, target=2, progress=None, expected=40,
+                  status="No data")
+        for ident in ("G1.1", "G1.2")
+    )  # fmt: skip
+    text = metrics.render(
+        metrics.RunMetrics(
+            finished=NOW, exit_code=3, duration_s=1.0, report=StatusReport(now=NOW, rows=rows)
+        )
+    )
+    samples = parse(text)
+    assert samples['goalsync_key_results{status="no_data"}'] == 2
+    assert samples['goalsync_key_results{status="off_track"}'] == 0  # not counted as red

@@ -122,13 +122,14 @@ def test_no_items_is_no_data() -> None:
     report = run(PLAN, [item("PAY-9")])
     k1 = row(report, "K1")
     assert (k1.value, k1.progress, k1.done, k1.total) == (None, None, 0, 0)
-    assert k1.status == "Off track"
-    assert k1.note == "no data: no items match; 50.5 points behind expected"
+    assert k1.status == "No data"  # never Off track for want of a number
+    assert k1.note == "no data: no items match {source: jira, parent: PAY-100}"
     assert [(r.key_result, r.risk, r.reason) for r in report.risks] == [
-        ("K1", "no data", "no items match")
+        ("K1", "no data", "no items match {source: jira, parent: PAY-100}")
     ]
     assert k1.risks == 1
-    assert row(report, "G1").progress is None
+    g1 = row(report, "G1")
+    assert (g1.progress, g1.status, g1.note) == (None, "No data", "no data: no key result has data")
 
 
 def test_zero_points_is_no_data_and_unestimated() -> None:
@@ -136,7 +137,7 @@ def test_zero_points_is_no_data_and_unestimated() -> None:
     report = run(plan, epic_items("done", "todo"))
     k1 = row(report, "K1")
     assert (k1.value, k1.done, k1.total) == (None, 1, 2)
-    assert k1.note == "no data: no selected item has points; 50.5 points behind expected"
+    assert (k1.status, k1.note) == ("No data", "no data: no selected item has points")
     assert sorted((r.item or "", r.risk) for r in report.risks) == [
         ("", "no data"),
         ("PAY-1", "unestimated"),
@@ -263,8 +264,8 @@ def test_nested_goals_roll_up_into_their_parent() -> None:
 
 def test_a_goal_without_key_results_says_so() -> None:
     g9 = row(run(plan_of(goal("G9", owner="D"))), "G9")
-    assert g9.progress is None
-    assert g9.note.startswith("no key results")
+    assert (g9.progress, g9.status) == (None, "No data")
+    assert g9.note == "no data: no key results"
 
 
 def test_goal_without_owner_is_a_risk_and_counts_its_key_results_risks() -> None:
@@ -522,12 +523,15 @@ def test_progress_just_below_100_never_reads_100_nor_done() -> None:
     assert (k1.value, k1.progress, k1.status) == (99.95, 99.9, "On track")
 
 
-def test_a_key_result_without_data_counts_as_no_progress_in_its_goal() -> None:
-    # K1 at 80 (weight 1), K2 has no value yet: the goal is (80 + 0) / 2 = 40, not 80.
-    plan = metric_plan(("K1", 80.0, 1.0), ("K2", 0.0, 1.0))
-    report = run(plan, metrics=[metric("k1", "2026-11-10T00:00Z", 80.0)])
-    assert row(report, "K2").progress is None
-    assert row(report, "G1").progress == 40.0
+def test_a_goal_rolls_up_only_its_key_results_with_data() -> None:
+    # K1 at 80 (weight 1), K3 at 20 (weight 3), K2 has no value yet: the goal is
+    # (80 * 1 + 20 * 3) / 4 = 35, not (80 + 0 + 60) / 5 = 28 (DESIGN.md: No data is left out).
+    plan = metric_plan(("K1", 80.0, 1.0), ("K2", 0.0, 1.0), ("K3", 20.0, 3.0))
+    values = [metric("k1", "2026-11-10T00:00Z", 80.0), metric("k3", "2026-11-10T00:00Z", 20.0)]
+    report = run(plan, metrics=values)
+    assert (row(report, "K2").progress, row(report, "K2").status) == (None, "No data")
+    g1 = row(report, "G1")
+    assert (g1.progress, g1.status) == (35.0, "At risk")  # 50.5 - 35 = 15.5 points behind
 
 
 def test_an_epic_named_as_parent_is_not_workload() -> None:

@@ -63,7 +63,7 @@ def test_only_cancelled_items_is_no_data() -> None:
     m = measure_items(pkr(), [item("X", state="cancelled", updated=ts("2026-11-01T00:00Z"))])
     assert m.value is None
     assert (m.done, m.total) == (0, 0)
-    assert m.note == "no data: no items match"
+    assert m.note == "no data: every selected item (1) is cancelled"
     assert m.updated is None  # a cancelled item's update is not an input of the value
 
 
