@@ -5,7 +5,8 @@ What is said (each can be turned off with `events:`):
   its last status in the store's History (the last run that published: an earlier run the same
   day counts, so a change is told once), with its owner and why (the Note, progress against
   expected, its risks);
-- `degraded`: the run published but some source could not be read (exit 3): which, since when;
+- `degraded`: the run published but some source could not be read (exit 3): which, since when,
+  and whether it was ever read (a source never read leaves its key results No data);
 - `failed`: publishing failed (exit 4, state unchanged), or a server rejected a source's scope
   (exit 2 after the config loaded).
 
@@ -31,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sync import secrets
 from sync.errors import EXIT_CONFIG, EXIT_PUBLISH, EXIT_STALE, RetriableError
 from sync.log import Redactor, secret_values
-from sync.report import HistoryRow, RunInfo, StatusReport, StatusRow
+from sync.report import NO_DATA, HistoryRow, RunInfo, SourceRun, StatusReport, StatusRow
 from sync.retry import Budget, call, parse_retry_after
 
 log = structlog.get_logger(__name__)
@@ -45,7 +46,12 @@ ARROWS = {
     "Off track": ":red_circle:",
     "Done": ":large_blue_circle:",
     "Not started": ":white_circle:",
+    "No data": ":grey_question:",
 }
+# A status from which reaching At risk / Off track is news. No data is not one: its row said
+# nothing about progress, so the first reading after it is not "newly" anything.
+_BETTER = {"At risk": ("On track", "Done", "Not started"),
+           "Off track": ("On track", "At risk", "Done", "Not started")}  # fmt: skip
 
 
 class AlertsConfig(BaseModel):
@@ -77,6 +83,14 @@ class StatusChange:
     after: str
     since: date  # the date of the History row it changed from
     reason: str
+
+    @property
+    def newly(self) -> str | None:
+        """ "at risk" or "off track" when the row got there from a better status; a change to
+        or from No data is neither (a source that could not be read is not work going badly)."""
+        if self.before in _BETTER.get(self.after, ()):
+            return self.after.lower()
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,23 +176,17 @@ def build_message(
         headline.append(f"run FAILED (exit {exit_code})")
         sections.append(f"*Run failed* (exit {exit_code}): {what}: {_esc(error)}. {after}.")
     if "degraded" in events and exit_code == EXIT_STALE and run is not None:
-        stale = [s for s in run.sources if not s.ok]
-        headline.append(f"run degraded: {len(stale)} source(s) stale")
-        lines = [
-            f"• *{_esc(s.name)}* ({s.type}) stale since "
-            f"{s.stale_since:%Y-%m-%d %H:%M} UTC: {_esc(s.error)}"
-            if s.stale_since
-            else f"• *{_esc(s.name)}* ({s.type}): {_esc(s.error)}"
-            for s in stale
-        ]
-        sections.append(
-            "*Run degraded* (exit 3): published, but these sources could not be read; their "
-            "key results show their last good values:\n" + "\n".join(lines)
-        )
+        failing = [s for s in run.sources if not s.ok]
+        headline.append(f"run degraded: {len(failing)} source(s) stale")
+        sections.append(_degraded(failing))
     shown_changes = list(changes) if "status_change" in events else []
     if shown_changes:
         n = len(shown_changes)
-        headline.append(f"{n} status change{'s' if n != 1 else ''}")
+        newly = Counter(c.newly for c in shown_changes if c.newly)
+        told = ", ".join(f"{newly[w]} newly {w}" for w in ("off track", "at risk") if newly[w])
+        headline.append(
+            f"{n} status change{'s' if n != 1 else ''}" + (f" ({told})" if told else "")
+        )
         for c in shown_changes[:MAX_CHANGES_SHOWN]:
             owner = _esc(c.owner) if c.owner else "no owner"
             sections.append(
@@ -267,6 +275,27 @@ def check_url(url: str) -> str:
 
 class _Failed(Exception):
     """A webhook answer retrying cannot fix."""
+
+
+def _degraded(failing: Sequence[SourceRun]) -> str:
+    """Which sources could not be read and what their key results show meanwhile: the last good
+    values of a stale source; No data for one never read."""
+    lines = []
+    for s in failing:
+        since = f" since {s.stale_since:%Y-%m-%d %H:%M} UTC" if s.stale_since else ""
+        state = f"never read successfully (failing{since})" if s.never_read else f"stale{since}"
+        lines.append(f"• *{_esc(s.name)}* ({s.type}) {state}: {_esc(s.error)}")
+    never = sum(s.never_read for s in failing)
+    if not never:
+        shown = "their key results show their last good values"
+    elif never == len(failing):
+        shown = f"their key results show {NO_DATA}"
+    else:
+        shown = f"key results show a stale source's last good values, {NO_DATA} for one never read"
+    return (
+        f"*Run degraded* (exit 3): published, but these sources could not be read; {shown}:\n"
+        + ("\n".join(lines))
+    )
 
 
 def _esc(text: str) -> str:

@@ -159,13 +159,14 @@ def test_many_changes_are_cut_and_counted() -> None:
 
 
 def test_degraded_and_failed_runs() -> None:
-    stale = SourceRun(name="jira", type="jira", ok=False, last_success=None,
+    stale = SourceRun(name="jira", type="jira", ok=False, last_success=NOW - timedelta(days=1),
                       stale_since=NOW - timedelta(hours=3), error="Jira answered 503")  # fmt: skip
     degraded = build_message(changes=[], exit_code=3, run=run_info(stale), error="",
                              events=("degraded",))  # fmt: skip
     assert degraded is not None
     assert "run degraded: 1 source(s) stale" in degraded["text"]
     assert "*jira* (jira) stale since 2026-11-16 06:00 UTC: Jira answered 503" in degraded["text"]
+    assert "show their last good values" in degraded["text"]
     failed = build_message(changes=[change()], exit_code=4, run=run_info(), error="sheets: 403",
                            events=("failed", "status_change"))  # fmt: skip
     assert failed is not None
@@ -173,6 +174,48 @@ def test_degraded_and_failed_runs() -> None:
         "run FAILED (exit 4)" in failed["text"]
         and "publishing failed: sheets: 403" in failed["text"]
     )
+
+
+def test_a_source_never_read_is_told_as_such_with_no_data() -> None:
+    never = SourceRun(name="jira", type="jira", ok=False, last_success=None,
+                      stale_since=NOW - timedelta(hours=3), error="Jira answered 401")  # fmt: skip
+    stale = SourceRun(name="gh", type="github", ok=False, last_success=NOW - timedelta(days=1),
+                      stale_since=NOW - timedelta(hours=1), error="answered 502")  # fmt: skip
+    only = build_message(changes=[], exit_code=3, run=run_info(never), error="",
+                         events=("degraded",))  # fmt: skip
+    assert only is not None
+    text = only["text"]
+    assert "*jira* (jira) never read successfully (failing since 2026-11-16 06:00 UTC)" in text
+    assert "their key results show No data" in text and "last good values" not in text
+    both = build_message(changes=[], exit_code=3, run=run_info(never, stale), error="",
+                         events=("degraded",))  # fmt: skip
+    assert both is not None
+    assert "a stale source's last good values, No data for one never read" in both["text"]
+    assert "*gh* (github) stale since 2026-11-16 08:00 UTC" in both["text"]
+
+
+def test_a_change_to_or_from_no_data_is_told_but_is_not_newly_off_track() -> None:
+    yesterday = TODAY - timedelta(days=1)
+    previous = [
+        past("G1.1", "On track", yesterday),
+        past("G1.2", "No data", yesterday),
+        past("G1.3", "On track", yesterday),
+        past("G1.4", "No data", yesterday),
+    ]
+    nodata = kr("G1.1", "No data", value=None, progress=None, note="no data: source jira never")
+    now = report(nodata, kr("G1.2", "Off track"), kr("G1.3", "Off track"), kr("G1.4", "No data"))
+    changes = status_changes(previous, now)
+    assert [(c.id, c.before, c.after, c.newly) for c in changes] == [
+        ("G1.1", "On track", "No data", None),
+        ("G1.2", "No data", "Off track", None),
+        ("G1.3", "On track", "Off track", "off track"),
+    ]
+    assert changes[0].reason == "no data: source jira never"  # no "progress" for a blank
+    payload = build_message(changes=changes, exit_code=3, run=None, error="",
+                            events=("status_change",))  # fmt: skip
+    assert payload is not None
+    assert payload["text"].startswith("goalsync: 3 status changes (1 newly off track)")
+    assert "On track → :grey_question: No data" in payload["text"]
 
 
 def test_a_secret_in_an_error_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
