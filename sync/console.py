@@ -26,6 +26,7 @@ STATUS_STYLES: dict[str, str] = {
     "Off track": "bold red",
     "Done": "bold blue",
     "Not started": "dim",
+    "No data": "bold magenta",  # not red: nothing was measured, nothing is late
 }
 CHECK_STYLES: dict[str, str] = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 STATUS_COLUMNS = (

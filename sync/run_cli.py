@@ -272,7 +272,7 @@ def _print_summary(
     elif outcome.run is not None:
         parts = []
         for s in outcome.run.sources:
-            state = "ok" if s.ok else f"STALE ({s.error})"
+            state = "ok" if s.ok else f"{'NEVER READ' if s.never_read else 'STALE'} ({s.error})"
             parts.append(f"{s.name} {state}, {s.describe()}, {s.requests} requests")
         out.print(f"  sources: {'; '.join(parts)}")
         goal_rows = [r for r in outcome.report.rows if r.level == "goal"]
@@ -304,7 +304,8 @@ def _sources_table(outcome: RunOutcome, counts: dict[str, Any]) -> RichTable:
         )
     for s in outcome.run.sources if outcome.run is not None else ():
         count = counts.get(s.name)
-        state = Text("ok", style="green") if s.ok else Text(f"STALE: {s.error}", style="red")
+        failed = "NEVER READ" if s.never_read else "STALE"
+        state = Text("ok", style="green") if s.ok else Text(f"{failed}: {s.error}", style="red")
         table.add_row(
             s.name,
             s.type,

@@ -221,6 +221,9 @@ def _run_table(report: StatusReport, run: RunInfo, tz: tzinfo) -> Table:
         if s.ok:
             state = "ok"
             detail = f"{s.describe()}, {s.requests} requests; pulled {fmt(s.last_success)}"
+        elif s.never_read:  # nothing of it to show: its key results are No data
+            state = f"never read (failing since {fmt(s.stale_since)})"
+            detail = f"no successful pull yet; its key results show No data; {s.error}"
         else:
             state = f"stale since {fmt(s.stale_since)}"
             detail = f"last success {fmt(s.last_success)}; {s.error}"
@@ -233,6 +236,7 @@ def _run_table(report: StatusReport, run: RunInfo, tz: tzinfo) -> Table:
             )
     rows.extend(("Plan change", change, "from the Goals input") for change in report.plan_changes)
     rows.extend(("Warning", warning, "") for warning in report.warnings)
+    rows.extend(("No match", where, why) for where, why in report.unmatched)
     return Table("Run", columns, rows)
 
 

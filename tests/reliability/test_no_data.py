@@ -109,6 +109,9 @@ def test_a_source_never_read_publishes_no_data_then_heals(ws: Workspace) -> None
 
     history = {r["ID"]: r for r in ws.csv_rows("History")}
     assert history["G1.1"]["Status"] == "No data" and history["G1.1"]["Progress %"] == ""
+    # The CLI's summary counts them apart and says the source was never read, not stale.
+    assert "5 key results: 1 on track, 4 no data" in first.stdout, first
+    assert "jira NEVER READ (" in first.stdout and "G1 No data" in first.stdout, first
     summary = first.event("evaluated")
     assert summary["No data"] == 4 and summary["Off track"] == 0, summary
 

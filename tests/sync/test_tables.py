@@ -4,6 +4,7 @@ config's timezone."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.report import (
@@ -306,8 +307,48 @@ def test_status_counts_per_level_in_the_order_of_the_words() -> None:
         "Off track": 0,
         "Done": 0,
         "Not started": 0,
+        "No data": 0,
     }
-    assert list(status_counts(report, "goal").values()) == [1, 0, 0, 0, 0]
+    assert list(status_counts(report, "goal").values()) == [1, 0, 0, 0, 0, 0]
+
+
+def test_a_no_data_row_has_blank_value_and_progress_everywhere_and_its_own_count() -> None:
+    note = "no data: source jira never read successfully (Jira answered 401)"
+    blank: dict[str, Any] = dict(
+        value=None, progress=None, status="No data", note=note, sources=("jira",)
+    )
+    report = StatusReport(
+        now=NOW,
+        rows=(status_row("G1", "goal", target=None, **blank), status_row("G1.1", **blank)),
+        history=(
+            HistoryRow(
+                date=date(2026, 11, 17),
+                id="G1.1",
+                value=None,
+                progress=None,
+                expected=60.5,
+                status="No data",
+            ),
+        ),
+    )
+    never = SourceRun(name="jira", type="jira", ok=False, last_success=None, stale_since=LATE,
+                      error="Jira answered 401")  # fmt: skip
+    tables = tables_by_name(to_tables(report, run_info(never), BERLIN))
+    (kr,) = [r for r in row_dicts(tables["Status"]) if r["ID"] == "G1.1"]
+    assert (kr["Value"], kr["Progress %"], kr["Status"], kr["Note"]) == (
+        None,
+        None,
+        "No data",
+        note,
+    )
+    assert kr["Expected %"] == 60.5  # the plan's side is known
+    assert tables["History"].rows == [(date(2026, 11, 17), "G1.1", None, None, 60.5, "No data")]
+    assert status_counts(report)["No data"] == 1 and status_counts(report)["Off track"] == 0
+    run = {r[0]: r for r in tables["Run"].rows}
+    assert run["Source jira (jira)"][1] == "never read (failing since 2026-11-17 00:30 CET)"
+    assert run["Source jira (jira)"][2] == (
+        "no successful pull yet; its key results show No data; Jira answered 401"
+    )
 
 
 def test_alignment_shares() -> None:
