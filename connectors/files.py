@@ -20,6 +20,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors import github_parse, jira_parse, tabular
+from connectors.shapes import Skipped
 from sync.contracts import PullContext, PullResult, resolve_path
 from sync.errors import ConfigError, FatalError
 from sync.records import Event, WorkItem
@@ -145,7 +146,9 @@ def _read_jira_search(src: FileSource, path: Path, ctx: PullContext, out: PullRe
                 f"{path}: page {n} is not a Jira search response (an object with an 'issues' "
                 "list, as /rest/api/3/search/jql returns)"
             )
-        issues.extend(i for i in page["issues"] if isinstance(i, Mapping))
+        if not all(isinstance(i, Mapping) for i in page["issues"]):
+            raise FatalError(f"{path}: page {n} has 'issues' entries that are not objects")
+        issues.extend(page["issues"])
         names.update(page.get("names") or {})
         schema.update(page.get("schema") or {})
     field_ids = jira_parse.find_field_ids(names, schema, src.config.points_field or "auto")
@@ -154,20 +157,39 @@ def _read_jira_search(src: FileSource, path: Path, ctx: PullContext, out: PullRe
             f"{path}: no story points field found (export with expand=names, or set "
             "points_field); points are unknown"
         )
-    categories = jira_parse.status_categories(issues)
+    # Shapes first: statuses are learnt only from issues of the right shape; the others are
+    # skipped and named.
+    skipped = Skipped(src.name)
+    good: list[Mapping[str, Any]] = []
+    for raw in issues:
+        problem = jira_parse.check_issue(raw, field_ids)
+        if problem is None:
+            good.append(raw)
+        else:
+            skipped.add(jira_parse.issue_name(raw), problem)
+    categories = jira_parse.status_categories(good)
     # Pages of one export can overlap (an issue updated while paging moves to a later page):
     # the key is the identity, and the later copy is the newer one.
     parsed: dict[str, tuple[WorkItem, list[Event]]] = {}
-    for raw in issues:
-        item, events = jira_parse.parse_issue(
-            raw, source=src.name, fields_ids=field_ids, rules=ctx.rules, categories=categories
+    for raw in good:
+        one = jira_parse.checked_issue(
+            raw,
+            source=src.name,
+            fields_ids=field_ids,
+            rules=ctx.rules,
+            categories=categories,
+            skipped=skipped,
+            checked=True,
         )
-        parsed.pop(item.key, None)
-        parsed[item.key] = (item, events)
+        if one is None:
+            continue
+        parsed.pop(one[0].key, None)
+        parsed[one[0].key] = one
         out.has_history = out.has_history or "changelog" in raw
     for item, events in parsed.values():
         out.items.append(item)
         out.events.extend(events)
+    skipped.report(out.warnings, where=path.name)
 
 
 def _read_github_issues(src: FileSource, path: Path, ctx: PullContext, out: PullResult) -> None:
@@ -178,10 +200,14 @@ def _read_github_issues(src: FileSource, path: Path, ctx: PullContext, out: Pull
             "returns"
         )
     rules = github_parse.IssueRules(items=ctx.rules)
+    skipped = Skipped(src.name)
     for raw in data:
         if not isinstance(raw, Mapping):
             raise FatalError(f"{path}: an entry of the array is not an issue object")
-        out.items.append(github_parse.parse_issue(raw, source=src.name, rules=rules))
+        item = github_parse.checked_issue(raw, source=src.name, rules=rules, skipped=skipped)
+        if item is not None:
+            out.items.append(item)
+    skipped.report(out.warnings, where=path.name)
 
 
 def _read_csv_items(src: FileSource, path: Path, ctx: PullContext, out: PullResult) -> None:

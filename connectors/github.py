@@ -45,8 +45,8 @@ from connectors.github_fetch import (
 )
 from connectors.github_parse import (
     IssueRules,
-    parse_event,
-    parse_issue,
+    checked_event,
+    checked_issue,
     parse_milestones,
     parse_org_repos,
     to_item_with_milestone,
@@ -62,6 +62,7 @@ from connectors.github_state import (
     recent,
     to_watermark,
 )
+from connectors.shapes import Skipped
 from sync.contracts import (
     ProgressCallback,
     PullContext,
@@ -191,12 +192,15 @@ class GitHubSource:
             )
             for repo in repos
         ]
+        # Entries of the wrong shape are left out as their pages are parsed, and named.
+        skipped = Skipped(self.name)
         parsers = RowParsers(
-            issue=functools.partial(parse_issue, source=self.name, rules=rules),
-            event=functools.partial(parse_event, source=self.name, rules=rules),
+            issue=functools.partial(checked_issue, source=self.name, rules=rules, skipped=skipped),
+            event=functools.partial(checked_event, source=self.name, rules=rules, skipped=skipped),
         )
         pulls = self._pull_all(plans, budget, tally, result.warnings, parsers, ctx.progress)
         self._collect(plans, pulls, ctx.run_started, result)
+        skipped.report(result.warnings)
         result.requests = tally.count
         result.complete = full
         log.info("github_pulled", repos=len(plans), full=full, requests=result.requests)

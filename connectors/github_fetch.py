@@ -144,9 +144,10 @@ class RepoPlan:
 @dataclass(frozen=True, slots=True)
 class RowParsers:
     """How an issues-list row and an events-stream row become records (github_parse, bound to
-    the source's name and rules by connectors/github.py)."""
+    the source's name and rules by connectors/github.py); None leaves a row out (one of the
+    wrong shape, which the parser names)."""
 
-    issue: Callable[[Raw], WorkItem]
+    issue: Callable[[Raw], WorkItem | None]
     event: Callable[[Raw], Event | None]
 
 

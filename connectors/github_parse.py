@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from connectors.github_shapes import ISSUE, ISSUE_EVENT, MILESTONE
+from connectors.shapes import Skipped, parsed_or_skipped, problem_with
 from sync.contracts import ItemRules
 from sync.errors import FatalError
 from sync.records import Event, EventKind, State, WorkItem
@@ -35,6 +37,31 @@ class IssueRules:
     in_progress_labels: tuple[str, ...] = ("in progress", "in-progress", "wip")
     assigned_means_started: bool = False
     items: ItemRules = field(default_factory=ItemRules)
+
+
+def checked_issue(raw: Any, *, source: str, rules: IssueRules, skipped: Skipped) -> WorkItem | None:
+    """`parse_issue` of an entry whose shape is checked first (github_shapes.Issue); one of the
+    wrong shape, or with an unreadable time, is added to `skipped` and gives None."""
+    return parsed_or_skipped(
+        problem_with(ISSUE, raw),
+        lambda: parse_issue(raw, source=source, rules=rules),
+        lambda: issue_name(raw),
+        skipped,
+    )
+
+
+def issue_name(raw: Any) -> str:
+    """What names an issue in a message, as far as its payload allows: `acme/web#42`."""
+    if not isinstance(raw, Mapping):
+        return f"an entry that is not an object ({type(raw).__name__})"
+    repo = repo_of(raw)
+    number = raw.get("number")
+    if isinstance(number, int | str) and not isinstance(number, bool) and str(number):
+        return f"{repo or '?'}#{str(number)[:40]}"
+    url = raw.get("html_url")
+    if isinstance(url, str) and url:
+        return url[:200]
+    return f"an issue of {repo} without a number" if repo else "an issue without number or repo"
 
 
 def parse_issue(raw: Mapping[str, Any], *, source: str, rules: IssueRules) -> WorkItem:
@@ -171,6 +198,22 @@ def parse_events(
     return out
 
 
+def checked_event(
+    raw: Mapping[str, Any], *, source: str, rules: IssueRules, skipped: Skipped
+) -> Event | None:
+    """`parse_event` of an event goalsync keeps, its shape checked first (github_shapes): one of
+    the wrong shape, or with an unreadable time, is added to `skipped` and gives None. Events of
+    other kinds are left out unchecked: nothing is read from them."""
+    if str(raw.get("event")) not in _EVENT_KINDS:
+        return None
+    return parsed_or_skipped(
+        problem_with(ISSUE_EVENT, raw),
+        lambda: parse_event(raw, source=source, rules=rules),
+        lambda: f"event {str(raw.get('id'))[:40]} of {issue_name(raw.get('issue'))}",
+        skipped,
+    )
+
+
 def parse_event(raw: Mapping[str, Any], *, source: str, rules: IssueRules) -> Event | None:
     """One entry of `GET /repos/{o}/{r}/issues/events`. Each embeds its issue as it is now (not
     as it was then), which is enough to name the item and, with care, to say what state an
@@ -263,10 +306,15 @@ def parse_milestones(raws: Iterable[Mapping[str, Any]], *, repo: str) -> dict[st
     """`GET /repos/{o}/{r}/milestones?state=all` -> milestones by title (unique in a repo)."""
     out: dict[str, Milestone] = {}
     for raw in raws:
-        number = raw.get("number") if isinstance(raw, Mapping) else None
-        if not isinstance(raw, Mapping) or not isinstance(number, int) or not raw.get("title"):
-            raise FatalError(f"a GitHub milestone without number or title: {str(raw)[:120]}")
-        title = str(raw["title"])
+        # Milestones are few and not items: one of the wrong shape fails the source (stale)
+        # rather than let its items lose their due date and the milestone measure its counts.
+        problem = problem_with(MILESTONE, raw)
+        if problem is not None or not raw.get("title"):
+            raise FatalError(
+                f"a GitHub milestone of {repo} without number or title, or of the wrong shape "
+                f"({problem or 'title: empty'}): {str(raw)[:120]}"
+            )
+        number, title = raw["number"], str(raw["title"])
         out[title] = Milestone(
             repo=repo,
             number=number,

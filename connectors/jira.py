@@ -43,7 +43,9 @@ from connectors.jira_parse import (
     BASE_FIELDS,
     FieldIds,
     changelog_statuses,
-    parse_issue,
+    check_issue,
+    checked_issue,
+    issue_name,
     status_categories,
 )
 from connectors.jira_search import Query
@@ -55,6 +57,7 @@ from connectors.jira_site import (
     parse_cursor,
     scope_fingerprint,
 )
+from connectors.shapes import Skipped
 from sync.contracts import (
     ProgressCallback,
     PullContext,
@@ -160,7 +163,8 @@ class JiraSource:
         rediscovered = site is not kept
         while True:
             http.use_deployment(site.deployment)
-            pages = _PageParser(self, site.field_ids, ctx)
+            skipped = Skipped(self.name)  # issues of the wrong shape, named in the Run tab
+            pages = _PageParser(self, site.field_ids, ctx, skipped)
             try:
                 entries = self._search_scope(
                     http, site, since, ctx.run_started, ctx.progress, keep=pages
@@ -176,7 +180,7 @@ class JiraSource:
                 f"source {self.name!r}: no story points field found (none named Story Points or "
                 "Story point estimate); points are unknown: set points_field"
             )
-        entries = dedupe_by_key(entries, key=_entry_key)
+        entries = dedupe_by_key([e for e in entries if e is not _MALFORMED], key=_entry_key)
         raw = [e for e in entries if not isinstance(e, _Parsed)]  # what pages could not parse
         raw = self._complete_changelogs(http, raw, warnings)
         categories = {**site.categories, **pages.learnt}
@@ -185,13 +189,16 @@ class JiraSource:
             # passed): its category is unknown, and without it cycle times lose their start.
             # One GET /status names every status's category, and is kept for later pulls.
             categories |= fetch_status_categories(http)
-        late = iter(self._parse(raw, site.field_ids, categories, ctx))
+        late = iter(self._parse(raw, site.field_ids, categories, ctx, skipped))
         items: list[WorkItem] = []
         events: list[Event] = []
         for entry in entries:  # in the order the search gave, as before
             parsed = entry if isinstance(entry, _Parsed) else next(late)
+            if parsed is None:  # malformed, named in `skipped`
+                continue
             items.append(parsed.item)
             events.extend(parsed.events)
+        skipped.report(warnings)
         matches = {
             clause: self._clause_keys(http, site, clause, ctx.run_started)
             for clause in ctx.jql_clauses
@@ -307,19 +314,25 @@ class JiraSource:
         field_ids: FieldIds,
         categories: Mapping[str, State],
         ctx: PullContext,
-    ) -> list[_Parsed]:
-        return [
-            _Parsed(
-                *parse_issue(
-                    raw,
-                    source=self.name,
-                    fields_ids=field_ids,
-                    rules=ctx.rules,
-                    categories=categories,
-                )
+        skipped: Skipped,
+        *,
+        checked: bool = False,
+    ) -> list[_Parsed | None]:
+        """One entry per issue, None where it was malformed (then named in `skipped`). The
+        issues completed with another call's changelog are checked again (`checked` False)."""
+        out: list[_Parsed | None] = []
+        for raw in issues:
+            parsed = checked_issue(
+                raw,
+                source=self.name,
+                fields_ids=field_ids,
+                rules=ctx.rules,
+                categories=categories,
+                skipped=skipped,
+                checked=checked,
             )
-            for raw in issues
-        ]
+            out.append(None if parsed is None else _Parsed(*parsed))
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,21 +348,41 @@ class _PageParser:
     over the kept ones at the end too, so the result is the same); one whose changelog was cut
     short, or names a status not learnt yet, stays raw and is parsed after the search."""
 
-    def __init__(self, source: JiraSource, field_ids: FieldIds, ctx: PullContext) -> None:
+    def __init__(
+        self, source: JiraSource, field_ids: FieldIds, ctx: PullContext, skipped: Skipped
+    ) -> None:
         self.source = source
         self.field_ids = field_ids
         self.ctx = ctx
+        self.skipped = skipped
         self.learnt: dict[str, State] = {}
 
     def __call__(self, batch: list[Mapping[str, Any]]) -> list[Any]:
-        self.learnt.update(status_categories(batch))
+        # Shapes first: a status is learnt only from an issue of the right shape, and a
+        # malformed one stays in the page as a mark (offsets count entries), named in `skipped`.
+        problems = [check_issue(raw, self.field_ids) for raw in batch]
+        for raw, problem in zip(batch, problems, strict=True):
+            if problem is not None:
+                self.skipped.add(issue_name(raw), problem)
+        self.learnt.update(
+            status_categories(r for r, p in zip(batch, problems, strict=True) if p is None)
+        )
         out: list[Any] = []
-        for raw in batch:
-            if jira_search.is_cut_short(raw) or changelog_statuses([raw]) - set(self.learnt):
+        for raw, problem in zip(batch, problems, strict=True):
+            if problem is not None:
+                out.append(_MALFORMED)
+            elif jira_search.is_cut_short(raw) or changelog_statuses([raw]) - set(self.learnt):
                 out.append(raw)
             else:
-                out += self.source._parse([raw], self.field_ids, self.learnt, self.ctx)
+                (parsed,) = self.source._parse(
+                    [raw], self.field_ids, self.learnt, self.ctx, self.skipped, checked=True
+                )
+                out.append(_MALFORMED if parsed is None else parsed)
         return out
+
+
+# What a page keeps in place of an issue of the wrong shape (already named in `Skipped`).
+_MALFORMED: Any = object()
 
 
 def _entry_key(entry: Any) -> object:

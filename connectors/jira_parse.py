@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from connectors.jira_shapes import ISSUE
+from connectors.shapes import Skipped, parsed_or_skipped, problem_with
 from sync.contracts import ItemRules
 from sync.errors import FatalError
 from sync.records import Event, State, WorkItem
@@ -95,9 +97,62 @@ def find_field_ids(
     )
 
 
+def check_issue(raw: Any, field_ids: FieldIds) -> str | None:
+    """What is wrong with a search page's issue (jira_shapes.Issue, and the site's custom fields
+    that hold story points and the Epic Link), or None when it has the shape parse_issue reads."""
+    problem = problem_with(ISSUE, raw)
+    if problem is not None:
+        return problem
+    fields = raw["fields"]
+    for fid in field_ids.points:
+        value = fields.get(fid)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return f"fields.{fid} (story points): a number expected (got {type(value).__name__})"
+    link = fields.get(field_ids.epic_link) if field_ids.epic_link else None
+    if link is not None and not isinstance(link, str):
+        got = type(link).__name__
+        return f"fields.{field_ids.epic_link} (Epic Link): an issue key expected (got {got})"
+    return None
+
+
+def issue_name(raw: Any) -> str:
+    """What names an issue in a message, as far as its payload allows: `PAY-12`."""
+    if not isinstance(raw, Mapping):
+        return f"an entry that is not an object ({type(raw).__name__})"
+    key, issue_id = raw.get("key"), raw.get("id")
+    if isinstance(key, str) and key:
+        return key[:60]
+    if isinstance(issue_id, str | int) and not isinstance(issue_id, bool):
+        return f"issue id {str(issue_id)[:40]}"
+    return "an issue without key or id"
+
+
+def checked_issue(
+    raw: Any,
+    *,
+    source: str,
+    fields_ids: FieldIds,
+    rules: ItemRules,
+    categories: Mapping[str, State],
+    skipped: Skipped,
+    checked: bool = False,
+) -> tuple[WorkItem, list[Event]] | None:
+    """`parse_issue` of an issue whose shape is checked first (`check_issue`, unless `checked`
+    says the caller did); one of the wrong shape, or with an unreadable time or date, is added
+    to `skipped` and gives None."""
+    return parsed_or_skipped(
+        None if checked else check_issue(raw, fields_ids),
+        lambda: parse_issue(
+            raw, source=source, fields_ids=fields_ids, rules=rules, categories=categories
+        ),
+        lambda: issue_name(raw),
+        skipped,
+    )
+
+
 def status_categories(issues: Iterable[Mapping[str, Any]]) -> dict[str, State]:
-    """Status name -> state, learnt from the issues' current statuses. Changelogs carry status
-    names only; this is how their transitions get a state."""
+    """Status name -> state, learnt from the issues' current statuses (of issues whose shape was
+    checked). Changelogs carry status names only; this is how their transitions get a state."""
     out: dict[str, State] = {}
     for issue in issues:
         status = (issue.get("fields") or {}).get("status") or {}
@@ -112,8 +167,15 @@ def changelog_statuses(issues: Iterable[Mapping[str, Any]]) -> set[str]:
     """Every status name (casefolded) the issues' changelogs move from or to."""
     names: set[str] = set()
     for issue in issues:
-        for history in (issue.get("changelog") or {}).get("histories") or ():
-            for change in history.get("items") or ():
+        changelog = issue.get("changelog")
+        histories = changelog.get("histories") if isinstance(changelog, Mapping) else None
+        # Unchecked as yet (a cut-short changelog completed by another call): what is not an
+        # object is passed over here and named by the shape check before the issue is parsed.
+        for history in histories if isinstance(histories, list) else ():
+            changes = history.get("items") if isinstance(history, Mapping) else None
+            for change in changes if isinstance(changes, list) else ():
+                if not isinstance(change, Mapping):
+                    continue
                 if change.get("field") == "status" or change.get("fieldId") == "status":
                     for name in (change.get("fromString"), change.get("toString")):
                         if name:

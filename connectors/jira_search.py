@@ -235,7 +235,8 @@ def _earliest_update(http: JiraHttp, query: Query) -> datetime | None:
         probe.render(), fields=["updated"], expand=None, max_results=1, start_at=0
     )
     for issue in page_issues(page):
-        return parse_time((issue.get("fields") or {}).get("updated"))
+        fields = issue.get("fields")
+        return parse_time(fields.get("updated")) if isinstance(fields, Mapping) else None
     return None
 
 
@@ -250,10 +251,18 @@ def _total(page: Mapping[str, Any]) -> int:
 
 
 def page_issues(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    issues = page.get("issues")
+    """A search page's issues. A page of the wrong shape (no `issues` list, or entries that are
+    not objects) fails the source; an issue object of the wrong shape is the parser's to name
+    and skip."""
+    issues = page.get("issues") if isinstance(page, Mapping) else None
     if not isinstance(issues, list):
-        raise FatalError("a Jira search page without an 'issues' list")
-    return [i for i in issues if isinstance(i, Mapping)]
+        raise FatalError(
+            "a Jira search page without an 'issues' list (got "
+            f"{type(page).__name__}{' without one' if isinstance(page, Mapping) else ''})"
+        )
+    if not all(isinstance(i, Mapping) for i in issues):
+        raise FatalError("a Jira search page whose 'issues' are not all objects")
+    return issues
 
 
 def fetch_keys(

@@ -41,7 +41,7 @@ from connectors.sheets_plan import (
     to_write_plan,
 )
 from sync.contracts import PublishContext
-from sync.errors import ConfigError, GoalsyncError, PublishError
+from sync.errors import ConfigError, FatalError, GoalsyncError, PublishError
 from sync.report import HistoryRow, Table
 from sync.retry import Budget
 
@@ -155,8 +155,9 @@ class SheetsWrite:
         sent = 0
         try:
             for make in self.plan.parts:  # each body made as it is sent, then let go
-                self.sink.client.write_body(make(), budget=budget)
+                reply = self.sink.client.write_body(make(), budget=budget)
                 sent += 1
+                self._check_reply(reply)
         except GoalsyncError as exc:
             if sent and self.plan.staged:
                 self._write_staging_removal()
@@ -168,6 +169,21 @@ class SheetsWrite:
             staged=self.plan.staged,
             seconds=round(time.monotonic() - t0, 3),
         )
+
+    def _check_reply(self, reply: Any) -> None:
+        """A batchUpdate's reply names the spreadsheet it changed (the call asks for
+        `fields=spreadsheetId` and nothing else). Anything else (another id, an empty object, a
+        proxy's or login page's answer) is not the API confirming this write: the publish failed,
+        whatever the status code said. Raises FatalError (made a PublishError by `apply`)."""
+        wanted = self.sink.access.spreadsheet_id
+        got = reply.get("spreadsheetId") if isinstance(reply, dict) else None
+        if got != wanted:
+            shown = f"spreadsheetId {got!r}" if isinstance(got, str) else "no spreadsheetId"
+            raise FatalError(
+                f"{self.sink.access.who}: spreadsheets.batchUpdate was answered with {shown}, "
+                f"not the reply for {wanted!r} (a proxy or another endpoint answering?); the "
+                "sheet may or may not show this run, the next run writes it again"
+            )
 
     def discard(self) -> None:
         """Nothing was sent before apply; a failed apply cleans up after itself."""

@@ -176,23 +176,7 @@ def test_unreadable_json_fails_naming_the_file(
         ),
         ("jira_search", [{"issues": []}, "page two"], "page 1 is not a Jira search response"),
         ("jira_search", {"issues": {"PAY-1": {}}}, "page 0 is not a Jira search response"),
-        ("jira_search", {"issues": [{"key": "PAY-1"}]}, "without key or fields"),
-        ("jira_search", {"issues": [{"fields": {"summary": "x"}}]}, "without key or fields"),
-        (
-            "jira_search",
-            {"issues": [{"key": "PAY-1", "fields": {"created": "Tuesday"}}]},
-            "unreadable Jira time",
-        ),
-        (
-            "jira_search",
-            {"issues": [{"key": "PAY-1", "fields": {"status": "Done"}}]},
-            "not in the jira_search shape",
-        ),
-        (
-            "jira_search",
-            {"issues": [{"key": "PAY-1", "fields": {"labels": 7}}]},
-            "not in the jira_search shape",
-        ),
+        ("jira_search", {"issues": [{"key": "PAY-1"}, 7]}, "not objects"),
         # what GitHub answers for a missing repo
         (
             "github_issues",
@@ -200,23 +184,6 @@ def test_unreadable_json_fails_naming_the_file(
             "expected a JSON array of issues",
         ),
         ("github_issues", [1, 2, 3], "not an issue object"),
-        ("github_issues", [{"message": "Not Found"}], "without number or repository_url"),
-        (
-            "github_issues",
-            [
-                {
-                    "number": 1,
-                    "repository_url": "https://api.github.com/repos/a/b",
-                    "created_at": "x",
-                }
-            ],
-            "unreadable GitHub time",
-        ),
-        (
-            "github_issues",
-            [{"number": 1, "repository_url": "https://api.github.com/repos/a/b", "labels": 5}],
-            "not in the github_issues shape",
-        ),
     ],
 )
 def test_the_wrong_shape_fails_naming_the_file(
@@ -231,13 +198,77 @@ def test_the_wrong_shape_fails_naming_the_file(
     assert what in message
 
 
+GOOD_JIRA = {"key": "PAY-9", "fields": {"summary": "fine", "labels": ["a"]}}
+GOOD_GITHUB = {"number": 9, "repository_url": "https://api.github.com/repos/a/b", "labels": []}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "bad", "name", "what"),
+    [
+        ("jira_search", {"key": "PAY-1"}, "PAY-1", "fields: missing"),
+        ("jira_search", {"id": "77", "fields": {"summary": "x"}}, "issue id 77", "key: missing"),
+        ("jira_search", {"key": "PAY-1", "fields": {"created": "Tuesday"}}, "PAY-1", "Tuesday"),
+        ("jira_search", {"key": "PAY-1", "fields": {"duedate": "soon"}}, "PAY-1", "soon"),
+        ("jira_search", {"key": "PAY-1", "fields": {"status": "Done"}}, "PAY-1", "fields.status"),
+        ("jira_search", {"key": "PAY-1", "fields": {"labels": 7}}, "PAY-1", "fields.labels"),
+        ("jira_search", {"key": "PAY-1", "fields": {"labels": "x"}}, "PAY-1", "fields.labels"),
+        (
+            "jira_search",
+            {"key": "PAY-1", "fields": {"status": {"statusCategory": {"key": 3}}}},
+            "PAY-1",
+            "fields.status.statusCategory.key",
+        ),
+        (
+            "jira_search",
+            {"key": "PAY-1", "fields": {"status": {"statusCategory": {"key": "finished"}}}},
+            "PAY-1",
+            "fields.status.statusCategory.key",
+        ),
+        (
+            "jira_search",
+            {"key": "PAY-1", "fields": {}, "changelog": {"histories": [{"items": "status"}]}},
+            "PAY-1",
+            "changelog.histories.0.items",
+        ),
+        (
+            "github_issues",
+            {"message": "Not Found"},
+            "an issue without number or repo",
+            "number: missing; repository_url: missing",
+        ),
+        ("github_issues", {**GOOD_GITHUB, "number": 1, "created_at": "x"}, "a/b#1", "'x'"),
+        ("github_issues", {**GOOD_GITHUB, "number": 1, "labels": 5}, "a/b#1", "labels"),
+        ("github_issues", {**GOOD_GITHUB, "number": 1, "labels": "x"}, "a/b#1", "labels"),
+        ("github_issues", {**GOOD_GITHUB, "number": "1"}, "a/b#1", "number"),
+        ("github_issues", {**GOOD_GITHUB, "number": 1, "state": "merged"}, "a/b#1", "state"),
+        ("github_issues", {**GOOD_GITHUB, "number": 1, "labels": [{}]}, "a/b#1", "labels.0"),
+        ("github_issues", {**GOOD_GITHUB, "number": 1, "assignee": "ana"}, "a/b#1", "assignee"),
+    ],
+)
+def test_an_issue_of_the_wrong_shape_is_skipped_and_named_with_its_file(
+    tmp_path: Path, fmt: str, bad: dict[str, Any], name: str, what: str
+) -> None:
+    good = GOOD_JIRA if fmt == "jira_search" else GOOD_GITHUB
+    payload: Any = {"issues": [bad, good]} if fmt == "jira_search" else [bad, good]
+    (tmp_path / "export.json").write_text(json.dumps(payload))
+    result = fetch(tmp_path, "export.json", fmt)
+    assert [i.key for i in result.items] == [("PAY-9" if fmt == "jira_search" else "a/b#9")]
+    (line,) = [w for w in result.warnings if "malformed" in w]
+    assert line.startswith("export.json: 1 item skipped as malformed: ")
+    assert name in line
+    assert what in line
+
+
 def test_a_file_in_a_glob_names_itself_when_it_is_the_bad_one(tmp_path: Path) -> None:
     copy_fixture(tmp_path, "github", "issues-handmade.json", name="gh/a.json")
     (tmp_path / "gh" / "b.json").write_text('[{"title": "no number"}]')
-    with pytest.raises(FatalError) as info:
-        fetch(tmp_path, "gh/*.json", "github_issues")
-    assert str(tmp_path / "gh" / "b.json") in str(info.value)
-    assert "a.json" not in str(info.value)
+    result = fetch(tmp_path, "gh/*.json", "github_issues")
+    malformed = [w for w in result.warnings if "malformed" in w]
+    assert malformed == [
+        "b.json: 1 item skipped as malformed: an issue without number or repo (number: missing; "
+        "repository_url: missing)"
+    ]
+    assert len(result.items) == len(json.loads((tmp_path / "gh" / "a.json").read_text()))
 
 
 # --- jira_search ------------------------------------------------------------------------------
