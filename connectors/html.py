@@ -27,6 +27,7 @@ STATUS_CLASS = {
     "Off track": "off",
     "Done": "done",
     "Not started": "ns",
+    "No data": "nd",
 }
 
 
@@ -100,11 +101,22 @@ def _summary(status: Sequence[Mapping[str, Cell]], run: Mapping[str, Mapping[str
     )
     align = _text(run.get("Alignment by count", {}).get("Value")) or "n/a"
     align_pts = _text(run.get("Alignment by points", {}).get("Value")) or "n/a"
-    stale = [k for k, r in run.items() if k.startswith("Source ") and str(r["Value"]) != "ok"]
+    failing = {
+        k.removeprefix("Source "): str(r["Value"])
+        for k, r in run.items()
+        if k.startswith("Source ") and str(r["Value"]) != "ok"
+    }
+    never = [name for name, state in failing.items() if state.startswith("never read")]
+    stale = [name for name in failing if name not in never]
     stale_note = (
-        f'<p class="warn">Stale data: {_e(", ".join(s.removeprefix("Source ") for s in stale))} '
-        "could not be read; their key results show their last good values.</p>"
+        f'<p class="warn">Stale data: {_e(", ".join(stale))} could not be read; their key '
+        "results show their last good values.</p>"
         if stale
+        else ""
+    ) + (
+        f'<p class="warn">No data: {_e(", ".join(never))} could not be read yet; their key '
+        "results show No data until a first pull succeeds.</p>"
+        if never
         else ""
     )
     return (
@@ -280,7 +292,8 @@ def _e(value: Cell) -> str:
 
 _CSS = """
 :root{--ok:#1e7b34;--okb:#d9f2df;--risk:#8a5a00;--riskb:#fff0c2;--off:#a1121f;--offb:#fbd5d8;
---done:#1f4e78;--doneb:#dcebf7;--ns:#555;--nsb:#ececec;--line:#e3e3e3;--muted:#6b6b6b}
+--done:#1f4e78;--doneb:#dcebf7;--ns:#555;--nsb:#ececec;--nd:#5b4a7a;--ndb:#ece7f4;
+--line:#e3e3e3;--muted:#6b6b6b}
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
 color:#1d1d1f;margin:0 auto;max-width:1200px;padding:24px;background:#fafafa}
 h1{font-size:24px;margin:0}h2{font-size:18px;margin:28px 0 8px}h3{font-size:16px;margin:0;flex:1}
@@ -291,6 +304,7 @@ h1{font-size:24px;margin:0}h2{font-size:18px;margin:28px 0 8px}h3{font-size:16px
 font-size:12px}.ok{background:var(--okb);color:var(--ok)}.risk{background:var(--riskb);
 color:var(--risk)}.off{background:var(--offb);color:var(--off)}.done{background:var(--doneb);
 color:var(--done)}.ns{background:var(--nsb);color:var(--ns)}
+.nd{background:var(--ndb);color:var(--nd);font-style:italic}
 .goal{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px;
 margin:12px 0}.ghead{display:flex;gap:12px;align-items:center}.who{color:var(--muted)}
 .id{color:var(--muted);font-variant-numeric:tabular-nums;white-space:nowrap}

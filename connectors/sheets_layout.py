@@ -31,6 +31,7 @@ STATUS_COLOURS: dict[str, tuple[str, str]] = {
     "Off track": ("F4C7C3", "8C1A10"),
     "Done": ("C9DAF8", "1C4587"),
     "Not started": ("EFEFEF", "595959"),
+    "No data": ("D9D2E9", "4B3B6B"),  # Sheets' light purple: not a colour of progress
 }
 NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "int": {"type": "NUMBER", "pattern": "0"},

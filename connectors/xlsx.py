@@ -33,6 +33,7 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
     "Off track": ("FFC7CE", "9C0006"),
     "Done": ("DDEBF7", "1F4E78"),
     "Not started": ("EDEDED", "595959"),
+    "No data": ("E4DFEC", "5B4A7A"),  # lavender: not a colour of progress (nothing was measured)
 }
 NUMBER_FORMATS = {
     "int": "0",

@@ -117,8 +117,8 @@ def test_status_columns_get_one_colour_rule_per_status_word() -> None:
     requests = to_format_requests(42, status, grid_for(status))
     rules = [r["addConditionalFormatRule"] for r in requests if "addConditionalFormatRule" in r]
     words = [r["rule"]["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in rules]
-    assert words == ["On track", "At risk", "Off track", "Done", "Not started"]
-    assert [r["index"] for r in rules] == [0, 1, 2, 3, 4]
+    assert words == ["On track", "At risk", "Off track", "Done", "Not started", "No data"]
+    assert [r["index"] for r in rules] == [0, 1, 2, 3, 4, 5]
     column = [c.name for c in status.columns].index("Status")
     assert {
         (rng["startColumnIndex"], rng["endColumnIndex"], rng["startRowIndex"])

@@ -140,9 +140,11 @@ def test_item_keys_link_to_their_items(tmp_path: Path) -> None:
     assert cells(wb["Unaligned"], "Key")[0].hyperlink.target == "https://plan.example/ops/9"
 
 
-def test_five_status_words_have_five_styles() -> None:
-    assert set(STATUS_STYLES) == {"On track", "At risk", "Off track", "Done", "Not started"}
-    assert len({fill for fill, _ in STATUS_STYLES.values()}) == 5
+def test_six_statuses_have_six_styles() -> None:
+    assert set(STATUS_STYLES) == {
+        "On track", "At risk", "Off track", "Done", "Not started", "No data"
+    }  # fmt: skip
+    assert len({fill for fill, _ in STATUS_STYLES.values()}) == 6
 
 
 def test_characters_xml_cannot_hold_are_dropped_and_long_text_is_cut() -> None:
