@@ -3,12 +3,18 @@
 Text that a spreadsheet would run as a formula (starting with = + - @, tab or CR) gets a leading
 apostrophe (OWASP); numbers are written as numbers, so a real -3 stays -3. Datetimes are local
 to the config's timezone, `YYYY-MM-DD HH:MM`.
+
+The folder carries goalsync's mark, a `.goalsync-sink` file written with the tabs, and the sink
+writes only into a folder that has it, that does not exist yet or is empty, or that holds only
+what an earlier release wrote there (no mark yet): goalsync's `<Tab>.csv` files, Status.csv among
+them with goalsync's header. Other files in a marked folder are left alone.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -16,9 +22,20 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.localfs import StagedFiles
+from connectors.localfs import (
+    FOLDER_MARK,
+    StagedFiles,
+    ensure_own_folder,
+    open_regular,
+    write_folder_mark,
+)
 from sync.contracts import PublishContext, resolve_path
-from sync.report import Cell, Link, Table, looks_like_formula, valid_unicode
+from sync.errors import PublishError
+from sync.report import TAB_NAMES, Cell, Link, Table, looks_like_formula, valid_unicode
+
+_TAB_FILES = frozenset(f"{t}.csv" for t in TAB_NAMES)
+_LEFTOVER = re.compile(r"^\.(?:\w+)\.csv\.\w+\.tmp$")  # a killed run's temporary file
+_LEGACY_STATUS_HEADER = b"ID,Level,"
 
 
 class CsvSinkConfig(BaseModel):
@@ -28,7 +45,9 @@ class CsvSinkConfig(BaseModel):
     path: str = Field(min_length=1)
 
     def build(self, base_dir: Path) -> CsvSink:
-        return CsvSink(resolve_path(base_dir, self.path))
+        sink = CsvSink(resolve_path(base_dir, self.path))
+        ensure_own_folder(sink.folder, "csv", is_goalsync_folder)
+        return sink
 
 
 class CsvSink:
@@ -39,14 +58,28 @@ class CsvSink:
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
         del ctx
+        # Checked again: something may have appeared at the path while the sources were pulled.
+        ensure_own_folder(self.folder, "csv", is_goalsync_folder, PublishError)
         staged = StagedFiles(f"csv {self.folder}/")
         try:
             for table in tables:
                 staged.add(self.folder / f"{table.name}.csv", _renderer(table))
+            staged.add(self.folder / FOLDER_MARK, write_folder_mark)
         except BaseException:
             staged.discard()
             raise
         return staged
+
+
+def is_goalsync_folder(folder: Path, names: Sequence[str]) -> bool:
+    """Whether an unmarked folder holds only what an earlier release wrote: goalsync's tab files
+    (Status.csv among them, with goalsync's header) and temporary files of a killed run."""
+    if "Status.csv" not in names:
+        return False
+    if any(n not in _TAB_FILES and not _LEFTOVER.match(n) for n in names):
+        return False
+    with open_regular(folder / "Status.csv") as fh:
+        return fh.read(len(_LEGACY_STATUS_HEADER)) == _LEGACY_STATUS_HEADER
 
 
 def _renderer(table: Table) -> Callable[[IO[bytes]], None]:

@@ -3,6 +3,10 @@
 Self-contained: inline CSS, no script, no fonts, images or anything fetched from the network, so
 it opens the same from a mail attachment, a file share or a static web server. Every piece of text
 is escaped. It is drawn from the same tables as every other sink, so it never disagrees with them.
+
+The page carries goalsync's mark, `<meta name="generator" content="goalsync">` at the top of its
+head, and the sink replaces only a page with that mark, or one of an earlier release (no mark):
+goalsync's first lines and its "Made by goalsync." footer at the end.
 """
 
 from __future__ import annotations
@@ -16,10 +20,16 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.localfs import StagedFiles
+from connectors.localfs import StagedFiles, ensure_own_file
 from sync.contracts import PublishContext, resolve_path
+from sync.errors import PublishError
 from sync.report import Cell, Link, Table, is_web_url, row_dicts, valid_unicode
 
+GENERATOR_MARK = '<meta name="generator" content="goalsync">'  # makes a page goalsync's
+_HEAD = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+_LEGACY_FOOTER = b"<footer>Made by goalsync. "  # an earlier release's page: no mark, this footer
+_LEGACY_END = b"</footer>\n</body></html>"
+_PEEK_BYTES = 8192
 MAX_LISTED = 60  # rows of the long tables (risks, unaligned) shown before "and N more"
 STATUS_CLASS = {
     "On track": "ok",
@@ -39,7 +49,9 @@ class HtmlSinkConfig(BaseModel):
     title: str = "Execution status"
 
     def build(self, base_dir: Path) -> HtmlSink:
-        return HtmlSink(resolve_path(base_dir, self.path), self.title)
+        sink = HtmlSink(resolve_path(base_dir, self.path), self.title)
+        ensure_own_file(sink.path, "html", is_goalsync_page)
+        return sink
 
 
 class HtmlSink:
@@ -50,6 +62,8 @@ class HtmlSink:
         self.title = title
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
+        # Checked again: something may have appeared at the path while the sources were pulled.
+        ensure_own_file(self.path, "html", is_goalsync_page, PublishError)
         staged = StagedFiles(f"html {self.path}")
         page = render_page(tables, title=self.title, generated=ctx.now.astimezone(ctx.tz))
         try:
@@ -58,6 +72,20 @@ class HtmlSink:
             staged.discard()
             raise
         return staged
+
+
+def is_goalsync_page(fh: IO[bytes]) -> bool:
+    """Whether the page in `fh` is one goalsync wrote: the mark near the top, or an earlier
+    release's page (no mark yet) that starts and ends as goalsync's did."""
+    head = fh.read(_PEEK_BYTES)
+    if GENERATOR_MARK.encode() in head:
+        return True
+    if not head.startswith(_HEAD.encode()):
+        return False
+    fh.seek(0, 2)
+    fh.seek(max(0, fh.tell() - _PEEK_BYTES))
+    tail = fh.read(_PEEK_BYTES)
+    return tail.endswith(_LEGACY_END) and _LEGACY_FOOTER in tail
 
 
 def _write(fh: IO[bytes], page: str) -> None:
@@ -70,8 +98,8 @@ def render_page(tables: Sequence[Table], *, title: str, generated: datetime) -> 
     run = {str(r["Key"]): r for r in by_name.get("Run", [])}
     as_of = _text(run.get("As of", {}).get("Value")) or generated.strftime("%Y-%m-%d %H:%M")
     parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        _HEAD,
+        GENERATOR_MARK,
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<header><h1>{_e(title)}</h1><p class=meta>As of {_e(as_of)}</p></header>",

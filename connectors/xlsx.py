@@ -5,11 +5,16 @@ columns are numbers 0..100 shown with one decimal, dates as dates), status cells
 keys as links. Untrusted text stays text: openpyxl would store a string starting with "=" as a
 formula, so string cells are typed explicitly, and text that starts like a formula also gets
 Excel's quote prefix. Characters XML cannot hold are dropped; cells stop at Excel's 32,767.
+
+The workbook carries goalsync's mark, a custom document property `goalsync` (Excel and LibreOffice
+keep it when someone saves the file), and the sink replaces only a workbook with that mark, or one
+of an earlier release (no mark) whose sheets are exactly goalsync's tabs in goalsync's order.
 """
 
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -17,9 +22,10 @@ from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.localfs import StagedFiles
+from connectors.localfs import StagedFiles, ensure_own_file
 from sync.contracts import PublishContext, resolve_path
-from sync.report import Link, Table, is_web_url, looks_like_formula
+from sync.errors import PublishError
+from sync.report import TAB_NAMES, Link, Table, is_web_url, looks_like_formula
 
 EXCEL_CELL_LIMIT = 32_767
 # The control characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, kept here so
@@ -35,6 +41,10 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
     "Not started": ("EDEDED", "595959"),
     "No data": ("E4DFEC", "5B4A7A"),  # lavender: not a colour of progress (nothing was measured)
 }
+MARK_PROPERTY = "goalsync"  # the custom document property that makes a workbook goalsync's
+_MARK = re.compile(rb'<(?:\w+:)?property\b[^>]*\bname="goalsync"')
+_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"')
+_PEEK_BYTES = 1 << 20  # of a workbook's part: a hostile zip must not make the check read more
 NUMBER_FORMATS = {
     "int": "0",
     "number": "General",
@@ -51,7 +61,9 @@ class XlsxSinkConfig(BaseModel):
     path: str = Field(min_length=1)
 
     def build(self, base_dir: Path) -> XlsxSink:
-        return XlsxSink(resolve_path(base_dir, self.path))
+        sink = XlsxSink(resolve_path(base_dir, self.path))
+        ensure_own_file(sink.path, "xlsx", is_goalsync_workbook)
+        return sink
 
 
 class XlsxSink:
@@ -62,6 +74,8 @@ class XlsxSink:
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
         del ctx
+        # Checked again: something may have appeared at the path while the sources were pulled.
+        ensure_own_file(self.path, "xlsx", is_goalsync_workbook, PublishError)
         staged = StagedFiles(f"xlsx {self.path}")
         try:
             staged.add(self.path, lambda fh: write_workbook(tables, fh))
@@ -75,11 +89,16 @@ def write_workbook(tables: Sequence[Table], fh: IO[bytes]) -> None:
     # openpyxl is imported here, not at the top: a run without an xlsx sink should not pay
     # for it at start-up (it pulls in numpy's config and more: ~0.1 s)
     from openpyxl import Workbook
+    from openpyxl.packaging.custom import StringProperty
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     wb.remove(wb.active)
+    wb.properties.creator = "goalsync"
+    wb.custom_doc_props.append(
+        StringProperty(name=MARK_PROPERTY, value="written by goalsync; replaced on every run")
+    )
     header_font = Font(bold=True)
     fills = {
         w: (PatternFill("solid", fgColor=f), Font(color=c)) for w, (f, c) in STATUS_STYLES.items()
@@ -128,3 +147,19 @@ def _put(cell: Any, value: object) -> None:
     cell.data_type = "s"  # never a formula, whatever the text starts with
     if looks_like_formula(text):
         cell.quotePrefix = True
+
+
+def is_goalsync_workbook(fh: IO[bytes]) -> bool:
+    """Whether the workbook in `fh` is one goalsync wrote: it carries the mark, or it is an
+    earlier release's (no mark yet) with exactly goalsync's tabs, in goalsync's order."""
+    with zipfile.ZipFile(fh) as zf:
+        parts = set(zf.namelist())
+        if "docProps/custom.xml" in parts and _MARK.search(_peek(zf, "docProps/custom.xml")):
+            return True
+        sheets = [m.group(1) for m in _SHEET.finditer(_peek(zf, "xl/workbook.xml"))]
+        return sheets == [t.encode() for t in TAB_NAMES]
+
+
+def _peek(zf: zipfile.ZipFile, name: str) -> bytes:
+    with zf.open(name) as member:
+        return member.read(_PEEK_BYTES)

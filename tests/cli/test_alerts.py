@@ -344,8 +344,11 @@ def test_a_stale_source_and_a_failed_publish_are_told(
     (body,) = hook.bodies
     assert "run degraded: 1 source(s) stale" in body["text"] and "*tasks* (file)" in body["text"]
     (project.parent / "items.csv").write_text(ITEMS, encoding="utf-8")
-    (project.parent / "out" / "csv").rename(project.parent / "moved")
-    (project.parent / "out" / "csv").write_text("a file in the way", encoding="utf-8")
+    # The csv folder under a file: the publish fails (a file at out/csv itself is not goalsync's
+    # to replace: refused with exit 2 before the run)
+    (project.parent / "blocker").write_text("a file in the way", encoding="utf-8")
+    config = project.read_text(encoding="utf-8")
+    project.write_text(config.replace("path: out/csv", "path: blocker/csv"), encoding="utf-8")
     assert run(project) == 4
     assert "run FAILED (exit 4)" in hook.bodies[-1]["text"]
 

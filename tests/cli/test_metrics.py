@@ -164,13 +164,16 @@ def test_a_run_writes_its_metrics(project: Path) -> None:
 def test_a_failed_run_keeps_the_last_success_time(project: Path) -> None:
     assert run(project) == 0
     first = read(project)["goalsync_last_success_timestamp_seconds"]
-    (project.parent / "out" / "csv").rename(project.parent / "moved")
-    (project.parent / "out" / "csv").write_text("in the way", encoding="utf-8")
+    # The csv folder under a file: the publish fails (a file at out/csv itself is not goalsync's
+    # to replace: refused with exit 2 before the run)
+    (project.parent / "blocker").write_text("in the way", encoding="utf-8")
+    config = project.read_text(encoding="utf-8")
+    project.write_text(config.replace("path: out/csv", "path: blocker/csv"), encoding="utf-8")
     assert run(project) == 4
     m = read(project)
     assert m["goalsync_last_run_exit_code"] == 4
     assert m["goalsync_last_success_timestamp_seconds"] == first
-    (project.parent / "out" / "csv").unlink()
+    project.write_text(config, encoding="utf-8")
     (project.parent / "items.csv").write_text("title\nno key\n", encoding="utf-8")
     assert run(project) == 3  # published, a source stale: a publish, not a success
     m = read(project)

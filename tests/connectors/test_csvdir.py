@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from connectors.csvdir import CsvSink, CsvSinkConfig, to_csv_cell, write_csv
+from connectors.localfs import FOLDER_MARK
+from sync.errors import ConfigError, PublishError
 from sync.report import Cell, Column, Link, Table
 
 from .helpers import (
@@ -48,7 +51,7 @@ def test_one_file_per_tab_with_the_design_headers(tmp_path: Path) -> None:
         assert files[tab][0] == header
     assert files["Run"][0] == ["Key", "Value", "Detail"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        f"{t}.csv" for t in TAB_ORDER
+        [FOLDER_MARK, *(f"{t}.csv" for t in TAB_ORDER)]
     )  # no temporary files left
 
 
@@ -132,13 +135,14 @@ def test_every_owasp_trigger_is_neutralised(trigger: str) -> None:
 def test_nothing_is_written_until_apply_and_discard_leaves_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
+    (folder / FOLDER_MARK).write_bytes(b"")
     (folder / "Status.csv").write_text("old")
     sink = CsvSink(folder)
     staged = sink.prepare(sample_tables(), publish_context())
     assert (folder / "Status.csv").read_text() == "old"
     assert not (folder / "Items.csv").exists()
     staged.discard()
-    assert [p.name for p in folder.iterdir()] == ["Status.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == [FOLDER_MARK, "Status.csv"]
     assert (folder / "Status.csv").read_text() == "old"
 
 
@@ -158,3 +162,85 @@ def test_any_text_reads_back_the_same_and_never_starts_like_a_formula(text: str)
     cell = rows[1][0] if len(rows) > 1 and rows[1] else ""
     assert not cell.startswith(tuple(TRIGGERS))
     assert cell == (("'" + text) if text.startswith(tuple(TRIGGERS)) else text)
+
+
+# --- writing only into its own folder ------------------------------------------------------------
+
+
+def build(base: Path, path: str = "out") -> CsvSink:
+    return CsvSinkConfig.model_validate({"type": "csv", "path": path}).build(base)
+
+
+def test_the_folder_gets_goalsyncs_marker_and_a_rerun_works(tmp_path: Path) -> None:
+    first = publish(tmp_path)
+    assert (tmp_path / "out" / FOLDER_MARK).read_bytes().startswith(b"This folder is written by")
+    assert publish(tmp_path) == first
+
+
+def test_an_empty_folder_is_adopted(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    publish(tmp_path)
+    assert (tmp_path / "out" / FOLDER_MARK).is_file()
+
+
+def test_a_marked_folder_keeps_other_files(tmp_path: Path) -> None:
+    publish(tmp_path)
+    (tmp_path / "out" / "README.txt").write_bytes(b"notes")
+    publish(tmp_path)
+    assert (tmp_path / "out" / "README.txt").read_bytes() == b"notes"
+
+
+def test_an_earlier_releases_folder_is_adopted(tmp_path: Path) -> None:
+    publish(tmp_path)
+    folder = tmp_path / "out"
+    (folder / FOLDER_MARK).unlink()  # as an earlier release left it: the tabs, no marker
+    (folder / ".Items.csv.k2j3h4_x.tmp").write_bytes(b"a killed run's leftover")
+    build(tmp_path).prepare(sample_tables(), publish_context()).apply()
+    assert (folder / FOLDER_MARK).is_file()
+    assert not (folder / ".Items.csv.k2j3h4_x.tmp").exists()
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"Status.csv": b"ID,Level,Title\r\n", "notes.txt": b"keep"},  # one file not goalsync's
+        {"Status.csv": b"Name,Amount\r\n"},  # a tab's name, not goalsync's header
+        {"Items.csv": b"Key,Source\r\n"},  # no Status.csv
+        {"budget.csv": b"a,b\r\n"},
+    ],
+)
+def test_a_folder_goalsync_did_not_write_is_refused_untouched(
+    tmp_path: Path, files: dict[str, bytes]
+) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    with pytest.raises(ConfigError, match="holds files goalsync did not write") as caught:
+        build(tmp_path)
+    assert f"create an empty {folder / FOLDER_MARK}" in str(caught.value)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+
+
+def test_a_status_csv_that_is_a_fifo_is_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    os.mkfifo(folder / "Status.csv")  # reading it would hang
+    with pytest.raises(ConfigError, match="holds files goalsync did not write"):
+        build(tmp_path)
+
+
+def test_a_file_at_the_path_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").write_bytes(b"a,b\r\n")
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        build(tmp_path)
+    assert (tmp_path / "out").read_bytes() == b"a,b\r\n"
+
+
+def test_files_that_appeared_while_pulling_fail_the_publish(tmp_path: Path) -> None:
+    sink = build(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "budget.csv").write_bytes(b"a,b\r\n")
+    with pytest.raises(PublishError, match="holds files goalsync did not write"):
+        sink.prepare(sample_tables(), publish_context())
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["budget.csv"]

@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.html import MAX_LISTED, HtmlSinkConfig, render_page
+from connectors.html import GENERATOR_MARK, MAX_LISTED, HtmlSink, HtmlSinkConfig, render_page
+from sync.errors import ConfigError, PublishError
 from sync.report import RiskRow, RunInfo, StatusReport, StatusRow
 from sync.tables import to_tables
 
@@ -230,3 +232,79 @@ def test_any_text_stays_text(title: str, owner: str, note: str) -> None:
 def test_js_url_constant_is_in_the_sample() -> None:
     # guards the javascript: test above: the sample report really carries such a URL
     assert any(r.item_url == JS_URL for r in sample_report().risks)
+
+
+# --- writing only its own page -------------------------------------------------------------------
+
+
+def build(tmp_path: Path, path: str = "status.html") -> HtmlSink:
+    return HtmlSinkConfig.model_validate({"type": "html", "path": path}).build(tmp_path)
+
+
+def publish(tmp_path: Path) -> Path:
+    build(tmp_path).prepare(sample_tables(), publish_context()).apply()
+    return tmp_path / "status.html"
+
+
+def test_the_page_carries_goalsyncs_mark_in_its_head(tmp_path: Path) -> None:
+    head = publish(tmp_path).read_bytes()[:512]
+    assert GENERATOR_MARK.encode() in head
+    tags = Tags()
+    tags.feed(page())
+    assert ("meta", {"name": "generator", "content": "goalsync"}) in tags.tags
+
+
+def test_a_rerun_onto_its_own_page_works(tmp_path: Path) -> None:
+    first = publish(tmp_path).read_bytes()
+    second = publish(tmp_path).read_bytes()
+    assert second == first
+
+
+def test_an_earlier_releases_page_is_adopted(tmp_path: Path) -> None:
+    target = tmp_path / "status.html"
+    # An earlier release's page: the same, less the mark.
+    target.write_text(page().replace(GENERATOR_MARK + "\n", ""), encoding="utf-8")
+    assert GENERATOR_MARK not in target.read_text(encoding="utf-8")
+    publish(tmp_path)
+    assert GENERATOR_MARK in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "<!doctype html><title>The team's own page</title>\n",
+        # goalsync's first lines, but not its footer: someone's page built from a copy
+        page().replace(GENERATOR_MARK + "\n", "").replace("Made by goalsync.", "Made by us."),
+        page().replace(GENERATOR_MARK + "\n", "") + "\n<p>added by hand</p>",
+        "root:x:0:0:root:/root:/bin/bash\n",
+    ],
+)
+def test_a_page_goalsync_did_not_write_is_refused_untouched(tmp_path: Path, content: str) -> None:
+    target = tmp_path / "status.html"
+    target.write_text(content, encoding="utf-8")
+    before = target.read_bytes()
+    with pytest.raises(ConfigError, match="goalsync did not write it") as caught:
+        build(tmp_path)
+    assert str(target) in str(caught.value)
+    assert target.read_bytes() == before
+
+
+def test_a_page_that_appeared_while_pulling_fails_the_publish(tmp_path: Path) -> None:
+    sink = build(tmp_path)
+    target = tmp_path / "status.html"
+    target.write_bytes(b"<p>theirs</p>")
+    with pytest.raises(PublishError, match="goalsync did not write it"):
+        sink.prepare(sample_tables(), publish_context())
+    assert target.read_bytes() == b"<p>theirs</p>"
+    assert [p.name for p in tmp_path.iterdir()] == ["status.html"]
+
+
+def test_a_folder_or_a_link_at_the_path_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    with pytest.raises(ConfigError, match="is a folder"):
+        build(tmp_path, "site")
+    own = publish(tmp_path)
+    (tmp_path / "link.html").symlink_to(own)
+    with pytest.raises(ConfigError, match="is a symbolic link"):
+        build(tmp_path, "link.html")

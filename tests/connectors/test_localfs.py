@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 import pytest
 
-from connectors.localfs import StagedFiles
-from sync.errors import PublishError
+from connectors.localfs import FOLDER_MARK, StagedFiles, ensure_own_file, ensure_own_folder
+from sync.errors import ConfigError, PublishError
 
 
 def writer(content: bytes) -> Callable[[IO[bytes]], None]:
@@ -161,3 +161,114 @@ def test_it_is_a_local_write() -> None:
     staged = StagedFiles("t")
     assert staged.remote is False
     assert staged.description == "t"
+
+
+# --- writing only what is goalsync's own -----------------------------------------------------
+
+
+def says_ours(fh: IO[bytes]) -> bool:
+    return fh.read(4) == b"MINE"
+
+
+def no_legacy(folder: Path, names: Sequence[str]) -> bool:
+    return False
+
+
+def test_a_new_path_and_a_path_under_a_file_are_not_refused(tmp_path: Path) -> None:
+    ensure_own_file(tmp_path / "new" / "status.xlsx", "xlsx", says_ours)
+    ensure_own_folder(tmp_path / "new" / "csv", "csv", no_legacy)
+    (tmp_path / "file").write_bytes(b"x")
+    # Nothing is at the path to lose: the publish fails on its own there (exit 4), as before.
+    ensure_own_file(tmp_path / "file" / "status.xlsx", "xlsx", says_ours)
+    ensure_own_folder(tmp_path / "file" / "csv", "csv", no_legacy)
+
+
+def test_a_file_with_the_mark_is_ours_and_one_without_is_refused(tmp_path: Path) -> None:
+    ours, theirs = tmp_path / "ours.xlsx", tmp_path / "theirs.xlsx"
+    ours.write_bytes(b"MINE and more")
+    theirs.write_bytes(b"THEIRS")
+    ensure_own_file(ours, "xlsx", says_ours)
+    with pytest.raises(ConfigError) as caught:
+        ensure_own_file(theirs, "xlsx", says_ours)
+    assert str(caught.value) == (
+        f"xlsx sink: {theirs} exists without goalsync's mark: goalsync did not write it; "
+        f"goalsync replaces only files it made (fix: set path: to another file, or move or "
+        f"delete {theirs} if it may be replaced)"
+    )
+    with pytest.raises(PublishError, match="goalsync did not write it"):
+        ensure_own_file(theirs, "xlsx", says_ours, PublishError)
+    assert theirs.read_bytes() == b"THEIRS"
+
+
+def test_a_recognizer_that_fails_on_hostile_content_means_not_ours(tmp_path: Path) -> None:
+    def explodes(fh: IO[bytes]) -> bool:
+        raise RuntimeError("a zip bomb, say")
+
+    target = tmp_path / "status.xlsx"
+    target.write_bytes(b"MINE")
+    with pytest.raises(ConfigError, match="without goalsync's mark"):
+        ensure_own_file(target, "xlsx", explodes)
+
+
+def test_links_folders_and_fifos_are_refused_without_following_or_hanging(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.html"
+    mine.write_bytes(b"MINE")
+    link = tmp_path / "link.html"
+    link.symlink_to(mine)  # even to goalsync's own file: writing would replace the link
+    with pytest.raises(ConfigError, match="is a symbolic link"):
+        ensure_own_file(link, "html", says_ours)
+    dangling = tmp_path / "dangling.html"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ConfigError, match="is a symbolic link"):
+        ensure_own_file(dangling, "html", says_ours)
+    (tmp_path / "dir.html").mkdir()
+    with pytest.raises(ConfigError, match=r"is a folder.*e\.g\. .*dir\.html/status\.html"):
+        ensure_own_file(tmp_path / "dir.html", "html", says_ours)
+    fifo = tmp_path / "fifo.html"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        ensure_own_file(fifo, "html", says_ours)
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        ensure_own_folder(mine, "csv", no_legacy)
+    with pytest.raises(ConfigError, match="broken symbolic link"):
+        ensure_own_folder(dangling, "csv", no_legacy)
+
+
+def test_etc_passwd_is_refused() -> None:
+    with pytest.raises(ConfigError, match="/etc/passwd"):
+        ensure_own_file(Path("/etc/passwd"), "xlsx", says_ours)
+    with pytest.raises(ConfigError, match="/etc holds files goalsync did not write"):
+        ensure_own_folder(Path("/etc"), "csv", no_legacy)
+
+
+def test_a_folder_is_ours_when_empty_marked_or_recognised(tmp_path: Path) -> None:
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    ensure_own_folder(folder, "csv", no_legacy)  # empty: adopted
+    (folder / "notes.txt").write_bytes(b"keep")
+    with pytest.raises(ConfigError) as caught:
+        ensure_own_folder(folder, "csv", no_legacy)
+    assert "holds files goalsync did not write (notes.txt)" in str(caught.value)
+    assert f"create an empty {folder / FOLDER_MARK}" in str(caught.value)
+    ensure_own_folder(folder, "csv", lambda f, names: list(names) == ["notes.txt"])
+    (folder / FOLDER_MARK).write_bytes(b"")
+    ensure_own_folder(folder, "csv", no_legacy)
+    assert (folder / "notes.txt").read_bytes() == b"keep"
+
+
+def test_a_marker_that_is_a_link_or_a_folder_does_not_count(tmp_path: Path) -> None:
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (tmp_path / "elsewhere").write_bytes(b"")
+    (folder / FOLDER_MARK).symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ConfigError, match=r"no \.goalsync-sink marker"):
+        ensure_own_folder(folder, "csv", no_legacy)
+
+
+def test_a_link_to_a_folder_of_its_own_is_followed(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / FOLDER_MARK).write_bytes(b"")
+    (real / "Status.csv").write_bytes(b"ID,Level\r\n")
+    (tmp_path / "csv").symlink_to(real)
+    ensure_own_folder(tmp_path / "csv", "csv", no_legacy)

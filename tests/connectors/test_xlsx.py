@@ -9,7 +9,16 @@ from typing import Any
 import openpyxl
 import pytest
 
-from connectors.xlsx import EXCEL_CELL_LIMIT, STATUS_STYLES, XlsxSinkConfig, write_workbook
+from connectors.xlsx import (
+    EXCEL_CELL_LIMIT,
+    MARK_PROPERTY,
+    STATUS_STYLES,
+    XlsxSink,
+    XlsxSinkConfig,
+    is_goalsync_workbook,
+    write_workbook,
+)
+from sync.errors import ConfigError, PublishError
 from sync.report import Cell, Column, Table
 
 from .helpers import DESIGN_HEADERS, FORMULA_TITLE, SCRIPT_TITLE, TAB_ORDER, publish_context
@@ -184,10 +193,11 @@ def test_non_text_values_are_not_strings(value: Cell) -> None:
 
 def test_nothing_is_written_until_apply(tmp_path: Path) -> None:
     target = tmp_path / "status.xlsx"
-    target.write_bytes(b"old")
     sink = XlsxSinkConfig.model_validate({"type": "xlsx", "path": "status.xlsx"}).build(tmp_path)
+    sink.prepare(tables()[:1], publish_context()).apply()
+    old = target.read_bytes()
     staged = sink.prepare(tables(), publish_context())
-    assert target.read_bytes() == b"old"
+    assert target.read_bytes() == old
     staged.apply()
     assert openpyxl.load_workbook(target).sheetnames == TAB_ORDER
     assert [p.name for p in tmp_path.iterdir()] == ["status.xlsx"]
@@ -207,3 +217,114 @@ def test_only_web_urls_become_hyperlinks(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(target)["Items"]
     assert ws["A2"].value == "BAD-1" and ws["A2"].hyperlink is None
     assert ws["A3"].hyperlink.target == "https://x.test/browse/OK-1"
+
+
+# --- writing only its own workbook ---------------------------------------------------------------
+
+
+def build(tmp_path: Path, path: str = "out/status.xlsx") -> XlsxSink:
+    return XlsxSinkConfig.model_validate({"type": "xlsx", "path": path}).build(tmp_path)
+
+
+def test_the_workbook_carries_goalsyncs_mark(tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(publish(tmp_path))
+    assert {p.name: p.value for p in wb.custom_doc_props.props}[MARK_PROPERTY].startswith(
+        "written by goalsync"
+    )
+    assert wb.properties.creator == "goalsync"
+
+
+def test_a_rerun_onto_its_own_workbook_works_even_after_someone_saved_it(tmp_path: Path) -> None:
+    target = publish(tmp_path)
+    wb = openpyxl.load_workbook(target)  # opened and saved by hand: the mark stays
+    wb.properties.creator = "Dana"
+    wb.save(target)
+    build(tmp_path).prepare(tables(), publish_context()).apply()
+    assert openpyxl.load_workbook(target).sheetnames == TAB_ORDER
+
+
+def legacy_workbook(path: Path, sheets: list[str]) -> None:
+    """A workbook as an earlier release wrote it: goalsync's tabs, no mark."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name in sheets:
+        wb.create_sheet(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def test_an_earlier_releases_workbook_is_adopted(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "status.xlsx"
+    legacy_workbook(target, TAB_ORDER)
+    build(tmp_path).prepare(tables(), publish_context()).apply()
+    props = openpyxl.load_workbook(target).custom_doc_props.props
+    assert MARK_PROPERTY in [p.name for p in props]
+
+
+@pytest.mark.parametrize(
+    "sheets",
+    [
+        [*TAB_ORDER, "My notes"],  # a tab someone added: theirs to lose
+        TAB_ORDER[::-1],
+        ["Status"],
+        ["Sheet1"],
+    ],
+)
+def test_a_workbook_goalsync_did_not_write_is_refused_untouched(
+    tmp_path: Path, sheets: list[str]
+) -> None:
+    target = tmp_path / "out" / "status.xlsx"
+    legacy_workbook(target, sheets)
+    before = target.read_bytes()
+    with pytest.raises(ConfigError, match="goalsync did not write it") as caught:
+        build(tmp_path)
+    assert str(target) in str(caught.value)
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not a zip at all",
+        b"PK\x03\x04 broken",
+        b"root:x:0:0:root:/root:/bin/bash\n",
+    ],
+)
+def test_a_file_that_is_not_its_workbook_is_refused(tmp_path: Path, content: bytes) -> None:
+    target = tmp_path / "out" / "status.xlsx"
+    target.parent.mkdir()
+    target.write_bytes(content)
+    with pytest.raises(ConfigError, match="goalsync did not write it"):
+        build(tmp_path)
+    assert target.read_bytes() == content
+
+
+def test_a_zip_with_a_huge_part_is_read_only_so_far(tmp_path: Path) -> None:
+    target = tmp_path / "status.xlsx"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", b"<workbook>" + b" " * 50_000_000)  # 50 MB, compresses
+    assert target.stat().st_size < 1_000_000
+    with target.open("rb") as fh:
+        assert is_goalsync_workbook(fh) is False
+
+
+def test_a_workbook_that_appeared_while_pulling_fails_the_publish(tmp_path: Path) -> None:
+    sink = build(tmp_path)  # nothing there yet
+    target = tmp_path / "out" / "status.xlsx"
+    legacy_workbook(target, ["Budget"])
+    before = target.read_bytes()
+    with pytest.raises(PublishError, match="goalsync did not write it"):
+        sink.prepare(tables(), publish_context())
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["status.xlsx"]
+
+
+def test_a_folder_or_a_link_at_the_path_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out" / "status.xlsx").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="is a folder"):
+        build(tmp_path)
+    own = publish(tmp_path / "elsewhere")
+    (tmp_path / "link.xlsx").symlink_to(own)
+    with pytest.raises(ConfigError, match="is a symbolic link"):
+        build(tmp_path, "link.xlsx")

@@ -124,11 +124,11 @@ def test_a_file_sink_that_cannot_be_written_stops_the_publish_before_the_sheet(
     assert ws.goalsync("run").code == 0
     state, sheet = ws.db_bytes(), book.snapshot()
     writes = sheets.batch_updates(SHEET)
-    csv_folder = ws.out / "csv"
-    for path in csv_folder.iterdir():
-        path.unlink()
-    csv_folder.rmdir()
-    csv_folder.write_text("a file where the csv folder should be", encoding="utf-8")
+    # The csv folder under a file: it cannot be made (a file at out/csv itself is not
+    # goalsync's to replace: refused with exit 2 before the run)
+    (ws.root / "blocker").write_text("a file where a folder should be", encoding="utf-8")
+    config = (ws.root / "goalsync.yaml").read_text(encoding="utf-8")
+    ws.write_config(config.replace("path: out/csv", "path: blocker/csv"))
 
     failed = ws.goalsync("run")
     assert failed.code == 4, failed

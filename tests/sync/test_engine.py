@@ -94,7 +94,7 @@ def test_a_healthy_run_exits_0_and_writes_every_sink_and_the_state(tmp_path: Pat
     assert str(tmp_path / "out" / "csv") in csv_written
     assert str(tmp_path / "out" / "status.xlsx") in xlsx_written
     assert sorted(p.name for p in (tmp_path / "out" / "csv").iterdir()) == sorted(
-        f"{name}.csv" for name in TAB_NAMES
+        [".goalsync-sink", *(f"{name}.csv" for name in TAB_NAMES)]
     )
     assert xlsx_values(tmp_path / "out" / "status.xlsx").keys() == set(TAB_NAMES)
     assert (tmp_path / "state" / DB_NAME).is_file()
