@@ -17,6 +17,8 @@ written here literally:
 - G3.1 acme/sdk milestone v3.0: 15 of 15 (one not_planned left out) -> 100 %, Done.
 - G3.2 docs-labelled GitHub items done: 6, target 12 -> 50 %.
 - G3.3 developer_nps 33: 2/14 -> 14.3 %.
+- G3.4 acme/sdk items labelled sample-app: none -> No data (blank Value and Progress, the Note
+  names the clause), left out of G3's rollup: G3 is the mean of G3.1..G3.3 alone.
 Expected progress at 2026-11-16T09:00Z in Europe/Berlin (start 00:00 CEST = 22:00Z the day
 before; end of due 24:00 CET = 23:00Z): cycle goals 46.458 d / 92.042 d = 50.5 %; G1 (due
 12-15) 46.458 / 76.042 = 61.1 %; G2.2 (due 11-30) 46.458 / 61.042 = 76.1 %; G3 (start 10-15)
@@ -41,7 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 AS_OF = "2026-11-16T09:00:00Z"
 
 # id -> (value, target, progress, expected, status, done / total)
-EXPECTED: dict[str, tuple[float | None, float | None, float, float, str, str | None]] = {
+EXPECTED: dict[str, tuple[float | None, float | None, float | None, float, str, str | None]] = {
     "G1": (None, None, 46.6, 61.1, "At risk", None),
     "G1.1": (59.69, 100, 59.7, 61.1, "At risk", "19 / 34"),
     "G1.2": (58.33, 100, 58.3, 61.1, "At risk", "7 / 12"),
@@ -55,6 +57,7 @@ EXPECTED: dict[str, tuple[float | None, float | None, float, float, str, str | N
     "G3.1": (100, 100, 100, 41.6, "Done", "15 / 15"),
     "G3.2": (6, 12, 50, 41.6, "At risk", "6 / 16"),
     "G3.3": (33, 45, 14.3, 41.6, "Off track", None),
+    "G3.4": (None, 4, None, 41.6, "No data", "0 / 0"),
 }
 STATUS_COLUMNS = [
     "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",
@@ -120,7 +123,10 @@ socket.getaddrinfo = _refuse
 def test_demo_exits_0_and_prints_a_summary(demo: dict[str, Any]) -> None:
     run = demo["first"]
     assert run.returncode == 0, run.stderr
-    assert "3 goals, 10 key results: 2 on track, 5 at risk, 2 off track, 1 done" in run.stdout
+    assert (
+        "3 goals, 11 key results: 2 on track, 5 at risk, 2 off track, 1 done, 1 no data"
+        in run.stdout
+    )
     assert "out/status.xlsx" in run.stdout and "out/status.html" in run.stdout
     for name in ("status.xlsx", "status.html"):
         assert (demo["root"] / "out" / name).is_file()
@@ -138,7 +144,7 @@ def test_xlsx_status_tab_matches_hand_computed_values(demo: dict[str, Any]) -> N
         row = by_id[ident]
         assert row["Value"] == (pytest.approx(value) if value is not None else None), ident
         assert row["Target"] == (pytest.approx(target) if target is not None else None), ident
-        assert row["Progress %"] == pytest.approx(progress), ident
+        assert row["Progress %"] == (pytest.approx(progress) if progress is not None else None)
         assert row["Expected %"] == pytest.approx(expected), ident
         assert row["Status"] == status, ident
         assert row["Done / Total"] == done_total, ident
@@ -216,6 +222,11 @@ def test_csv_and_html_hold_the_same_status(demo: dict[str, Any]) -> None:
     assert "<script" not in page and "src=" not in page
     assert "Launch self-serve billing" in page
     assert page.count('class="pill off"') == 2 and page.count('class="pill done"') == 1
+    assert page.count('class="pill nd"') == 1
+    assert rows["G3.4"]["Status"] == "No data" and rows["G3.4"]["Value"] == ""
+    assert rows["G3.4"]["Note"].startswith(
+        "no data: no items match {source: gh, repo: acme/sdk, labels: [sample-app]}"
+    )
 
 
 def test_rerun_is_idempotent(demo: dict[str, Any]) -> None:
@@ -227,7 +238,7 @@ def test_rerun_is_idempotent(demo: dict[str, Any]) -> None:
             assert (out / name).read_bytes() == before, name
     with (out / "History.csv").open(newline="", encoding="utf-8") as fh:
         history = list(csv.DictReader(fh))
-    assert len(history) == 13
+    assert len(history) == 14
     assert {h["Date"] for h in history} == {"2026-11-16"}
 
 
