@@ -30,6 +30,7 @@ from mappings.rows import (
 )
 from mappings.select import ItemIndex, JqlMatches
 from mappings.status import local_date, worst
+from mappings.suggest import unmatched_clauses
 from mappings.timing import ItemTimes
 from sync.records import Records, WorkItem
 from sync.report import HistoryRow, ItemRow, RiskRow, RowStatus, StatusReport, StatusRow
@@ -52,9 +53,7 @@ def evaluate(
 ) -> StatusReport:
     """Compute every tab's rows at `now`. With `as_of`, items are rebuilt as they stood at now.
     `people` maps casefolded logins and e-mails to one name per person (see people_index)."""
-    items = items_as_of(records.items, records.events, now) if as_of else list(records.items)
-    if people:
-        items = [_with_person(i, people) for i in items]
+    items = evaluation_items(records, now, as_of=as_of, people=people)
     today = local_date(now, tz)
     ctx = EvalContext(
         now=now,
@@ -99,7 +98,27 @@ def evaluate(
         alignment=alignment,
         plan_changes=plan.changes,
         warnings=plan.warnings,
+        unmatched=tuple(
+            unmatched_clauses(
+                (kr for g in plan.goals for kr in g.key_results), ctx.index, selected, ctx.health
+            )
+        ),
     )
+
+
+def evaluation_items(
+    records: Records,
+    now: datetime,
+    *,
+    as_of: bool = False,
+    people: Mapping[str, str] | None = None,
+) -> list[WorkItem]:
+    """The items as an evaluation sees them (as of `now` when asked, one name per person), so
+    that `goalsync explain` matches exactly what the evaluation matched."""
+    items = items_as_of(records.items, records.events, now) if as_of else list(records.items)
+    if people:
+        items = [_with_person(i, people) for i in items]
+    return items
 
 
 def _evaluate_goals(

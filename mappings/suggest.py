@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mappings.model import SelectClause
+from mappings.nodata import clause_text
+from mappings.plan import PlannedKR
 from mappings.select import ItemIndex
 from sync.records import WorkItem
 
@@ -102,7 +104,7 @@ class ClauseCheck:
         """'' when the clause matches; else one sentence, 'did you mean' included."""
         if self.matched:
             return ""
-        head = f"{describe_clause(self.clause)} matches no item"
+        head = f"{clause_text(self.clause)} matches no item"
         if not self.hints:
             if self.clause.jql is not None:
                 return f"{head}: its jql found nothing (run goalsync doctor to test it)"
@@ -146,21 +148,6 @@ def closest(wanted: str, existing: Iterable[str], n: int = MAX_CLOSEST) -> list[
         spelled.setdefault(value.casefold(), Counter())[value] += 1
     folded = difflib.get_close_matches(wanted.casefold(), list(spelled), n=n, cutoff=_CUTOFF)
     return [spelled[f].most_common(1)[0][0] for f in folded]
-
-
-def describe_clause(clause: SelectClause) -> str:
-    """A clause as its YAML reads: {source: jira, labels: [bugg]}."""
-    parts = []
-    for key, value in clause.given().items():
-        if isinstance(value, tuple):
-            shown = value[0] if len(value) == 1 and key not in _LIST_KEYS else ", ".join(value)
-            parts.append(f"{key}: [{shown}]" if key in _LIST_KEYS else f"{key}: {shown}")
-        else:
-            parts.append(f"{key}: {value}")
-    return "{" + ", ".join(parts) + "}"
-
-
-_LIST_KEYS = frozenset({"labels", "labels_all", "components"})
 
 
 def _scope(clause: SelectClause, index: ItemIndex) -> tuple[list[WorkItem], str]:
@@ -260,3 +247,27 @@ def _values(values: Sequence[str], joiner: str = "and") -> str:
 
 def _count(n: int) -> str:
     return f"{n} item" if n == 1 else f"{n} items"
+
+
+def unmatched_clauses(
+    krs: Iterable[PlannedKR],
+    index: ItemIndex,
+    selected: Mapping[str, Sequence[int]],
+    known_sources: Iterable[str] = (),
+) -> list[tuple[str, str]]:
+    """(where, why) per select clause of an item key result that matches no item, in plan
+    order: ("G1.2 clause 1", '{source: jira, labels: [bugg]} matches no item: ... did you mean
+    "bug"?'). `selected`: the items each key result selected (a one-clause key result that
+    selected some is skipped without selecting again)."""
+    known = tuple(known_sources)
+    out: list[tuple[str, str]] = []
+    for kr in krs:
+        if kr.measure == "metric":
+            continue
+        if len(kr.clauses) == 1 and selected.get(kr.id):
+            continue
+        for n, clause in enumerate(kr.clauses, start=1):
+            found = check_clause(clause, index, known)
+            if found.empty:
+                out.append((f"{kr.id} clause {n}", found.message()))
+    return out

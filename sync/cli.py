@@ -1,4 +1,4 @@
-"""The `goalsync` command: run, validate, plan, backfill, init, doctor, schema.
+"""The `goalsync` command: run, validate, plan, backfill, init, doctor, explain, schema.
 
 Human output (the run summary, the plan, doctor's checks, config problems) goes to stdout/stderr,
 drawn with rich (sync/console.py: colours in a terminal, plain text elsewhere); everything else
@@ -158,6 +158,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_doc.set_defaults(handler=_setup("cmd_doctor"))
 
+    p_explain = sub.add_parser(
+        "explain",
+        parents=[common, state],
+        help="per key result and select clause: how many items match, a few of them, and for "
+        "a clause that matches nothing the closest existing values; people: proposals",
+    )
+    p_explain.add_argument(
+        "ids", nargs="*", metavar="ID", help="goals or key results (default: all)"
+    )
+    p_explain.add_argument(
+        "--pull",
+        action="store_true",
+        help="read the sources first (nothing is committed); default: the state dir's items",
+    )
+    p_explain.set_defaults(handler=_explain)
+
     p_init = sub.add_parser(
         "init",
         parents=[common],
@@ -262,6 +278,12 @@ def _setup(name: str) -> Callable[[argparse.Namespace, Settings], int]:
         return command(args, settings)
 
     return handler
+
+
+def _explain(args: argparse.Namespace, settings: Settings) -> int:
+    from sync.explain_cli import cmd_explain  # not a scheduled run's import
+
+    return cmd_explain(args, settings)
 
 
 def _date(text: str) -> date:

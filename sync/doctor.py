@@ -34,7 +34,7 @@ from connectors.jira import JiraSource
 from connectors.sheets_sink import SheetsSink
 from connectors.sheets_source import SheetsSource
 from connectors.xlsx import XlsxSink
-from sync import alerts
+from sync import alerts, explain
 from sync.config import LoadedConfig
 from sync.contracts import PullContext, Sink, Source
 from sync.doctor_model import Report, Status, Target
@@ -81,6 +81,7 @@ def run_doctor(
         report.targets.append(target)
         _check_sink(sink, target)
     report.targets.append(_state_target(state_dir))
+    report.targets.append(_items_target(config, state_dir, report))
     if config.model.alerts is not None:
         report.targets.append(_alerts_target(config.model.alerts, test_alert, post))
     return report
@@ -204,6 +205,45 @@ def _state_target(state_dir: Path) -> Target:
             )
     else:
         target.add("store", "ok", "empty: the first run pulls everything")
+    return target
+
+
+def _items_target(config: LoadedConfig, state_dir: Path, report: Report) -> Target:
+    """The plan against the items of the last run (no request): every select clause that
+    matches nothing, with its did-you-mean, and the people: entries one person's spellings
+    need. A typo passes validate; only the items can show it."""
+    target = Target("plan against the stored items")
+    try:
+        records, matches = explain.stored_records(config, Store(state_dir))
+    except Exception as exc:  # sqlite3 errors: the state dir check above says what to do
+        target.add("clauses", "warn", f"cannot read the stored items ({type(exc).__name__})")
+        return target
+    if not records.items:
+        target.add("clauses", "ok", "not checked yet: no items in the state dir (after a run, "
+                   "doctor checks that every select clause matches some)")  # fmt: skip
+        return target
+    found = explain.explain(config, records, matches)
+    for where, check in found.unmatched:
+        target.add(
+            where,
+            "warn",
+            check.message(),
+            f"correct the clause in {config.path} (goalsync explain {where.split()[0]} shows "
+            "what each clause matches)",
+        )
+    if not found.unmatched:
+        clauses = sum(len(k.clauses) for k in found.key_results)
+        target.add("clauses", "ok", f"all {clauses} select clauses match items ({found.items} "
+                   "items in the state dir)")  # fmt: skip
+    if found.people:
+        same = "; ".join(f"{p.name} = {', '.join(p.aliases)}" for p in found.people)
+        target.add(
+            "people",
+            "warn",
+            f"one person under several names (two rows in Workload): {same}",
+            "paste the people: block printed below into the config",
+        )
+        report.appendix = found.people_yaml
     return target
 
 

@@ -40,6 +40,7 @@ class Target:
 @dataclass(slots=True)
 class Report:
     targets: list[Target] = field(default_factory=list)
+    appendix: str = ""  # printed after the checks: the people: block to paste
 
     @property
     def checks(self) -> list[Check]:

@@ -176,6 +176,8 @@ def _run_locked(
     exit_code = EXIT_STALE if pulled.any_stale else EXIT_OK
     outcome = RunOutcome(exit_code=exit_code, run_id=run_id, report=report, run=info, tables=tables)
     log.info("evaluated", goals=len(config.plan.goals), **status_counts(report))
+    for where, why in report.unmatched:  # a typo in a clause: shown even in a quiet terminal
+        log.warning("clause_matches_nothing", where=where, problem=why)
     if options.dry_run:
         outcome.seconds = time.monotonic() - t0
         log.info("dry_run_finished", exit_code=exit_code, seconds=round(outcome.seconds, 3))

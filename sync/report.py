@@ -178,6 +178,8 @@ class StatusReport:
     )
     plan_changes: tuple[str, ...] = ()  # what the Goals tab changed in the YAML's plan
     warnings: tuple[str, ...] = ()
+    # (where, why) per select clause that matches no item: ("G1.2 clause 1", "... did you mean")
+    unmatched: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -97,6 +97,10 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         out.print(console.status_table(outcome.tables[0], title="Status", width=out.width))
         out.print(console.tab_counts(outcome.tables))
         out.print()
+        if outcome.report is not None:  # a typo in a clause, with its did-you-mean
+            from sync.explain_cli import print_unmatched
+
+            print_unmatched(out, outcome.report.unmatched)
         print_changes(out, plandiff.compare(states, outcome.tables))
         out.print(Text("nothing was written: a dry run", style="dim"))
     _print_summary(config, outcome, watcher, planned=True)

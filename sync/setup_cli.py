@@ -46,6 +46,10 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     mask = masker()
     rows = [{k: mask(v) for k, v in row.items()} for row in report.rows()]
     out.print(console.checks_table(rows))
+    if report.appendix:  # the people: block, ready to paste
+        out.print()
+        out.print(Text(report.appendix.rstrip("\n")))
+        out.print()
     requests = ", ".join(
         f"{t.name.split(' (')[0]} {t.requests}" for t in report.targets if t.requests
     )

@@ -236,6 +236,7 @@ def _run_table(report: StatusReport, run: RunInfo, tz: tzinfo) -> Table:
             )
     rows.extend(("Plan change", change, "from the Goals input") for change in report.plan_changes)
     rows.extend(("Warning", warning, "") for warning in report.warnings)
+    rows.extend(("No match", where, why) for where, why in report.unmatched)
     return Table("Run", columns, rows)
 
 

@@ -8,7 +8,7 @@ import yaml
 from mappings.model import SelectClause, check_people
 from mappings.people import fold_name, people_yaml, propose_people
 from mappings.select import ItemIndex
-from mappings.suggest import check_clause, closest, describe_clause, did_you_mean
+from mappings.suggest import check_clause, closest, did_you_mean
 from tests.mappings.conftest import item
 
 ITEMS = [
@@ -87,12 +87,6 @@ def test_values_that_exist_but_not_together_name_the_key_to_drop() -> None:
 def test_closest_ignores_case_and_keeps_the_items_spelling() -> None:
     assert closest("BILLNG", ["billing", "Billing", "billing", "bug"]) == ["billing"]
     assert closest("zzz", ["billing"]) == []
-
-
-def test_describe_clause_reads_like_the_yaml() -> None:
-    assert describe_clause(clause(source="gh", labels=["a", "b"], parent="X-1")) == (
-        "{source: gh, labels: [a, b], parent: X-1}"
-    )
 
 
 # --- people ------------------------------------------------------------------------------------
