@@ -96,7 +96,7 @@ class GitHubSourceConfig(BaseModel):
     in_progress_labels: tuple[str, ...] = DEFAULT_IN_PROGRESS_LABELS
     assigned_means_started: bool = False
     lookback_minutes: int = Field(default=10, ge=0, le=24 * 60)
-    reconcile_hours: float = Field(default=24, gt=0)
+    reconcile_hours: float = Field(default=24, gt=0, le=24 * 366, allow_inf_nan=False)
 
     @field_validator("base_url")
     @classmethod

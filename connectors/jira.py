@@ -86,7 +86,8 @@ class JiraSourceConfig(BaseModel):
     email_env: str = "JIRA_EMAIL"
     token_env: str | None = None  # default: JIRA_API_TOKEN on Cloud, JIRA_PAT on Data Center
     lookback_minutes: int = Field(default=10, ge=0, le=24 * 60)
-    reconcile_hours: float = Field(default=24, gt=0)
+    # A year at most: `timedelta(hours=1e300)` overflows. Finite, like every config number.
+    reconcile_hours: float = Field(default=24, gt=0, le=24 * 366, allow_inf_nan=False)
 
     @field_validator("url")
     @classmethod

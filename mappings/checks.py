@@ -1,14 +1,18 @@
 """Checking the plan's goals against the rest of the config, before anything runs.
 
 `check_plan` finds every problem at once (duplicate IDs, dates, unknown sources, keys that do not
-fit a measure or a source) and returns them with their location in the config, so that
-`sync/config.py` can point at the line.
+fit a measure or a source, `jql:` that could escape its scope) and returns them with their
+location in the config, so that `sync/config.py` can point at the line. It checks whatever it is
+given: with the cycle's dates unknown (a broken `cycle:`) the dates written out are still
+compared, and with the sources unknown (a broken `sources:`) the clauses' own keys still are.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from mappings.model import (
@@ -37,6 +41,15 @@ class SourceInfo:
     type: str
     flavour: Flavour  # which clause keys fit: jira (project, components, jql), github (repo)
     runs_jql: bool = False
+    scope_jql: str | None = None  # a jira source's own `jql:`, which each search wraps
+
+
+@dataclass(frozen=True, slots=True)
+class CycleDates:
+    """The cycle's dates where `cycle:` does not validate: those that do, None for the others."""
+
+    start: date | None
+    due: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +74,26 @@ _FLAVOUR_HINT = {
 
 
 def check_plan(
-    goals: Sequence[Goal], cycle: Cycle, sources: Mapping[str, SourceInfo]
+    goals: Sequence[Goal],
+    cycle: Cycle | CycleDates,
+    sources: Mapping[str, SourceInfo] | None,
 ) -> list[PlanIssue]:
-    """Every problem of the goals section at once, each with its config location and a fix."""
+    """Every problem of the goals section at once, each with its config location and a fix.
+    `sources` None: the sources section is broken (reported already), so clauses are not
+    checked against it."""
     issues: list[PlanIssue] = []
-    if cycle.due < cycle.start:
+    for name, info in (sources or {}).items():
+        why = jql_escape(info.scope_jql, order_by=True) if info.scope_jql is not None else None
+        if why:
+            issues.append(
+                PlanIssue(
+                    ("sources", name, "jql"),
+                    f"source {name}: jql {info.scope_jql!r} is not self-contained: {why}; "
+                    "every search wraps it in parentheses it would break out of",
+                    _JQL_FIX,
+                )
+            )
+    if cycle.start is not None and cycle.due is not None and cycle.due < cycle.start:
         issues.append(
             PlanIssue(
                 ("cycle", "due"),
@@ -94,7 +122,7 @@ def check_plan(
         claim(goal.id, (*gloc, "id"))
         g_start = goal.start or cycle.start
         g_due = goal.due or cycle.due
-        if g_due < g_start:
+        if g_start is not None and g_due is not None and g_due < g_start:
             issues.append(
                 PlanIssue(
                     (*gloc, "due"),
@@ -125,7 +153,12 @@ def check_plan(
             k_start = kr.start or g_start
             k_due = kr.due or g_due
             # Dates a key result only inherits were reported at its goal: once is enough.
-            if k_due < k_start and (kr.start is not None or kr.due is not None):
+            if (
+                k_start is not None
+                and k_due is not None
+                and k_due < k_start
+                and (kr.start is not None or kr.due is not None)
+            ):
                 issues.append(
                     PlanIssue(
                         (*kloc, "due"),
@@ -138,7 +171,9 @@ def check_plan(
     return issues
 
 
-def _check_kr(kr: KeyResult, kloc: Loc, sources: Mapping[str, SourceInfo]) -> list[PlanIssue]:
+def _check_kr(
+    kr: KeyResult, kloc: Loc, sources: Mapping[str, SourceInfo] | None
+) -> list[PlanIssue]:
     issues: list[PlanIssue] = []
     m = kr.measure
     if m not in BUILT_MEASURES:
@@ -219,7 +254,7 @@ def _check_kr(kr: KeyResult, kloc: Loc, sources: Mapping[str, SourceInfo]) -> li
         )
     issues.extend(_check_direction(kr, kloc))
     for ci, clause in enumerate(kr.select):
-        issues.extend(_check_clause(clause, (*kloc, "select", ci), sources))
+        issues.extend(_check_clause(kr.id, clause, (*kloc, "select", ci), sources))
     return issues
 
 
@@ -260,7 +295,7 @@ def _check_direction(kr: KeyResult, kloc: Loc) -> list[PlanIssue]:
 
 
 def _check_clause(
-    clause: SelectClause, cloc: Loc, sources: Mapping[str, SourceInfo]
+    kr_id: str, clause: SelectClause, cloc: Loc, sources: Mapping[str, SourceInfo] | None
 ) -> list[PlanIssue]:
     issues: list[PlanIssue] = []
     given = clause.given()
@@ -270,6 +305,18 @@ def _check_clause(
                 cloc, "an empty select clause would match every item", "name at least a source"
             )
         )
+        return issues
+    why = jql_escape(clause.jql) if clause.jql is not None else None
+    if why:
+        issues.append(
+            PlanIssue(
+                (*cloc, "jql"),
+                f"key result {kr_id}: jql clause {clause.jql!r} is not self-contained: {why}; "
+                "it runs as (<source jql>) AND (<clause>) and could reach outside the source",
+                _JQL_FIX,
+            )
+        )
+    if sources is None:
         return issues
     item_sources = {n: s for n, s in sources.items() if s.flavour != "none"}
     named = clause.source or ()
@@ -317,6 +364,57 @@ def _check_clause(
                 )
             )
     return issues
+
+
+_JQL_FIX = (
+    "balance the parentheses and quotes (a literal ( ) or quote goes inside \"...\" or '...', "
+    "a quote inside a string is escaped with \\), and leave out ORDER BY"
+)
+_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+
+
+def jql_escape(jql: str, *, order_by: bool = False) -> str | None:
+    """Why `jql` is not self-contained, or None when it is. goalsync runs a clause as
+    `(<scope>) AND (<clause>) AND updated >= ... ORDER BY key`: a clause must not close a
+    parenthesis it did not open, leave one or a string open, or end with a backslash (any of
+    these lets it reach outside the parentheses), nor order the results (`order_by` allows that,
+    for a source's scope, whose ORDER BY is cut off). Strings are "..." or '...' with backslash
+    escapes, as in Jira; outside them a backslash escapes the next character, as in Jira."""
+    if not jql.strip():
+        return "it is empty"
+    depth = 0
+    bare: list[str] = []  # the text outside strings, where ORDER BY would count
+    i = 0
+    while i < len(jql):
+        char = jql[i]
+        if char == "\\":
+            if i + 1 == len(jql):
+                return "it ends with a backslash, which would escape the closing parenthesis"
+            bare.append("  ")
+            i += 2
+            continue
+        if char in "\"'":
+            end = i + 1
+            while end < len(jql) and jql[end] != char:
+                end += 2 if jql[end] == "\\" else 1
+            if end >= len(jql):
+                return f"the string opened by {char} at character {i + 1} is never closed"
+            bare.append(" " * (end + 1 - i))
+            i = end + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return f"the ) at character {i + 1} closes a parenthesis it did not open"
+        bare.append(char)
+        i += 1
+    if depth:
+        return f"{depth} parenthes{'is' if depth == 1 else 'es'} opened but never closed"
+    if not order_by and _ORDER_BY.search("".join(bare)):
+        return "it has an ORDER BY (goalsync orders the searches itself)"
+    return None
 
 
 def _check_parent_cycles(goals: Sequence[Goal]) -> list[PlanIssue]:

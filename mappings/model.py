@@ -63,13 +63,22 @@ def _as_str_tuple(value: Any) -> Any:
     )
 
 
+# A number of the config: finite (`.nan`, `.inf`, and `1e400`, which YAML reads as text and a
+# float field as inf, are errors) and small enough that differences, weighted sums and dates
+# computed from it stay finite. 1e15 is where floats stop holding every integer.
+NUMBER_LIMIT = 1e15
+Number = Annotated[float, Field(allow_inf_nan=False, ge=-NUMBER_LIMIT, le=NUMBER_LIMIT)]
+Weight = Annotated[float, Field(allow_inf_nan=False, gt=0, le=1_000_000)]
+
 StrList = Annotated[tuple[str, ...] | None, BeforeValidator(_as_str_tuple)]
 KindList = Annotated[tuple[Kind, ...] | None, BeforeValidator(_as_str_tuple)]
 StateList = Annotated[tuple[State, ...] | None, BeforeValidator(_as_str_tuple)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
 
 class SelectClause(_Model):
@@ -103,10 +112,10 @@ class KeyResult(_Model):
     measure: Measure = "percent_done"
     by: Literal["count", "points"] = "count"
     select: list[SelectClause] = Field(default_factory=list)
-    target: float | None = None
-    baseline: float | None = None
+    target: Number | None = None
+    baseline: Number | None = None
     direction: Literal["up", "down"] | None = None
-    weight: float = Field(default=1.0, gt=0)
+    weight: Weight = 1.0
     metric: str | None = None
     state: StateList = None
     field: str | None = None
@@ -120,7 +129,7 @@ class Goal(_Model):
     owner: str | None = None
     start: date | None = None
     due: date | None = None
-    weight: float = Field(default=1.0, gt=0)
+    weight: Weight = 1.0
     parent: str | None = None
     key_results: list[KeyResult] = Field(default_factory=list)
 
@@ -165,10 +174,11 @@ class ForecastRules(_Model):
 class StatusRules(_Model):
     at_risk_gap: float = Field(default=10, ge=0, le=100)
     off_track_gap: float = Field(default=25, ge=0, le=100)
-    stale_after_days: int = Field(default=14, ge=1)
+    # Bounded because they reach dates and counts: a billion days overflows `now - stale_after`.
+    stale_after_days: int = Field(default=14, ge=1, le=3660)
     goal_status: Literal["rollup", "worst"] = "rollup"
-    wip_limit: int = Field(default=8, ge=1)
-    scope_growth_pct: float = Field(default=20, ge=0)
+    wip_limit: int = Field(default=8, ge=1, le=100_000)
+    scope_growth_pct: float = Field(default=20, ge=0, le=NUMBER_LIMIT)
     forecast: ForecastRules = Field(default_factory=ForecastRules)
     blocked_statuses: tuple[str, ...] = ("Blocked",)
     blocked_labels: tuple[str, ...] = ("blocked",)

@@ -27,7 +27,7 @@ from connectors.html import HtmlSinkConfig
 from connectors.jira import JiraSourceConfig
 from connectors.sheets import SheetsSinkConfig, SheetsSourceConfig, SheetTabs
 from connectors.xlsx import XlsxSinkConfig
-from mappings.checks import PlanIssue, SourceInfo, check_plan
+from mappings.checks import CycleDates, PlanIssue, SourceInfo, check_plan
 from mappings.model import (
     Cycle,
     ForecastRules,
@@ -73,7 +73,9 @@ _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 class GoalsyncConfig(BaseModel):
     """The whole of goalsync.yaml."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, allow_inf_nan=False
+    )
 
     version: Literal[1]
     timezone: str = "UTC"
@@ -201,17 +203,22 @@ def _plan_problems(
 
 
 def _check_valid_parts(data: Mapping[str, Any]) -> list[PlanIssue]:
-    """The plan's checks on whatever validates of a config that as a whole does not."""
+    """The plan's checks on whatever validates of a config that as a whole does not: a broken
+    `cycle:` or `sources:` does not hide a duplicate id or an unknown source elsewhere."""
+    raw_cycle = data.get("cycle")
     try:
-        cycle = Cycle.model_validate(data.get("cycle"))
-    except ValidationError:
-        return []  # every goal's dates default to the cycle's: nothing sound to check against
+        cycle: Cycle | CycleDates = Cycle.model_validate(raw_cycle)
+    except ValidationError:  # the dates that do validate; goals' own dates are still compared
+        parts = raw_cycle if isinstance(raw_cycle, Mapping) else {}
+        cycle = CycleDates(_date_or_none(parts.get("start")), _date_or_none(parts.get("due")))
     raw_goals = data.get("goals")
     listed = raw_goals if isinstance(raw_goals, list) else []
     goals = [_partial_goal(raw, n) for n, raw in enumerate(listed)]
-    infos: dict[str, SourceInfo] = {}
     raw_sources = data.get("sources")
-    for name, raw in raw_sources.items() if isinstance(raw_sources, Mapping) else []:
+    if not isinstance(raw_sources, Mapping):
+        return check_plan(goals, cycle, None)  # reported already: no clause is checked against it
+    infos: dict[str, SourceInfo] = {}
+    for name, raw in raw_sources.items():
         try:
             infos[str(name)] = _source_info(str(name), _SOURCE_ADAPTER.validate_python(raw))
         except ValidationError:  # reported already; let clauses that name it pass
@@ -241,6 +248,13 @@ def _sheet_tab_clashes(model: GoalsyncConfig) -> list[PlanIssue]:
     return issues
 
 
+# Stand-ins for the parts of a goal that do not validate: their problems are reported already,
+# and each passes every plan check, so that the parts around them are checked at their places.
+_STAND_IN_CLAUSE = SelectClause(kind=("issue",))
+# Keys without which the other checks would mislead (another measure's rules, another id).
+_VITAL_KR_KEYS = frozenset({"id", "measure"})
+
+
 def _partial_goal(raw: Any, n: int) -> Goal:
     """A goal that does not validate, rebuilt from its parts that do (its valid key results,
     its dates), keeping list positions so that locations stay right."""
@@ -249,14 +263,11 @@ def _partial_goal(raw: Any, n: int) -> Goal:
     except ValidationError:
         pass
     raw = raw if isinstance(raw, Mapping) else {}
-    krs: list[KeyResult] = []
-    for k, raw_kr in enumerate(raw.get("key_results") or []):
-        try:
-            krs.append(KeyResult.model_validate(raw_kr))
-        except ValidationError:  # a stand-in that passes every check: its problems are reported
-            krs.append(
-                KeyResult(id=f"\0invalid-{n}-{k}", title="", measure="metric", metric="-", target=1)
-            )
+    raw_krs = raw.get("key_results")
+    krs = [
+        _partial_kr(raw_kr, n, k)
+        for k, raw_kr in enumerate(raw_krs if isinstance(raw_krs, list) else [])
+    ]
     return Goal.model_construct(
         id=str(raw.get("id") or f"\0invalid-{n}"),
         title=str(raw.get("title") or ""),
@@ -269,6 +280,33 @@ def _partial_goal(raw: Any, n: int) -> Goal:
     )
 
 
+def _partial_kr(raw: Any, n: int, k: int) -> KeyResult:
+    """A key result without the keys that do not validate (invalid select clauses replaced by a
+    stand-in), so that its other keys and clauses are still checked; a stand-in for the whole
+    when even that fails or its id or measure is what is wrong."""
+    try:
+        return KeyResult.model_validate(raw)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    if isinstance(raw, Mapping) and not bad & _VITAL_KR_KEYS:
+        kept = {str(key): v for key, v in raw.items() if str(key) not in bad - {"select"}}
+        if isinstance(kept.get("select"), list):
+            kept["select"] = [_clause_or_stand_in(c) for c in kept["select"]]
+        kept.setdefault("title", "")
+        try:
+            return KeyResult.model_validate(kept)
+        except ValidationError:
+            pass
+    return KeyResult(id=f"\0invalid-{n}-{k}", title="", measure="metric", metric="-", target=1)
+
+
+def _clause_or_stand_in(raw: Any) -> SelectClause:
+    try:
+        return SelectClause.model_validate(raw)
+    except ValidationError:
+        return _STAND_IN_CLAUSE
+
+
 def _date_or_none(value: Any) -> date | None:
     try:
         return _DATE.validate_python(value) if value is not None else None
@@ -278,7 +316,7 @@ def _date_or_none(value: Any) -> date | None:
 
 def _source_info(name: str, cfg: Any) -> SourceInfo:
     if isinstance(cfg, JiraSourceConfig):
-        return SourceInfo(name, "jira", "jira", runs_jql=True)
+        return SourceInfo(name, "jira", "jira", runs_jql=True, scope_jql=cfg.jql)
     if isinstance(cfg, GitHubSourceConfig):
         return SourceInfo(name, "github", "github")
     if isinstance(cfg, SheetsSourceConfig):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mappings.checks import PlanIssue, SourceInfo, check_plan
+from mappings.checks import CycleDates, PlanIssue, SourceInfo, check_plan, jql_escape
 from mappings.model import Cycle, Goal
+from tests.fakes.jira import JqlError, _tokens
 from tests.mappings.conftest import CYCLE, goal, kr
 
 SOURCES = {
@@ -348,3 +352,160 @@ def test_every_problem_is_found_at_once() -> None:
         ("goals", 1, "due"),
         ("goals", 1, "parent"),
     }
+
+
+# --- jql: self-contained or refused ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("jql", "why"),
+    [
+        (
+            "labels = onboarding) OR (project is not EMPTY",
+            "the ) at character 20 closes a parenthesis it did not open",
+        ),
+        ("labels = a) OR (b = c", "the ) at character 11 closes a parenthesis it did not open"),
+        ("(labels = a", "1 parenthesis opened but never closed"),
+        ("((labels = a", "2 parentheses opened but never closed"),
+        ('labels = "a', 'the string opened by " at character 10 is never closed'),
+        ("labels = 'it\\'s", "the string opened by ' at character 10 is never closed"),
+        ("labels = a\\", "it ends with a backslash, which would escape the closing parenthesis"),
+        ("labels = a ORDER BY rank", "it has an ORDER BY (goalsync orders the searches itself)"),
+        (
+            "labels = a order\n  by rank DESC",
+            "it has an ORDER BY (goalsync orders the searches itself)",
+        ),
+        ("  ", "it is empty"),
+    ],
+)
+def test_a_clause_that_could_escape_its_parentheses_is_refused(jql: str, why: str) -> None:
+    assert jql_escape(jql) == why
+
+
+@pytest.mark.parametrize(
+    "jql",
+    [
+        'status in ("In Progress", "To Do") AND summary ~ "a (b)"',
+        'labels = "x) OR (y"',
+        "labels = 'x) OR (y'",
+        'summary ~ "say \\"hi\\" (or not)"',
+        "summary ~ 'it\\'s (here'",
+        'summary ~ "order by"',
+        'labels = a\\"b',  # an escaped quote outside a string is a character, as in Jira
+        "(project = PAY OR project = CORE) AND NOT (labels in (x, y))",
+        "cf[10016] > 3 AND parent = PAY-1",
+        "labels = border AND labels = bypass",
+    ],
+)
+def test_legitimate_clauses_keep_working(jql: str) -> None:
+    assert jql_escape(jql) is None
+
+
+def test_the_source_scope_may_end_with_an_order_by_but_is_otherwise_held_to_the_same_rules() -> (
+    None
+):
+    assert jql_escape("project = PAY ORDER BY rank", order_by=True) is None
+    assert jql_escape("project = PAY) OR (project != PAY", order_by=True) is not None
+
+
+_words = st.sampled_from(["labels", "status", "project", "summary", "key", "x", "PAY-1", "a b"])
+
+
+def _quoted(text: str, quote: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace(quote, "\\" + quote)
+    return f"{quote}{escaped}{quote}"
+
+
+_values = st.one_of(
+    st.sampled_from(["PAY", "onboarding", "EMPTY", "10"]),
+    st.builds(_quoted, st.text(alphabet="()\"'\\ abOR,=", max_size=12), st.sampled_from("\"'")),
+)
+_atoms = st.one_of(
+    st.builds("{} = {}".format, _words, _values),
+    st.builds(
+        "{} in ({})".format, _words, st.lists(_values, min_size=1, max_size=3).map(", ".join)
+    ),
+)
+_clauses = st.recursive(
+    _atoms,
+    lambda inner: st.one_of(
+        st.builds("({})".format, inner),
+        st.builds("NOT {}".format, inner),
+        st.builds("{} {} {}".format, inner, st.sampled_from(["AND", "OR"]), inner),
+    ),
+    max_leaves=6,
+)
+
+
+@given(_clauses)
+def test_every_well_formed_clause_is_accepted(jql: str) -> None:
+    assert jql_escape(jql) is None, jql
+
+
+@given(
+    st.lists(
+        st.sampled_from(["(", ")", '"', "'", " ", "a", "=", " OR ", "order", " by ", "x)", '"("']),
+        max_size=14,
+    ).map("".join)
+)
+def test_an_accepted_clause_stays_inside_its_parentheses_for_another_jql_reader(jql: str) -> None:
+    """Read by an independent tokenizer (the fake Jira's), `(<clause>)` closes its parenthesis
+    only at its end, leaves no string open, and orders nothing."""
+    if jql_escape(jql) is not None:
+        return
+    tokens = _tokens(f"({jql})")  # an unclosed string would raise JqlError here
+    depth = 0
+    for n, token in enumerate(tokens):
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        assert depth > 0 or n == len(tokens) - 1, (jql, tokens)
+    words = [t.lower() for t in tokens]
+    assert not any(a == "order" and b == "by" for a, b in itertools.pairwise(words))
+
+
+def test_the_independent_reader_does_see_an_escape() -> None:
+    """The property above can fail: the escaping clause of the issue, read the same way."""
+    tokens = _tokens("(labels = onboarding) OR (project != PAY)")
+    assert tokens.index(")") < len(tokens) - 1
+    with pytest.raises(JqlError):
+        _tokens('("open)')
+
+
+def test_a_clause_that_escapes_is_named_with_its_key_result_at_its_jql() -> None:
+    bad = [{"source": "jira", "jql": "labels = a) OR (project != PAY"}]
+    issue = one(check(goal("G1", kr("K1", select=bad))))
+    assert issue.loc == (*C0, "jql")
+    assert issue.message.startswith(
+        "key result K1: jql clause 'labels = a) OR (project != PAY' is not self-contained: "
+        "the ) at character 11 closes a parenthesis it did not open"
+    )
+    assert "ORDER BY" in issue.fix
+
+
+def test_a_source_scope_that_escapes_is_named_at_its_jql() -> None:
+    sources = {"jira": SourceInfo("jira", "jira", "jira", True, "project = PAY) OR (key = X")}
+    issue = one(check_plan([goal("G1", kr("K1", select=JIRA))], CYCLE, sources))
+    assert issue.loc == ("sources", "jira", "jql")
+    assert "source jira: jql 'project = PAY) OR (key = X' is not self-contained" in issue.message
+    sorted_scope = {"jira": SourceInfo("jira", "jira", "jira", True, "project = PAY ORDER BY rank")}
+    assert check_plan([goal("G1", kr("K1", select=JIRA))], CYCLE, sorted_scope) == []
+
+
+def test_without_the_cycle_dates_the_written_ones_are_still_compared() -> None:
+    goals = [
+        goal("G1", kr("K1", select=JIRA), start=date(2026, 11, 1), due=date(2026, 10, 1)),
+        goal("G2", kr("K2", select=JIRA, due=date(2026, 9, 1)), start=date(2026, 10, 1)),
+        goal("G3", kr("K3", select=JIRA), due=date(2026, 9, 1)),  # its start is the cycle's
+    ]
+    issues = check_plan(goals, CycleDates(None, None), SOURCES)
+    assert [i.loc for i in issues] == [
+        ("goals", 0, "due"),
+        ("goals", 1, "key_results", 0, "due"),
+    ]
+    known = check_plan(goals, CycleDates(date(2026, 10, 1), None), SOURCES)
+    assert ("goals", 2, "due") in [i.loc for i in known]
+
+
+def test_without_the_sources_the_clauses_own_keys_are_still_checked() -> None:
+    bad = [{"source": "nosuch", "jql": "a = b ORDER BY rank"}]
+    issues = check_plan([goal("G1", kr("K1", select=bad)), goal("G1")], CYCLE, None)
+    assert [i.loc for i in issues] == [(*C0, "jql"), ("goals", 1, "id")]

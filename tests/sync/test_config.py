@@ -485,3 +485,84 @@ goals:
     assert "'items' is one that the sheets sink on the same spreadsheet writes" in clash.message
     # the same tab names on another spreadsheet are fine
     load_config(write(tmp_path, text.replace("spreadsheet_id: sheet-1}", "spreadsheet_id: s2}")))
+
+
+# --- hostile input: bounded, located, all at once ----------------------------------------------
+
+
+def test_an_alias_bomb_is_refused_at_its_line_without_expanding_it(tmp_path: Path) -> None:
+    bomb = "".join(
+        f"x{n}: &x{n} [{', '.join([f'*x{n - 1}'] * 9) if n else ', '.join(['lol'] * 9)}]\n"
+        for n in range(9)
+    )
+    _, problems = problems_of(write(tmp_path, bomb + VALID))
+    (problem,) = problems
+    assert problem.line == 9  # the alias that repeats the most
+    assert problem.message.startswith("aliases would expand the file by 490,329,036 values")
+
+
+def test_aliases_under_the_bound_load(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "          - {source: tasks, labels: [billing]}", "          - &billing {source: tasks}"
+    ).replace("          - {source: tasks, state: [done]}", "          - *billing")
+    config = load_config(write(tmp_path, text))
+    assert (
+        config.model.goals[1].key_results[0].select == config.model.goals[0].key_results[0].select
+    )
+
+
+def test_a_recursive_alias_is_refused_at_its_line(tmp_path: Path) -> None:
+    _, problems = problems_of(write(tmp_path, VALID + "people: &p\n  Dana: [*p]\n"))
+    alias = VALID.count("\n") + 2
+    assert [(p.line, p.message) for p in problems] == [
+        (alias, "a recursive alias (it contains itself)")
+    ]
+
+
+def test_a_date_not_in_the_calendar_is_a_problem_at_its_line_among_the_others(
+    tmp_path: Path,
+) -> None:
+    text = VALID.replace("due: 2026-12-15", "due: 2026-02-30").replace(
+        "start: 2026-11-01", "start: 2026-13-01"
+    )
+    _, problems = problems_of(write(tmp_path, text))
+    assert [(p.line, p.path) for p in problems] == [
+        (line_of(text, "due: 2026-02-30"), "goals[0].due"),
+        (line_of(text, "start: 2026-13-01"), "goals[0].key_results[1].start"),
+    ]
+    assert "day value is outside expected range" in problems[0].message
+
+
+@pytest.mark.parametrize("value", ["1e400", ".nan", ".inf", "-.Inf", "NaN", "-1e16"])
+def test_config_numbers_must_be_finite(tmp_path: Path, value: str) -> None:
+    text = VALID.replace("baseline: 2.1", f"baseline: {value}")
+    _, problems = problems_of(write(tmp_path, text))
+    problem = by_path(problems, "goals[0].key_results[1].baseline")
+    assert problem.line == line_of(text, f"baseline: {value}")
+    assert problem.message in (
+        "Input should be a finite number",
+        "Input should be greater than or equal to -1000000000000000",
+    )
+
+
+def test_a_missing_cycle_hides_no_other_problem(tmp_path: Path) -> None:
+    text = (
+        VALID.replace("cycle: {start: 2026-10-01, due: 2026-12-31}\n", "")
+        .replace("{source: tasks, labels: [billing]}", "{source: task, jql: 'a = b) OR (c = d'}")
+        .replace("id: G2", "id: G1")
+        .replace("start: 2026-11-01", "start: 2026-11-01\n        due: 2026-10-01\n        x: 1")
+    )
+    _, problems = problems_of(write(tmp_path, text))
+    clause = line_of(text, "{source: task")
+    assert sorted((p.line or 0, p.path) for p in problems) == sorted(
+        [
+            (1, "cycle"),
+            (clause, "goals[0].key_results[0].select[0].jql"),  # not self-contained
+            (clause, "goals[0].key_results[0].select[0].jql"),  # and no jira source to run it
+            (clause, "goals[0].key_results[0].select[0].source"),
+            (line_of(text, "x: 1"), "goals[0].key_results[1].x"),
+            (line_of(text, "due: 2026-10-01"), "goals[0].key_results[1].due"),
+            (line_of(text, "  - id: G1", 2, exact=True), "goals[1].id"),
+            (line_of(text, "parent: G1"), "goals[1].parent"),
+        ]
+    )
