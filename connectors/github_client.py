@@ -6,8 +6,10 @@ Settings that are explicit on purpose (PyGithub's defaults differ):
   `sync.retry.call`, goalsync's one retry layer, decides whether and how long to wait;
 - `seconds_between_requests=0` and `seconds_between_writes=0`: PyGithub otherwise sleeps 0.25 s
   before every request (and 1 s between writes) in the calling thread;
-- `timeout` on every request, `per_page=100`, `lazy=True` (a `get_repo` and the objects made from
-  it never fetch anything by themselves), `base_url` for GitHub Enterprise (`.../api/v3`);
+- `timeout` on every request, plus a deadline for the whole response and a size cap (the
+  Requester's connection is made through `connectors.transport`), `per_page=100`, `lazy=True`
+  (a `get_repo` and the objects made from it never fetch anything by themselves), `base_url`
+  for GitHub Enterprise (`.../api/v3`);
 - auth from the configured variable; without one, anonymous (60 requests an hour).
 
 The list endpoints are read with the Requester's raw `requestJson`, not `PaginatedList`:
@@ -34,7 +36,17 @@ from github import Auth, Github, GithubException
 from github.Requester import Requester
 from pydantic import SecretStr
 
-from sync.errors import AuthError, ConfigError, FatalError, GoalsyncError, RetriableError
+from connectors.transport import limit_github
+from sync import http_limits
+from sync.errors import (
+    AuthError,
+    ConfigError,
+    DeadlineExceeded,
+    FatalError,
+    GoalsyncError,
+    ResponseTooLarge,
+    RetriableError,
+)
 from sync.retry import Budget, call, parse_retry_after
 
 DEFAULT_TIMEOUT_S = 30
@@ -91,7 +103,7 @@ class Tally:
 
 def build_github(settings: ClientSettings) -> Github:
     auth = Auth.Token(settings.token.get_secret_value()) if settings.token else None
-    return Github(
+    github = Github(
         auth=auth,
         base_url=settings.base_url,
         timeout=settings.timeout_s,
@@ -102,6 +114,8 @@ def build_github(settings: ClientSettings) -> Github:
         seconds_between_writes=0,
         lazy=True,
     )
+    limit_github(github.requester)
+    return github
 
 
 class GitHubClient:
@@ -194,6 +208,8 @@ class GitHubClient:
             )
         except requests.exceptions.RequestException as exc:
             raise to_transport_error(exc, self.settings) from None
+        except (DeadlineExceeded, ResponseTooLarge) as exc:
+            raise http_limits.for_source(exc, f"source {self.settings.source!r}") from None
         except GithubException as exc:  # not raised by requestJson today; kept at the boundary
             raise FatalError(
                 f"source {self.settings.source!r}: GitHub answered {exc.status}"

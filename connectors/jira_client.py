@@ -4,7 +4,8 @@ Settings made explicit, each for a reason:
 - `max_retries=0`: the library's ResilientSession otherwise sleeps and retries 429/503 itself,
   under goalsync's retry layer (`sync.retry.call`), so attempts would multiply;
 - `timeout=(connect, read)` on every request: the library's default is none (a hung proxy would
-  hang the run);
+  hang the run); the session's adapter (`connectors.transport`) adds a deadline for the whole
+  response and a size cap;
 - `get_server_info=False`: the constructor would otherwise GET serverInfo (and the library's
   `server_info()` silently repeats it up to 3 times on an empty answer, JRA-59676); goalsync asks
   for serverInfo itself, once, and counts it;
@@ -36,7 +37,16 @@ import structlog
 from jira import JIRA, JIRAError
 from pydantic import SecretStr
 
-from sync.errors import AuthError, ConfigError, FatalError, RetriableError
+from connectors.transport import limit_session
+from sync import http_limits
+from sync.errors import (
+    AuthError,
+    ConfigError,
+    DeadlineExceeded,
+    FatalError,
+    ResponseTooLarge,
+    RetriableError,
+)
 from sync.retry import Budget, call, parse_retry_after
 from sync.secrets import read_secret
 
@@ -105,7 +115,7 @@ def open_client(url: str, auth: JiraAuth, timeout: tuple[float, float]) -> JIRA:
         basic = (auth.user.get_secret_value(), auth.token.get_secret_value())
     elif auth.mode == "bearer" and auth.token is not None:
         bearer = auth.token.get_secret_value()
-    return JIRA(
+    client = JIRA(
         server=url,
         options={"check_update": False, "rest_api_version": "2"},
         basic_auth=basic,
@@ -115,6 +125,8 @@ def open_client(url: str, auth: JiraAuth, timeout: tuple[float, float]) -> JIRA:
         timeout=timeout,
         logging=False,
     )
+    limit_session(client._session)
+    return client
 
 
 class WrongFlavour(FatalError):
@@ -252,6 +264,8 @@ class JiraHttp:
                 return result
             except JIRAError as exc:
                 raise self._translate_http(exc, what, search) from None
+            except (DeadlineExceeded, ResponseTooLarge) as exc:
+                raise http_limits.for_source(exc, f"source {self.source!r}: {what}") from None
             except (requests.exceptions.JSONDecodeError, json.JSONDecodeError):
                 # a 200 that is an HTML page: a login page or proxy in front of Jira
                 raise FatalError(

@@ -2,7 +2,8 @@
 
 The client is google-api-python-client built from the discovery document the library ships
 (building never fetches anything), less its descriptions (see `_discovery_document`), over an
-httplib2 transport with a timeout, authorised by google-auth. Every request runs
+httplib2 transport with a timeout, a deadline for the whole response and a size cap
+(`connectors.transport.LimitedHttp`), authorised by google-auth. Every request runs
 `execute(num_retries=0)` inside `sync.retry.call`, so goalsync's one retry layer decides about 429
 and 5xx (the Sheets quota is 60 write requests a minute per user) and attempts never multiply
 across layers.
@@ -32,8 +33,16 @@ from googleapiclient import discovery, discovery_cache
 from googleapiclient.errors import HttpError
 from googleapiclient.model import JsonModel
 
-from sync import secrets
-from sync.errors import AuthError, ConfigError, FatalError, RetriableError
+from connectors.transport import LimitedHttp
+from sync import http_limits, secrets
+from sync.errors import (
+    AuthError,
+    ConfigError,
+    DeadlineExceeded,
+    FatalError,
+    ResponseTooLarge,
+    RetriableError,
+)
 from sync.retry import Budget, call, parse_retry_after
 
 log = structlog.get_logger(__name__)
@@ -181,8 +190,14 @@ class SheetsClient:
                 raise RetriableError(
                     f"{self.access.who}: {what}: token request failed ({_first_line(exc)})"
                 ) from None
-            except TimeoutError as exc:  # socket.timeout is TimeoutError since 3.10
-                message = f"{self.access.who}: {what}: no answer within {self.timeout:g} s ({exc})"
+            except ResponseTooLarge as exc:
+                raise http_limits.for_source(exc, self.access.who) from None
+            except (TimeoutError, DeadlineExceeded) as exc:  # socket.timeout is TimeoutError
+                message = (
+                    f"{self.access.who}: {exc}"
+                    if isinstance(exc, DeadlineExceeded)
+                    else f"{self.access.who}: {what}: no answer within {self.timeout:g} s ({exc})"
+                )
                 if not idempotent:
                     # The write may have landed: sent again, it could fail on its own effect
                     # ("sheet already exists"). Stop; the next run plans from what the sheet
@@ -222,7 +237,7 @@ class SheetsClient:
         if self.transport.http is not None or self.transport.request_builder is not None:
             return discovery.build_from_document(
                 _discovery_document(),
-                http=self.transport.http or httplib2.Http(timeout=self.timeout),
+                http=self.transport.http or LimitedHttp(timeout=self.timeout),
                 requestBuilder=self.transport.request_builder or discovery.HttpRequest,
                 model=_JsonModel(),
                 client_options=options,
@@ -233,7 +248,7 @@ class SheetsClient:
         # refresh of a service account, which goes through the same httplib2.Http).
         # Anonymous credentials cannot be refreshed: a 401 must surface as the 401 it is.
         refresh = () if self.access.mode == "anonymous" else (401,)
-        transport = httplib2.Http(timeout=self.timeout)
+        transport = LimitedHttp(timeout=self.timeout)  # deadline and size cap: transport.py
         # httplib2 follows redirects by itself, and on a 308 it posts a service account's token
         # request, signed assertion and all, again to wherever Location points. Neither the
         # Sheets API nor Google's token endpoint redirects: a 3xx is the error it looks like.

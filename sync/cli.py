@@ -22,7 +22,7 @@ from typing import Any, TextIO, cast
 import structlog
 from pydantic import ValidationError
 
-from sync import __version__
+from sync import __version__, http_limits
 from sync.errors import EXIT_CONFIG, ConfigError
 from sync.log import configure_logging
 from sync.run_cli import cmd_backfill, cmd_plan, cmd_run
@@ -49,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # default: warnings in a terminal, info in JSON lines.
     explicit = settings.log_level if "log_level" in settings.model_fields_set else None
     verbose: int = getattr(args, "verbose", 0) or 0
+    http_limits.configure(settings.limits())  # every request's deadline and size cap
     redactor = configure_logging(
         settings.log_format, explicit, stream=cast(TextIO, _StderrNow()), verbose=verbose
     )

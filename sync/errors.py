@@ -58,12 +58,27 @@ class RetriableError(SourceError):
         self.retry_after = retry_after
 
 
+class DeadlineExceeded(RetriableError):
+    """A response did not arrive whole (headers and body) within its deadline: a server that
+    trickles bytes never trips a socket's read timeout. The message names the endpoint.
+    `budget_cut`: the deadline was the end of the retry budget (a retry), not the setting."""
+
+    def __init__(self, message: str, *, budget_cut: bool = False) -> None:
+        super().__init__(message)
+        self.budget_cut = budget_cut
+
+
 class AuthError(SourceError):
     """Credentials missing, wrong or without access. Never retried."""
 
 
 class FatalError(SourceError):
     """A failure retrying cannot fix (malformed payload, unexpected answer)."""
+
+
+class ResponseTooLarge(FatalError):
+    """A response was larger than the size cap (by its Content-Length, or as it was read): not
+    retried, the same request would get the same answer. The message names the endpoint."""
 
 
 class PublishError(GoalsyncError):

@@ -4,8 +4,11 @@ The libraries' own retries are off (jira `max_retries=0`, PyGithub `retry=None`,
 googleapiclient `num_retries=0`), so attempts never multiply across layers: a connector turns a
 response into `RetriableError(retry_after=...)` and this layer decides. It waits at least what the
 server asked for (Retry-After, a rate-limit reset), else exponentially with jitter, and gives up
-(re-raising the last error) before a wait would pass the budget: a sleep never runs past it.
-Bottom of the project: imports only `errors`.
+(re-raising the last error) before a wait would pass the budget: a sleep never runs past it, and
+neither does a retry: its requests must be answered by the budget's end (`http_limits`), however
+long their own deadline. The first attempt keeps its own deadline (a long healthy pull may use
+up the budget's time without waiting at all). Bottom of the project: imports only `errors` and
+`http_limits`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import TypeVar
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from sync.errors import RetriableError
+from sync import http_limits
+from sync.errors import DeadlineExceeded, RetriableError
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -84,6 +88,21 @@ def call(
             error=str(exc),
         )
 
+    previous: RetriableError | None = None  # what made it retry, if it did
+
+    def attempt() -> T:
+        nonlocal previous
+        try:
+            if previous is None:
+                return fn()
+            with http_limits.no_later_than(time.monotonic() + budget.remaining()):
+                return fn()
+        except RetriableError as exc:
+            if isinstance(exc, DeadlineExceeded) and exc.budget_cut and previous is not None:
+                raise previous from None  # cut short by the budget: report the real trouble
+            previous = exc
+            raise
+
     retrying = Retrying(
         retry=retry_if_exception_type(RetriableError),
         stop=stop,
@@ -92,7 +111,7 @@ def call(
         before_sleep=before_sleep,
         reraise=True,
     )
-    return retrying(fn)
+    return retrying(attempt)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sync import secrets
+from sync import http_limits, secrets
 
 LogFormat = Literal["auto", "console", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -29,6 +29,20 @@ class Settings(BaseSettings):
     log_format: LogFormat = "auto"
     log_level: LogLevel = "info"
     retry_budget_s: float = Field(default=300.0, gt=0)
+    # Every request's whole response (headers and body) by this many seconds, and at most
+    # this many MB: past either, that source is stale (sync/http_limits.py says why these).
+    request_deadline_s: float = Field(
+        default=http_limits.DEFAULT_DEADLINE_S, gt=0, allow_inf_nan=False
+    )
+    max_response_mb: float = Field(
+        default=http_limits.DEFAULT_MAX_BYTES / http_limits.MB, gt=0, allow_inf_nan=False
+    )
+
+    def limits(self) -> http_limits.Limits:
+        return http_limits.Limits(
+            deadline_s=self.request_deadline_s,
+            max_bytes=max(1, int(self.max_response_mb * http_limits.MB)),
+        )
 
 
 # Secrets are read through sync.secrets (the bottom of the project), so that connector builders

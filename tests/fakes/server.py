@@ -3,7 +3,10 @@
 It listens on 127.0.0.1 on a free port, in a thread, and hands each request to the fake's
 `handle(request) -> Response`. It counts requests per (method, path), can inject faults (a queue
 of canned responses matched by method and path prefix, consumed in order) and latency, and keeps
-every request for assertions. Nothing here talks to anything but loopback.
+every request for assertions. Two faults stream their body: `trickle` (the headers at once, then
+one byte every so often, the way a sick proxy answers) and `huge` (a JSON body of that many bytes,
+written in 1 MB pieces so the fake itself never holds it). Nothing here talks to anything but
+loopback.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -40,6 +43,10 @@ class Response:
     status: int = 200
     body: bytes | str | Any = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # A streamed body instead of `body`: written piece by piece (each piece flushed), with
+    # `length` as its Content-Length, or chunked transfer encoding when `length` is None.
+    stream: Iterator[bytes] | None = None
+    length: int | None = None
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -61,6 +68,53 @@ class Fault:
     times: int = 1
     delay: float = 0.0
     drop: bool = False  # close the connection without an answer
+    trickle: float = 0.0  # headers at once, then one byte of body every `trickle` seconds
+    huge: int = 0  # a JSON object of this many bytes as the body (streamed)
+    chunked: bool = False  # the huge body without Content-Length (chunked transfer encoding)
+
+    def streamed(self, stopping: threading.Event) -> Response | None:
+        if self.trickle:
+            return Response(
+                200,
+                headers={"Content-Type": "application/json"},
+                stream=_trickle(self.trickle, TRICKLE_LENGTH, stopping),
+                length=TRICKLE_LENGTH,
+            )
+        if self.huge:
+            return Response(
+                200,
+                headers={"Content-Type": "application/json"},
+                stream=huge_json(self.huge),
+                length=None if self.chunked else self.huge,
+            )
+        return None
+
+
+# A trickled body declares this length (small, so a size cap never stops it first) and sends
+# spaces, which JSON reads as nothing: at 0.5 s a byte it would last nine hours.
+TRICKLE_LENGTH = 65_536
+
+
+def _trickle(every: float, length: int, stopping: threading.Event) -> Iterator[bytes]:
+    for _ in range(length):
+        if stopping.wait(every):
+            return
+        yield b" "
+
+
+def huge_json(size: int, piece: int = 1 << 20) -> Iterator[bytes]:
+    """`{"padding": ["xx…", …, ""]}` of exactly `size` bytes, in pieces of about `piece` bytes:
+    valid JSON, so a client that reads it whole also parses it whole."""
+    head, tail = b'{"padding": [', b'""]}'
+    item = b'"' + b"x" * 997 + b'",'  # 1000 bytes
+    count, rest = divmod(size - len(head) - len(tail), len(item))
+    yield head + b" " * rest  # JSON whitespace takes up the remainder
+    per_piece = max(1, piece // len(item))
+    while count > 0:
+        n = min(count, per_piece)
+        yield item * n
+        count -= n
+    yield tail
 
 
 class FakeServer:
@@ -74,6 +128,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # ends trickling bodies when the server stops
 
     # --- what a fake implements ----------------------------------------------------------
 
@@ -100,6 +155,7 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -153,6 +209,9 @@ class FakeServer:
                 time.sleep(fault.delay)
             if fault.drop:
                 return None
+            streamed = fault.streamed(self._stopping)
+            if streamed is not None:
+                return streamed
             if fault.response is not None:
                 return fault.response
         return self.handle(request)
@@ -186,6 +245,9 @@ def _make_handler(dispatch: Callable[[Request], Response | None]) -> type[BaseHT
             if response is None:  # a dropped connection
                 self.close_connection = True
                 return
+            if response.stream is not None:
+                self._stream(response, response.stream)
+                return
             payload = response.encoded()
             self.send_response(response.status)
             for name, value in response.headers.items():
@@ -194,6 +256,30 @@ def _make_handler(dispatch: Callable[[Request], Response | None]) -> type[BaseHT
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
+
+        def _stream(self, response: Response, pieces: Iterator[bytes]) -> None:
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            chunked = response.length is None
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(response.length))
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True  # a client that gave up leaves the body half sent
+            try:
+                for piece in pieces:
+                    if chunked:
+                        piece = b"%x\r\n%s\r\n" % (len(piece), piece)
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+            except OSError:  # the client stopped reading: what a capped or timed-out one does
+                return
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
