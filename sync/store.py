@@ -5,6 +5,19 @@ after every sink published does `commit_run` write everything in one transaction
 database file is untouched byte for byte (no WAL, no schema migration on open), so a failed
 publish leaves the state exactly as it was. Deleting the state dir costs a full pull, nothing
 else: History lives in the status sheet too.
+
+A run killed at any instant, SIGKILL in the middle of the commit included, leaves a state the
+next run opens by itself:
+- the database keeps SQLite's rollback journal (journal_mode=DELETE). A commit killed midway
+  leaves a "hot" journal beside a half-written file; the next connection that may write rolls it
+  back before it reads anything, so every reader opens the file read-write (never creating it)
+  with `PRAGMA query_only` (see `_read`). Without a hot journal such a reader changes nothing.
+- a first commit killed midway leaves a file without the schema (0 bytes, or pages the journal
+  rolls back to nothing): it reads as "no state yet", like a missing file.
+WAL was considered and not taken: its readers never need to roll back, but the state would be
+three files (a copy of the .sqlite3 alone can miss committed runs), a reader needs write access
+for the -shm file anyway, and it needs shared memory, which network file systems (a Kubernetes
+volume) do not always give. The rollback journal keeps the state one file, on any file system.
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sync import signals
 from sync.records import Event, GoalDef, Metric, Override, Records, WorkItem, from_json, to_json
 from sync.report import HistoryRow
 
@@ -41,6 +55,7 @@ CREATE TABLE IF NOT EXISTS history (
     date TEXT NOT NULL, id TEXT NOT NULL, value REAL, progress REAL, expected REAL,
     status TEXT NOT NULL, PRIMARY KEY (date, id));
 """
+_TABLES = ("meta", "records", "sources", "source_state", "runs", "history")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +92,10 @@ class Store:
 
     @property
     def exists(self) -> bool:
-        return self.path.is_file()
+        """Whether a committed state is there. A file a killed first commit left (no schema,
+        maybe a journal to roll back) is none: the next run starts from nothing, as without it."""
+        with self._read() as db:
+            return db is not None
 
     # --- reads (never write) -----------------------------------------------------------------
 
@@ -85,11 +103,13 @@ class Store:
         """Committed records of each named source."""
         wanted = list(sources)
         out = {name: Records() for name in wanted}
-        if not self.exists or not wanted:
+        if not wanted:
             return out
         grouped: dict[str, dict[str, list[Any]]] = {name: {} for name in wanted}
         marks = ",".join("?" * len(wanted))
         with self._read() as db:
+            if db is None:
+                return out
             rows = db.execute(
                 f"SELECT source, kind, payload FROM records WHERE source IN ({marks}) "  # noqa: S608
                 "ORDER BY source, kind, key",
@@ -108,10 +128,10 @@ class Store:
         return out
 
     def source_states(self) -> dict[str, SourceState]:
-        if not self.exists:
-            return {}
         out: dict[str, SourceState] = {}
         with self._read() as db:
+            if db is None:
+                return out
             values: dict[str, dict[str, str]] = {}
             for source, key, value in db.execute("SELECT source, key, value FROM source_state"):
                 values.setdefault(source, {})[key] = value
@@ -130,9 +150,9 @@ class Store:
         return out
 
     def history(self) -> list[HistoryRow]:
-        if not self.exists:
-            return []
         with self._read() as db:
+            if db is None:
+                return []
             return [
                 HistoryRow(
                     date=date.fromisoformat(d), id=i, value=v, progress=p, expected=e, status=s
@@ -144,9 +164,9 @@ class Store:
             ]
 
     def last_runs(self, limit: int = 10) -> list[dict[str, Any]]:
-        if not self.exists:
-            return []
         with self._read() as db:
+            if db is None:
+                return []
             rows = db.execute(
                 "SELECT run_id, started, finished, as_of, exit_code, summary FROM runs "
                 "ORDER BY started DESC LIMIT ?",
@@ -178,8 +198,10 @@ class Store:
         sources: Mapping[str, SourceCommit],
         history: Sequence[HistoryRow],
     ) -> None:
-        """Write a run's outcome in one transaction: all of it, or (on any error) none."""
-        with self._write() as db:
+        """Write a run's outcome in one transaction: all of it, or (on any error) none. Once it
+        is committed the run's outcome is settled: a SIGTERM from then on ends the process with
+        `exit_code`, not 143 (sync.signals)."""
+        with self._write(settles=exit_code) as db:
             configured = list(sources)
             marks = ",".join("?" * len(configured)) or "''"
             # Sources no longer in the config: their records and cursors go.
@@ -209,35 +231,82 @@ class Store:
             _write_history(db, rows)
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (creating the schema on first use): all of it, or none."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        existed = self.path.exists()
-        db = sqlite3.connect(self.path, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=DELETE")  # no WAL: the file is the whole state
-            db.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.strip().split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-            )
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            if not existed:  # a failed first commit must not leave an empty file readers trip on
-                db.close()
-                self.path.unlink(missing_ok=True)
-            raise
-        finally:
-            db.close()
+    def _write(self, settles: int | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction (creating the schema on first use): all of it, or none.
 
-    def _read(self) -> sqlite3.Connection:
-        # Read-only URI: a reader can never create, migrate or journal the file.
-        return _ClosingConnection(f"file:{self.path}?mode=ro", uri=True)
+        A SIGTERM that arrives meanwhile waits for the transaction's end (signals.deferred):
+        the sinks were published already, and a whole commit, a matter of a second even for
+        100,000 items, is worth more than a rollback that makes the next run pull it all again.
+        The backstop still ends a commit that outlasts its grace; a kill mid-commit is healed
+        by the next reader. `settles`: the exit code this commit settles (signals.settling)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with signals.deferred():
+            # rwc, the one connection that may create the file.
+            fresh, committed = not self.path.is_file(), False
+            db = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=DELETE")  # no WAL: see the module's doc
+                # BEGIN IMMEDIATE rolls back a hot journal a killed run left, then locks.
+                db.execute("BEGIN IMMEDIATE")
+                fresh = not _has_schema(db)
+                for statement in _SCHEMA.strip().split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                )
+                yield db
+                with signals.settling(settles):
+                    db.execute("COMMIT")
+                    committed = True
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                # A failed first commit leaves no file behind (it would read as empty anyway:
+                # this keeps the state dir as it was). Never after the COMMIT went through.
+                if fresh and not committed:
+                    db.close()
+                    self.path.unlink(missing_ok=True)
+                raise
+            finally:
+                db.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection | None]:
+        """A connection that reads the committed state, or None when there is none (no file, or
+        a file without the schema: what a first commit killed midway leaves).
+
+        Opened `mode=rw` with `PRAGMA query_only`, not `mode=ro`: a read-only connection cannot
+        roll back the hot journal a commit killed midway leaves, and fails ("attempt to write a
+        readonly database"; on a first run, "no such table") on every later run. A read-write
+        one rolls it back first, as SQLite's own protocol for a crashed writer has it; with no
+        hot journal (the normal case: a live writer holds its lock, so its journal is not hot)
+        it changes nothing, byte for byte. Never `rwc`: a reader does not create the file. A
+        file the process may not write is opened read-only by SQLite all the same."""
+        if not self.path.is_file():
+            yield None
+            return
+        try:
+            db = _ClosingConnection(f"file:{self.path}?mode=rw", uri=True)
+        except sqlite3.OperationalError:
+            if self.path.exists():
+                raise
+            yield None  # removed meanwhile (a failed first commit)
+            return
+        with db:
+            db.execute("PRAGMA query_only=ON")
+            yield db if _has_schema(db) else None
+
+
+def _has_schema(db: sqlite3.Connection) -> bool:
+    """Whether the database holds goalsync's tables (created together, in one transaction).
+    The first read of a connection: SQLite rolls back a hot journal here, before it answers."""
+    marks = ",".join("?" * len(_TABLES))
+    (found,) = db.execute(
+        f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",  # noqa: S608
+        _TABLES,
+    ).fetchone()
+    return bool(found)
 
 
 class _ClosingConnection(sqlite3.Connection):

@@ -12,6 +12,7 @@ anything else. The same file holds two test seams, both off unless their variabl
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import itertools
@@ -342,3 +343,94 @@ def every_string(value: Any) -> Iterator[str]:
     elif isinstance(value, list | tuple | set):
         for v in value:
             yield from every_string(v)
+
+
+@dataclass
+class Forked:
+    """A CLI run in a forked child of the test process (see `fork_run`)."""
+
+    pid: int
+    log: Path
+    code: int | None = None
+
+    def poll(self) -> int | None:
+        """Its exit code (negative: the signal that ended it) once it ended, else None."""
+        if self.code is not None:
+            return self.code
+        pid, status = os.waitpid(self.pid, os.WNOHANG)
+        if pid == 0:
+            return None
+        self.code = os.waitstatus_to_exitcode(status)
+        return self.code
+
+    def wait(self, timeout: float = 60.0) -> int:
+        deadline = time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if time.monotonic() > deadline:
+                os.kill(self.pid, 9)
+                os.waitpid(self.pid, 0)
+                raise AssertionError(f"run {self.pid} still running after {timeout} s")
+            time.sleep(0.005)
+        return code
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def fork_run(ws: Workspace, *args: str, env: Mapping[str, str] | None = None) -> Forked:
+    """The CLI's `main()` in a forked child of this process, in `ws.root` with `ws`'s
+    environment, its stdout and stderr in a log file. The child is a process of its own (its own
+    pid, files, SQLite and run locks, ended for real by a signal) that skips the interpreter's
+    start-up (~0.8 s of imports), so a sweep can afford dozens of runs. It has no network guard
+    (that is the subprocess's sitecustomize): use it with local sources and sinks only."""
+    from sync.cli import main  # imported here, before the fork, once
+
+    log = ws.root / f"fork-{next(_FORKS)}.log"
+    argv = ws.command(*args)[3:]  # without `python -m sync.cli`
+    environ = ws.environ(env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the test
+        code = 1
+        try:
+            os.chdir(ws.root)
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+            os.environ.clear()
+            os.environ.update(environ)
+            code = main(argv)
+        except BaseException:  # the child reports everything, then exits
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    return Forked(pid, log)
+
+
+_FORKS = itertools.count(1)
+
+
+def state_snapshot(state: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of each file in a state dir but the run lock (which a run rewrites when it
+    starts): a run's first change here is its state commit opening the database."""
+    try:
+        entries = list(os.scandir(state))
+    except FileNotFoundError:
+        return {}
+    out = {}
+    for e in entries:
+        if e.name == LOCK:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            st = e.stat()
+            out[e.name] = (st.st_size, st.st_mtime_ns)
+    return out

@@ -1,4 +1,4 @@
-"""Guarantee 5: SIGTERM or SIGKILL during the pull or during the publish.
+"""Guarantee 5: SIGTERM or SIGKILL during the pull or during the publish; SIGTERM after the commit.
 
 The run is held at the right moment by a delay fault on the fakes (a Jira search that does not
 answer; a Sheets batchUpdate that does not answer while the csv / xlsx files wait, rendered, in
@@ -7,11 +7,17 @@ call: the sheet is either as before or wholly the new one), the state store byte
 before (the cursor did not move), the csv / xlsx files as before; on SIGTERM the run exits 143
 after its cleanup (temporary files deleted, lock released and cleared); on SIGKILL the kernel
 drops the lock. Either way the next run completes and publishes the change.
+
+A SIGTERM that arrives after the run committed its state (while it sends its alert, prints its
+summary or shuts down) must not turn its success into 143: the run exits with its own code.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,16 +26,19 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.jira import Auth, FakeJira
-from tests.fakes.server import Fault, Response
+from tests.fakes.server import FakeServer, Fault, Request, Response
 from tests.fakes.sheets import FakeSheets
 from tests.reliability.helpers import (
+    DB,
     LOCK,
+    REPO,
     Result,
     Workspace,
     config,
     cycle_around_today,
     sheet_status,
     sheet_without,
+    state_snapshot,
     wait_for,
 )
 
@@ -196,3 +205,122 @@ def test_sigterm_while_sources_are_pulled_concurrently(
     assert ws.db_bytes() == state
     jira.faults.clear()
     assert ws.goalsync("run").code == 0
+
+
+class Webhook(FakeServer):
+    """A Slack-compatible webhook that answers 200 (or is held by a delay fault)."""
+
+    def handle(self, request: Request) -> Response:
+        return Response(200, "ok")
+
+
+def test_sigterm_while_a_committed_run_sends_its_alert_exits_with_the_runs_own_code(
+    ws: Workspace, fakes: tuple[FakeJira, FakeSheets]
+) -> None:
+    """The alert goes out after the state commit. A SIGTERM while its webhook does not answer
+    stops the run at once, but the run published and committed: it exits 0, not 143."""
+    jira, _ = fakes
+    with Webhook() as hook:
+        ws.env["GOALSYNC_WEBHOOK_URL"] = f"{hook.url}/hooks/T0/B0/secret"
+        text = (ws.root / "goalsync.yaml").read_text(encoding="utf-8")
+        ws.write_config(
+            text.replace("goals:\n", "alerts: {webhook_env: GOALSYNC_WEBHOOK_URL}\ngoals:\n")
+        )
+        assert ws.goalsync("run").code == 0
+        for n in range(1, 5):  # every item done: the key result's status changes, an alert
+            jira.transition(f"PAY-{n}", "Done", "done")
+        runs = len(ws.query("SELECT run_id FROM runs"))
+        hook.inject(Fault("POST", "/hooks/", Response(200, "ok"), delay=30.0))
+        proc = ws.start("run")
+        try:
+            wait_for(lambda: hook.count("POST") > 0, what="the alert to be sent")
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        run = Result(proc.returncode, stdout, stderr, time.monotonic() - t0)
+    assert len(ws.query("SELECT run_id FROM runs")) == runs + 1  # committed before the alert
+    assert run.code == 0, run
+    assert run.seconds < 5, run.seconds  # stopped at once, not after the webhook's timeout
+    terminated = run.event("terminated")
+    assert terminated["state"] == "committed" and terminated["exit_code"] == 0
+    assert ws.lock_is_free()
+
+
+def committed(ws: Workspace, before: dict[str, tuple[int, int]]) -> bool:
+    """The database changed and no journal is left: in SQLite's rollback-journal mode the
+    journal's deletion is the commit. (An incremental run: its database exists already.)"""
+    now = state_snapshot(ws.state)
+    return now.get(DB) != before.get(DB) and DB + "-journal" not in now
+
+
+def test_sigterm_after_the_commit_keeps_the_runs_own_exit_code(ws: Workspace) -> None:
+    """SIGTERM at offsets after the commit (whatever the run is doing then: logging, printing
+    its summary, the interpreter shutting down) never turns the committed run into 143."""
+    assert ws.goalsync("run").code == 0
+    signalled = 0
+    for offset_ms in (0, 2, 5, 10, 20, 40):
+        before = state_snapshot(ws.state)
+        proc = ws.start("run")
+        try:
+            deadline = time.monotonic() + 60
+            while not committed(ws, before):
+                assert proc.poll() is None, "the run ended before it committed"
+                assert time.monotonic() < deadline, "the run did not commit"
+                time.sleep(0.0002)
+            time.sleep(offset_ms / 1000)
+            alive = proc.poll() is None
+            if alive:
+                proc.send_signal(signal.SIGTERM)
+                signalled += 1
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        run = Result(proc.returncode, stdout, stderr, 0.0)
+        assert run.code == 0, f"SIGTERM {offset_ms} ms after the commit (alive: {alive}): {run}"
+        if "terminated" in run.names():
+            assert run.event("terminated")["state"] == "committed"
+    assert signalled >= 3  # most signals reached a live process
+
+
+BACKSTOP = """
+import os, signal, sys, threading, time
+from sync import signals
+
+def main():
+    try:
+        with signals.orderly_exit(grace_s=0.5):
+            with signals.settling(3):
+                pass  # a run that committed, with stale sources: exit 3
+            # A thread the interpreter waits for at exit (a request that does not answer).
+            threading.Thread(target=time.sleep, args=(60,)).start()
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(60)
+    except signals.Terminated as exc:
+        return exc.exit_code
+    return 0
+
+sys.exit(main())
+"""
+
+
+def test_the_backstop_ends_a_committed_run_with_its_own_code() -> None:
+    """After the SIGTERM the interpreter cannot exit (a thread it waits for hangs): the backstop
+    ends the process, with the code the committed run settled, not 143."""
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", BACKSTOP],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert time.monotonic() - t0 < 10  # the backstop, not the 60 s thread

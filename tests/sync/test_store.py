@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -302,3 +303,108 @@ def test_last_runs_are_newest_first(tmp_path: Path) -> None:
         commit(store, {}, when=T0 + timedelta(hours=n), run_id=f"r{n}", exit_code=n)
     assert [r["run_id"] for r in store.last_runs()] == ["r2", "r1", "r0"]
     assert [r["run_id"] for r in store.last_runs(limit=1)] == ["r2"]
+
+
+def killed_midway(store: Store, sources: dict[str, SourceCommit], **kw: Any) -> None:
+    """A commit_run whose process dies (os._exit: no `finally`, no rollback) after its records
+    are written, with a cache small enough that SQLite spilled changed pages into the database
+    file: what SIGKILL during a commit leaves, a hot journal beside a half-written file."""
+    pid = os.fork()
+    if pid == 0:  # the child never returns into pytest
+        try:
+            real = sync.store._write_history
+
+            def die(db: Any, rows: Any) -> None:
+                real(db, rows)
+                os._exit(0)
+
+            sync.store._write_history = die
+            real_source = sync.store._commit_source
+
+            def small_cache(db: Any, *args: Any) -> None:
+                db.execute("PRAGMA cache_size=2")  # spill: the database file changes mid-commit
+                real_source(db, *args)
+
+            sync.store._commit_source = small_cache  # type: ignore[assignment]
+            commit(store, sources, **kw)
+        finally:
+            os._exit(1)  # the commit finished: the test's premise failed
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child did not die inside the commit"
+    assert store.path.with_name(DB_NAME + "-journal").exists()  # a hot journal is left
+
+
+def many(prefix: str, n: int = 3000) -> tuple[WorkItem, ...]:
+    return tuple(item(f"{prefix}-{k}", title="x" * 200) for k in range(n))
+
+
+def test_a_commit_killed_midway_is_rolled_back_by_the_next_read(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    commit(store, {"tasks": ok(item("A"))}, history=[hist(16, "G1", 10)], run_id="r1")
+    before = store.path.read_bytes()
+
+    killed_midway(
+        store,
+        {"tasks": ok(*many("B"), cursor="c-2")},
+        when=T0 + timedelta(days=1),
+        history=[hist(17, "G1", 99)],
+        run_id="r2",
+    )
+    assert store.path.read_bytes() != before  # the file itself was half written
+
+    assert store.exists
+    assert [i.key for i in store.load_records(["tasks"])["tasks"].items] == ["A"]
+    assert store.history() == [hist(16, "G1", 10)]
+    assert [r["run_id"] for r in store.last_runs()] == ["r1"]
+    assert store.source_states()["tasks"].cursor is None
+    # The read rolled the journal back: the file is again what the last commit left.
+    assert store.path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [DB_NAME]
+
+    commit(store, {"tasks": ok(item("C"))}, when=T0 + timedelta(days=2), run_id="r3")
+    assert [i.key for i in store.load_records(["tasks"])["tasks"].items] == ["C"]
+
+
+def test_a_first_commit_killed_midway_reads_as_an_empty_state(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state")
+    killed_midway(store, {"tasks": ok(*many("A"))}, history=[hist(16, "G1", 10)], run_id="r1")
+    assert store.path.stat().st_size > 0  # pages of the unfinished first commit
+
+    assert not store.exists  # no committed state: what doctor and the reads go by
+    assert store.load_records(["tasks"]) == {"tasks": Records()}
+    assert store.source_states() == {}
+    assert store.history() == []
+    assert store.last_runs() == []
+
+    commit(store, {"tasks": ok(item("B"))}, history=[hist(16, "G1", 10)], run_id="r2")
+    assert store.exists
+    assert [i.key for i in store.load_records(["tasks"])["tasks"].items] == ["B"]
+    assert [r["run_id"] for r in store.last_runs()] == ["r2"]
+
+
+def test_an_empty_database_file_reads_as_empty_and_is_left_alone(tmp_path: Path) -> None:
+    """What a first commit killed before its first page leaves: a 0-byte file."""
+    store = Store(tmp_path)
+    store.path.touch()
+    assert not store.exists
+    assert store.load_records(["tasks"]) == {"tasks": Records()}
+    assert store.source_states() == {}
+    assert store.history() == []
+    assert store.last_runs() == []
+    assert store.path.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [DB_NAME]
+
+
+def test_a_failed_commit_on_an_empty_file_leaves_no_database_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path)
+    store.path.touch()  # left by a first commit that was killed
+
+    def boom(*args: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sync.store, "_commit_source", boom)
+    with pytest.raises(OSError):
+        commit(store, {"tasks": ok(item("A"))})
+    assert not store.path.exists()
