@@ -23,6 +23,8 @@ from mappings.plan import PlannedKR
 from mappings.select import ItemIndex
 from sync.records import WorkItem
 
+# (clause key, scope) -> how often each value occurs there: many clauses share a scope.
+Memo = dict[tuple[str, str], Counter[str]]
 SAMPLE_SIZE = 3  # items named per clause ("PAY-101 Invoice PDF, ...")
 MAX_CLOSEST = 3
 _CUTOFF = 0.6  # difflib ratio: "bugg"/"bug" 0.86, "acme/wbe"/"acme/web" 0.88, "billing"/"build" 0.5
@@ -113,7 +115,10 @@ class ClauseCheck:
 
 
 def check_clause(
-    clause: SelectClause, index: ItemIndex, known_sources: Iterable[str] = ()
+    clause: SelectClause,
+    index: ItemIndex,
+    known_sources: Iterable[str] = (),
+    memo: Memo | None = None,
 ) -> ClauseCheck:
     """Count, sample and, for a clause that matches nothing, explain it. `known_sources`: the
     config's source names (a source with no items yet is not a misspelling)."""
@@ -127,7 +132,8 @@ def check_clause(
     if unread:
         said = f"source {', '.join(unread)} has no items yet (not pulled, or its scope is empty)"
         return ClauseCheck(clause=clause, matched=(), hints=(KeyHint(key="source", said=said),))
-    hints = _missing_values(clause, items, scope_items, known_sources)
+    memo = {} if memo is None else memo
+    hints = _missing_values(clause, items, (scope_items, scope), known_sources, memo)
     if not hints:  # every value exists: the combination is what matches nothing
         hints = _combination(clause, index)
     return ClauseCheck(clause=clause, matched=(), hints=tuple(hints), scope=scope)
@@ -140,12 +146,15 @@ def did_you_mean(clause: SelectClause, index: ItemIndex, known_sources: Iterable
     return check_clause(clause, index, known_sources).message()
 
 
-def closest(wanted: str, existing: Iterable[str], n: int = MAX_CLOSEST) -> list[str]:
-    """The existing values closest to `wanted`, best first, compared without case; each in the
-    spelling the items use most."""
+def closest(
+    wanted: str, existing: Iterable[str] | Mapping[str, int], n: int = MAX_CLOSEST
+) -> list[str]:
+    """The existing values (or values and how often they occur) closest to `wanted`, best
+    first, compared without case; each in the spelling the items use most."""
+    counts = existing if isinstance(existing, Mapping) else Counter(existing)
     spelled: dict[str, Counter[str]] = {}
-    for value in existing:
-        spelled.setdefault(value.casefold(), Counter())[value] += 1
+    for value, n_used in counts.items():
+        spelled.setdefault(value.casefold(), Counter())[value] += n_used
     folded = difflib.get_close_matches(wanted.casefold(), list(spelled), n=n, cutoff=_CUTOFF)
     return [spelled[f].most_common(1)[0][0] for f in folded]
 
@@ -178,8 +187,9 @@ def _sources_without_items(
 def _missing_values(
     clause: SelectClause,
     items: Sequence[WorkItem],
-    scope: Sequence[WorkItem],
+    scope: tuple[Sequence[WorkItem], str],
     known_sources: Iterable[str],
+    memo: Memo,
 ) -> list[KeyHint]:
     hints: list[KeyHint] = []
     for key, wanted in clause.given().items():
@@ -188,15 +198,17 @@ def _missing_values(
             continue
         if key == "source":  # a source the config names but that has no items is no typo
             have = _frequencies(get, items) + Counter(known_sources)
-        else:
-            have = _frequencies(get, scope)
+        else:  # the values of a key in a scope, counted once per evaluation (memo)
+            if (key, scope[1]) not in memo:
+                memo[(key, scope[1])] = _frequencies(get, scope[0])
+            have = memo[(key, scope[1])]
         folded = {v.casefold() for v in have}
         missing = tuple(v for v in wanted if v.casefold() not in folded)
         if not missing:
             continue
         near: list[str] = []
         for value in missing:
-            near += [c for c in closest(value, have.elements()) if c not in near]
+            near += [c for c in closest(value, have) if c not in near]
         hints.append(
             KeyHint(
                 key=key,
@@ -260,6 +272,7 @@ def unmatched_clauses(
     "bug"?'). `selected`: the items each key result selected (a one-clause key result that
     selected some is skipped without selecting again)."""
     known = tuple(known_sources)
+    memo: Memo = {}
     out: list[tuple[str, str]] = []
     for kr in krs:
         if kr.measure == "metric":
@@ -267,7 +280,7 @@ def unmatched_clauses(
         if len(kr.clauses) == 1 and selected.get(kr.id):
             continue
         for n, clause in enumerate(kr.clauses, start=1):
-            found = check_clause(clause, index, known)
+            found = check_clause(clause, index, known, memo)
             if found.empty:
                 out.append((f"{kr.id} clause {n}", found.message()))
     return out
