@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.localfs import (
     FOLDER_MARK,
+    UNMARKED_RELEASE_TABS,
     StagedFiles,
     ensure_own_folder,
     open_regular,
@@ -31,9 +32,9 @@ from connectors.localfs import (
 )
 from sync.contracts import PublishContext, resolve_path
 from sync.errors import PublishError
-from sync.report import TAB_NAMES, Cell, Link, Table, looks_like_formula, valid_unicode
+from sync.report import Cell, Link, Table, looks_like_formula, valid_unicode
 
-_TAB_FILES = frozenset(f"{t}.csv" for t in TAB_NAMES)
+_TAB_FILES = frozenset(f"{t}.csv" for t in UNMARKED_RELEASE_TABS)
 _LEFTOVER = re.compile(r"^\.(?:\w+)\.csv\.\w+\.tmp$")  # a killed run's temporary file
 _LEGACY_STATUS_HEADER = b"ID,Level,"
 
@@ -46,7 +47,7 @@ class CsvSinkConfig(BaseModel):
 
     def build(self, base_dir: Path) -> CsvSink:
         sink = CsvSink(resolve_path(base_dir, self.path))
-        ensure_own_folder(sink.folder, "csv", is_goalsync_folder)
+        ensure_own_folder(sink.folder, "csv", foreign_files)
         return sink
 
 
@@ -59,7 +60,7 @@ class CsvSink:
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
         del ctx
         # Checked again: something may have appeared at the path while the sources were pulled.
-        ensure_own_folder(self.folder, "csv", is_goalsync_folder, PublishError)
+        ensure_own_folder(self.folder, "csv", foreign_files, PublishError)
         staged = StagedFiles(f"csv {self.folder}/")
         try:
             for table in tables:
@@ -71,15 +72,16 @@ class CsvSink:
         return staged
 
 
-def is_goalsync_folder(folder: Path, names: Sequence[str]) -> bool:
-    """Whether an unmarked folder holds only what an earlier release wrote: goalsync's tab files
-    (Status.csv among them, with goalsync's header) and temporary files of a killed run."""
-    if "Status.csv" not in names:
-        return False
-    if any(n not in _TAB_FILES and not _LEFTOVER.match(n) for n in names):
-        return False
+def foreign_files(folder: Path, names: Sequence[str]) -> list[str]:
+    """The files of an unmarked folder that an earlier release did not write there: none when
+    it holds only goalsync's tab files (Status.csv among them, with goalsync's header) and
+    temporary files of a killed run."""
+    foreign = [n for n in names if n not in _TAB_FILES and not _LEFTOVER.match(n)]
+    if foreign or "Status.csv" not in names:
+        return foreign or list(names)
     with open_regular(folder / "Status.csv") as fh:
-        return fh.read(len(_LEGACY_STATUS_HEADER)) == _LEGACY_STATUS_HEADER
+        ours = fh.read(len(_LEGACY_STATUS_HEADER)) == _LEGACY_STATUS_HEADER
+    return [] if ours else ["Status.csv"]
 
 
 def _renderer(table: Table) -> Callable[[IO[bytes]], None]:

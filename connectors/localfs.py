@@ -28,11 +28,15 @@ FOLDER_MARK_TEXT = (
     b"This folder is written by goalsync: its <Tab>.csv files are replaced on every run.\n"
     b"Other files here are left alone. Delete this file to stop goalsync writing here.\n"
 )
+# The tabs that releases before the mark wrote, in their order: how their outputs are recognised
+# (a historical fact, so it does not follow the tabs of today).
+UNMARKED_RELEASE_TABS = ("Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run")
 # Whether an open file is one goalsync wrote (its mark, or the exact shape of an earlier
 # release's output). It reads the file as hostile input: it must not trust sizes or structure.
 Recognizer = Callable[[IO[bytes]], bool]
-# Whether a folder without the marker holds only what an earlier release wrote there.
-FolderRecognizer = Callable[[Path, Sequence[str]], bool]
+# The names in a folder without the marker that are not what an earlier release wrote there
+# (none: the folder is goalsync's).
+FolderRecognizer = Callable[[Path, Sequence[str]], Sequence[str]]
 
 
 class StagedFiles:
@@ -197,12 +201,12 @@ def _folder_problem(folder: Path, recognize: FolderRecognizer) -> tuple[str, str
     if not names:
         return None  # an empty folder: nothing to lose, so it is adopted
     try:
-        ours = recognize(folder, names)
+        foreign = list(recognize(folder, names))
     except Exception:  # a folder it cannot read is, by definition, not its own
-        ours = False
-    if ours:
+        foreign = names
+    if not foreign:
         return None
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
     return (
         f"holds files goalsync did not write ({shown}) and no {FOLDER_MARK} marker",
         f"{other}; or, if every file there may be replaced, create an empty "

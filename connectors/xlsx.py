@@ -22,10 +22,10 @@ from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.localfs import StagedFiles, ensure_own_file
+from connectors.localfs import UNMARKED_RELEASE_TABS, StagedFiles, ensure_own_file
 from sync.contracts import PublishContext, resolve_path
 from sync.errors import PublishError
-from sync.report import TAB_NAMES, Link, Table, is_web_url, looks_like_formula
+from sync.report import Link, Table, is_web_url, looks_like_formula
 
 EXCEL_CELL_LIMIT = 32_767
 # The control characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, kept here so
@@ -157,7 +157,7 @@ def is_goalsync_workbook(fh: IO[bytes]) -> bool:
         if "docProps/custom.xml" in parts and _MARK.search(_peek(zf, "docProps/custom.xml")):
             return True
         sheets = [m.group(1) for m in _SHEET.finditer(_peek(zf, "xl/workbook.xml"))]
-        return sheets == [t.encode() for t in TAB_NAMES]
+        return sheets == [t.encode() for t in UNMARKED_RELEASE_TABS]
 
 
 def _peek(zf: zipfile.ZipFile, name: str) -> bytes:

@@ -201,16 +201,17 @@ def test_an_earlier_releases_folder_is_adopted(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "files",
+    ("files", "foreign"),
     [
-        {"Status.csv": b"ID,Level,Title\r\n", "notes.txt": b"keep"},  # one file not goalsync's
-        {"Status.csv": b"Name,Amount\r\n"},  # a tab's name, not goalsync's header
-        {"Items.csv": b"Key,Source\r\n"},  # no Status.csv
-        {"budget.csv": b"a,b\r\n"},
+        # one file not goalsync's, the others as an earlier release wrote them
+        ({"Items.csv": b"Key\r\n", "Status.csv": b"ID,Level,Title\r\n", "x.txt": b"1"}, "x.txt"),
+        ({"Status.csv": b"Name,Amount\r\n"}, "Status.csv"),  # a tab's name, not its header
+        ({"Items.csv": b"Key,Source\r\n"}, "Items.csv"),  # no Status.csv
+        ({"budget.csv": b"a,b\r\n"}, "budget.csv"),
     ],
 )
 def test_a_folder_goalsync_did_not_write_is_refused_untouched(
-    tmp_path: Path, files: dict[str, bytes]
+    tmp_path: Path, files: dict[str, bytes], foreign: str
 ) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
@@ -219,6 +220,8 @@ def test_a_folder_goalsync_did_not_write_is_refused_untouched(
     with pytest.raises(ConfigError, match="holds files goalsync did not write") as caught:
         build(tmp_path)
     assert f"create an empty {folder / FOLDER_MARK}" in str(caught.value)
+    named = str(caught.value).split("did not write (")[1].split(")")[0]
+    assert named == foreign  # the files that are in the way, not goalsync's own
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
 
 

@@ -170,8 +170,8 @@ def says_ours(fh: IO[bytes]) -> bool:
     return fh.read(4) == b"MINE"
 
 
-def no_legacy(folder: Path, names: Sequence[str]) -> bool:
-    return False
+def no_legacy(folder: Path, names: Sequence[str]) -> Sequence[str]:
+    return names
 
 
 def test_a_new_path_and_a_path_under_a_file_are_not_refused(tmp_path: Path) -> None:
@@ -250,7 +250,7 @@ def test_a_folder_is_ours_when_empty_marked_or_recognised(tmp_path: Path) -> Non
         ensure_own_folder(folder, "csv", no_legacy)
     assert "holds files goalsync did not write (notes.txt)" in str(caught.value)
     assert f"create an empty {folder / FOLDER_MARK}" in str(caught.value)
-    ensure_own_folder(folder, "csv", lambda f, names: list(names) == ["notes.txt"])
+    ensure_own_folder(folder, "csv", lambda f, names: [n for n in names if n != "notes.txt"])
     (folder / FOLDER_MARK).write_bytes(b"")
     ensure_own_folder(folder, "csv", no_legacy)
     assert (folder / "notes.txt").read_bytes() == b"keep"
