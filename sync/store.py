@@ -94,8 +94,13 @@ class Store:
     def exists(self) -> bool:
         """Whether a committed state is there. A file a killed first commit left (no schema,
         maybe a journal to roll back) is none: the next run starts from nothing, as without it."""
-        with self._read() as db:
-            return db is not None
+        try:
+            with self._read() as db:
+                return db is not None
+        except sqlite3.DatabaseError:
+            # Damaged, foreign or locked: a file is there all the same, not an empty state (that
+            # would quietly start History over); the reads raise and say why (doctor names it).
+            return True
 
     # --- reads (never write) -----------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -408,3 +409,15 @@ def test_a_failed_commit_on_an_empty_file_leaves_no_database_behind(
     with pytest.raises(OSError):
         commit(store, {"tasks": ok(item("A"))})
     assert not store.path.exists()
+
+
+def test_a_file_sqlite_cannot_read_exists_and_its_reads_say_why(tmp_path: Path) -> None:
+    """A damaged or foreign file is there (doctor says so and names it); it is not taken for an
+    empty state, which would quietly start History over."""
+    store = Store(tmp_path)
+    store.path.write_bytes(b"not a database, " * 512)
+    assert store.exists
+    with pytest.raises(sqlite3.DatabaseError):
+        store.history()
+    with pytest.raises(sqlite3.DatabaseError):
+        store.last_runs()
