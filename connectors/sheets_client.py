@@ -50,6 +50,7 @@ log = structlog.get_logger(__name__)
 SCOPE_READONLY = "https://www.googleapis.com/auth/spreadsheets.readonly"
 SCOPE_READWRITE = "https://www.googleapis.com/auth/spreadsheets"
 DEFAULT_TIMEOUT_S = 120.0  # a batchUpdate of ~8 MB can take the API a while to apply
+_UNKNOWN_OUTCOME = "; the sheet may or may not show this run"
 
 CredentialMode = Literal["anonymous", "key", "adc"]
 
@@ -190,19 +191,18 @@ class SheetsClient:
                 raise RetriableError(
                     f"{self.access.who}: {what}: token request failed ({_first_line(exc)})"
                 ) from None
-            except ResponseTooLarge as exc:
-                raise http_limits.for_source(exc, self.access.who) from None
-            except (TimeoutError, DeadlineExceeded) as exc:  # socket.timeout is TimeoutError
-                message = (
-                    f"{self.access.who}: {exc}"
-                    if isinstance(exc, DeadlineExceeded)
-                    else f"{self.access.who}: {what}: no answer within {self.timeout:g} s ({exc})"
-                )
+            except (DeadlineExceeded, ResponseTooLarge) as exc:
+                limited = http_limits.for_source(exc, self.access.who)
+                if idempotent or isinstance(exc, ResponseTooLarge):
+                    raise limited from None
+                raise FatalError(f"{limited}{_UNKNOWN_OUTCOME}") from None  # as a timeout, below
+            except TimeoutError as exc:  # socket.timeout is TimeoutError since 3.10
+                message = f"{self.access.who}: {what}: no answer within {self.timeout:g} s ({exc})"
                 if not idempotent:
                     # The write may have landed: sent again, it could fail on its own effect
                     # ("sheet already exists"). Stop; the next run plans from what the sheet
                     # holds then, and rewrites every owned tab whole.
-                    raise FatalError(f"{message}; the sheet may or may not show this run") from None
+                    raise FatalError(f"{message}{_UNKNOWN_OUTCOME}") from None
                 raise RetriableError(message) from None
             except (OSError, httplib2.HttpLib2Error) as exc:
                 raise RetriableError(

@@ -1,7 +1,9 @@
-"""The PyGithub client's explicit settings and what each GitHub answer means (pure)."""
+"""The PyGithub client's explicit settings and what each GitHub answer means (pure); its
+deadline and size cap through the real Requester against a loopback fake."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -9,13 +11,26 @@ from pydantic import SecretStr
 
 from connectors.github_client import (
     ClientSettings,
+    GitHubClient,
     Reply,
     RepoUnavailable,
+    Tally,
     build_github,
     parse_body,
     to_error,
 )
-from sync.errors import AuthError, ConfigError, FatalError, RetriableError
+from connectors.transport import limit_github
+from sync import http_limits
+from sync.errors import (
+    AuthError,
+    ConfigError,
+    DeadlineExceeded,
+    FatalError,
+    ResponseTooLarge,
+    RetriableError,
+)
+from sync.retry import Budget
+from tests.fakes.server import FakeServer, Fault, Request, Response
 
 from .helpers import load_json
 
@@ -171,3 +186,58 @@ def test_no_message_carries_the_token() -> None:
     ]
     for r in answers:
         assert "ghp_token_value" not in str(error(r))
+
+
+# --- a deadline for the whole response and a size cap, through PyGithub's own Requester ------
+
+
+class _Issues(FakeServer):
+    def handle(self, request: Request) -> Response:
+        return Response(200, [], {"Content-Type": "application/json"})
+
+
+def loopback_client(server: FakeServer, budget_s: float = 30.0) -> GitHubClient:
+    return GitHubClient(
+        ClientSettings(source="gh", base_url=server.url, token=None, token_env="GITHUB_TOKEN"),
+        budget=Budget(budget_s),
+        tally=Tally(),
+    )
+
+
+def test_a_trickling_page_ends_at_the_deadline_within_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(http_limits, "_limits", http_limits.Limits(0.5, 1 << 20))
+    with _Issues() as server:
+        server.inject(Fault("GET", "/repos/acme/web/issues", trickle=0.1, times=99))
+        client = loopback_client(server, budget_s=1.5)
+        t0 = time.monotonic()
+        with pytest.raises(DeadlineExceeded) as info:
+            client.fetch_json("/repos/acme/web/issues", scope="repo acme/web", what="issues")
+        assert time.monotonic() - t0 < 0.5 + 1.5 + 0.5
+        assert str(info.value).startswith(
+            "source 'gh': GET 127.0.0.1:"
+        ) and "/repos/acme/web/issues: no whole answer within 0.5 s" in str(info.value)
+        assert server.count("GET") >= 2  # retried, within the budget
+        client.close()
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_page_over_the_cap_fails_the_source_once(
+    chunked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_limits, "_limits", http_limits.Limits(30, 1 << 20))
+    with _Issues() as server:
+        server.inject(Fault("GET", "/repos/acme/web", huge=3 << 20, chunked=chunked, times=99))
+        client = loopback_client(server)
+        with pytest.raises(ResponseTooLarge, match=r"^source 'gh': GET .*/repos/acme/web/issues"):
+            client.fetch_json("/repos/acme/web/issues", scope="repo acme/web", what="issues")
+        assert server.count("GET") == 1  # not retried: the same request, the same answer
+        reply = client.fetch_json("/repos/acme/api/issues", scope="repo acme/api", what="issues")
+        assert reply.data == []  # the connection it dropped is made again
+        client.close()
+
+
+def test_a_pygithub_without_the_connection_class_fails_loudly() -> None:
+    with pytest.raises(RuntimeError, match=r"update connectors/transport\.py"):
+        limit_github(object())

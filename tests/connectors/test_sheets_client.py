@@ -4,6 +4,7 @@ timeout, google-auth), a service account's token exchange, anonymous requests, a
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.sheets import SheetsSinkConfig, SheetsSourceConfig
 from connectors.sheets_client import SCOPE_READONLY, Access, BadRequest, SheetsClient
-from sync.errors import AuthError, FatalError, RetriableError
+from sync import http_limits
+from sync.errors import (
+    AuthError,
+    DeadlineExceeded,
+    FatalError,
+    ResponseTooLarge,
+    RetriableError,
+)
 from sync.retry import Budget
 from tests.fakes.server import Fault, Response
 from tests.fakes.sheets import FakeSheets
@@ -164,3 +172,42 @@ def test_a_write_that_timed_out_is_not_sent_again(fake: FakeSheets) -> None:
     with pytest.raises(FatalError, match="may or may not show this run"):
         client.write_batch([{"addSheet": {"properties": {"title": "Run"}}}], budget=Budget(60))
     assert fake.count("POST", "/v4/spreadsheets/S1:batchUpdate") == 1
+
+
+# --- a deadline for the whole response and a size cap, through httplib2 -----------------------
+
+
+def test_a_trickling_read_ends_at_the_deadline(
+    fake: FakeSheets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_limits, "_limits", http_limits.Limits(0.5, 1 << 20))
+    fake.inject(Fault("GET", "/v4/spreadsheets/S1/values", trickle=0.1, times=99))
+    t0 = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match=r"^sink sheets S1: GET .*values:batchGet: no whole"):
+        anonymous(fake, timeout=5).fetch_values(["Tasks"], budget=Budget(1.0))
+    assert time.monotonic() - t0 < 0.5 + 1.0 + 0.5
+
+
+def test_a_write_past_the_deadline_is_not_sent_again(
+    fake: FakeSheets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_limits, "_limits", http_limits.Limits(0.5, 1 << 20))
+    fake.inject(Fault("POST", "/v4/spreadsheets/S1:batchUpdate", trickle=0.1, times=99))
+    client = anonymous(fake, timeout=5)
+    with pytest.raises(FatalError, match=r"no whole answer.*may or may not show this run"):
+        client.write_batch([{"addSheet": {"properties": {"title": "Run"}}}], budget=Budget(60))
+    assert fake.count("POST", "/v4/spreadsheets/S1:batchUpdate") == 1
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_read_over_the_cap_fails_once_and_the_client_goes_on(
+    chunked: bool, fake: FakeSheets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_limits, "_limits", http_limits.Limits(30, 1 << 20))
+    fake.inject(Fault("GET", "/v4/spreadsheets/S1/values", huge=3 << 20, chunked=chunked))
+    client = anonymous(fake)
+    with pytest.raises(ResponseTooLarge, match=r"values:batchGet: the answer is larger than 1 MB"):
+        client.fetch_values(["Tasks"], budget=budget())
+    assert fake.count("GET", "/v4/spreadsheets/S1/values") == 1
+    (tasks,) = client.fetch_values(["Tasks"], budget=budget())  # a new connection, whole
+    assert tasks["values"][1] == ["T-1", "One"]
