@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
-from sync.errors import AuthError, RetriableError
+from sync import http_limits
+from sync.errors import AuthError, DeadlineExceeded, RetriableError
 from sync.retry import Budget, call, parse_retry_after
 
 
@@ -112,3 +115,44 @@ def test_parse_retry_after_seconds_and_http_dates(
 ) -> None:
     now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     assert parse_retry_after(header, now) == expected
+
+
+def test_a_retry_must_be_answered_by_the_budgets_end_the_first_attempt_not() -> None:
+    t = FakeClock()
+    budget = Budget(30.0, clock=t.clock, sleep=t.sleep)
+    seen: list[float] = []
+
+    def fn() -> str:
+        seen.append(http_limits._no_later_than.get())
+        if len(seen) < 3:
+            raise RetriableError("503", retry_after=10)
+        return "ok"
+
+    before = time.monotonic()
+    assert call(fn, budget=budget, what="x") == "ok"
+    assert seen[0] == math.inf  # a long healthy pull may outlast the budget's time
+    assert before + 20 - 1 <= seen[1] <= time.monotonic() + 20  # 30 s less the 10 s waited
+    assert before + 10 - 1 <= seen[2] <= time.monotonic() + 10
+
+
+def test_a_retry_cut_by_the_budget_reports_what_made_it_retry() -> None:
+    t = FakeClock()
+    calls = [0]
+
+    def fn() -> str:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RetriableError("source 'gh': GitHub answered 502")
+        t.now = 0.5  # the request took what was left of the budget
+        raise DeadlineExceeded("source 'gh': GET /x: no whole answer before ...", budget_cut=True)
+
+    with pytest.raises(RetriableError) as info:
+        call(fn, budget=Budget(0.5, clock=t.clock, sleep=t.sleep), what="x", base_delay=0.01)
+    assert str(info.value) == "source 'gh': GitHub answered 502" and calls[0] == 2
+
+
+def test_a_deadline_of_its_own_is_retried_like_a_timeout() -> None:
+    t = FakeClock()
+    calls, fn = flaky([DeadlineExceeded("GET /x: no whole answer within 120 s")])
+    assert call(fn, budget=Budget(60, clock=t.clock, sleep=t.sleep), what="x") == "ok"
+    assert calls[0] == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from sync.http_limits import Limits
 from sync.settings import Settings, read_secret
 
 VARIABLES = (
@@ -15,6 +16,8 @@ VARIABLES = (
     "GOALSYNC_LOG_FORMAT",
     "GOALSYNC_LOG_LEVEL",
     "GOALSYNC_RETRY_BUDGET_S",
+    "GOALSYNC_REQUEST_DEADLINE_S",
+    "GOALSYNC_MAX_RESPONSE_MB",
 )
 
 
@@ -48,6 +51,13 @@ def test_goalsync_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.retry_budget_s == 12.5
 
 
+def test_the_request_deadline_and_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().limits() == Limits(deadline_s=120.0, max_bytes=32 * 1024 * 1024)
+    monkeypatch.setenv("GOALSYNC_REQUEST_DEADLINE_S", "2.5")
+    monkeypatch.setenv("GOALSYNC_MAX_RESPONSE_MB", "0.5")
+    assert Settings().limits() == Limits(deadline_s=2.5, max_bytes=512 * 1024)
+
+
 def test_unprefixed_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONFIG", "other.yaml")
     monkeypatch.setenv("STATE_DIR", "/tmp/other")
@@ -69,6 +79,10 @@ def test_explicit_values_win_over_the_environment(monkeypatch: pytest.MonkeyPatc
         ("GOALSYNC_LOG_FORMAT", "xml"),
         ("GOALSYNC_LOG_LEVEL", "loud"),
         ("GOALSYNC_RETRY_BUDGET_S", "0"),
+        ("GOALSYNC_REQUEST_DEADLINE_S", "0"),
+        ("GOALSYNC_REQUEST_DEADLINE_S", "inf"),
+        ("GOALSYNC_MAX_RESPONSE_MB", "-1"),
+        ("GOALSYNC_MAX_RESPONSE_MB", "nan"),
     ],
 )
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
