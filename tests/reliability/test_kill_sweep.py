@@ -195,3 +195,33 @@ def test_sigkill_at_any_instant_of_the_commit_heals_on_the_next_run(
     )
     # The sweep proves something only if kills did land mid-commit.
     assert counts["inside"] >= KILLS // 3, landed
+
+
+def test_sigterm_during_the_commit_lets_it_finish_and_exits_with_the_runs_own_code(
+    reference: Reference, tmp_path: Path
+) -> None:
+    """SIGTERM (a scheduler's stop) while the state is being committed: the sinks hold the
+    publish already, so the commit finishes and the run exits 0 with it, not 143 with the
+    publish thrown away (the next run would pull everything again)."""
+    ws = workspace(tmp_path)
+    (ws.root / "items.csv").write_text(items(2), encoding="utf-8")
+    bound = max(reference.commit_s[2], 0.01)
+    signalled = 0
+    for fraction in SPREAD[:6]:
+        shutil.rmtree(ws.state, ignore_errors=True)
+        ws.state.mkdir()
+        ws.db.write_bytes(reference.day1_db)
+        base = state_snapshot(ws.state)
+        run = fork_run(ws, "run", "--as-of", AS_OF[2])
+        first_change(ws, run, base)
+        time.sleep(bound * fraction)
+        if run.poll() is None:
+            os.kill(run.pid, signal.SIGTERM)
+            signalled += 1
+        code = run.wait()
+        at = f"SIGTERM {bound * fraction * 1000:.1f} ms into the commit"
+        assert code == 0, f"{at}: exit {code}\n{run.output}"
+        assert len(Store(ws.state).last_runs()) == 2, f"{at}: the commit was thrown away"
+        assert published(ws) == reference.outputs[2], at
+        assert leftovers(ws) == [], at
+    assert signalled >= 3
