@@ -20,6 +20,7 @@ from mappings.plan import PlannedGoal, PlannedKR
 from mappings.risks import forecast_risk, item_risks, plan_risks, scope_risk
 from mappings.rows import EvalContext, build_row, round1
 from mappings.status import local_date, progress_pct
+from mappings.suggest import check_clause
 from mappings.timing import daily_throughput, done_in_window, window_bounds
 from sync.records import WorkItem
 from sync.report import RiskRow, StatusRow
@@ -91,7 +92,13 @@ def _no_data(kr: PlannedKR, chosen: Sequence[int], measured: Measured, ctx: Eval
     if not kr.clauses:
         return NoData("no select clause", unread=unread)
     matched = " or ".join(clause_text(c) for c in kr.clauses)
-    return NoData(f"no items match {matched}", unmatched=kr.clauses, unread=unread)
+    # The Note names what is at fault and the closest existing values (DESIGN: "did you mean"),
+    # through the same checks `goalsync explain` and the Run tab use.
+    known = tuple(ctx.health)
+    hints = [check_clause(c, ctx.index, known, ctx.suggest_memo).hint() for c in kr.clauses]
+    said = "; ".join(h for h in hints if h)
+    reason = f"no items match {matched}" + (f": {said}" if said else "")
+    return NoData(reason, unmatched=kr.clauses, unread=unread)
 
 
 def run_forecasts(jobs: Sequence[ForecastJob | None], ctx: EvalContext) -> list[Forecast | None]:

@@ -5,6 +5,7 @@ data, whatever the dates say: never Off track for want of a number."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -38,6 +39,9 @@ class EvalContext:
     # Status per id before any override: a goal's `worst` looks at these, since an override on a
     # key result does not change its goal (DESIGN.md).
     computed: dict[str, RowStatus] = field(default_factory=dict)
+    # What the "did you mean" of No data Notes counted per (clause key, scope): many clauses
+    # share a scope, and counting 200,000 items once per clause is what would cost.
+    suggest_memo: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
 
 
 def build_row(

@@ -107,11 +107,19 @@ class ClauseCheck:
         if self.matched:
             return ""
         head = f"{clause_text(self.clause)} matches no item"
+        hint = self.hint()
+        return f"{head}: {hint}" if hint else head
+
+    def hint(self) -> str:
+        """What is at fault in a clause that matches nothing, 'did you mean' included; '' when
+        it matches or nothing can be said."""
+        if self.matched:
+            return ""
         if not self.hints:
             if self.clause.jql is not None:
-                return f"{head}: its jql found nothing (run goalsync doctor to test it)"
-            return head
-        return f"{head}: " + "; ".join(h.text(self.scope) for h in self.hints)
+                return "its jql found nothing (run goalsync doctor to test it)"
+            return ""
+        return "; ".join(h.text(self.scope) for h in self.hints)
 
 
 def check_clause(

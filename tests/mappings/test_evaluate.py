@@ -123,9 +123,17 @@ def test_no_items_is_no_data() -> None:
     k1 = row(report, "K1")
     assert (k1.value, k1.progress, k1.done, k1.total) == (None, None, 0, 0)
     assert k1.status == "No data"  # never Off track for want of a number
-    assert k1.note == "no data: no items match {source: jira, parent: PAY-100}"
+    assert k1.note == (
+        'no data: no items match {source: jira, parent: PAY-100}: parent "PAY-100" is on no '
+        "item of jira"
+    )
     assert [(r.key_result, r.risk, r.reason) for r in report.risks] == [
-        ("K1", "no data", "no items match {source: jira, parent: PAY-100}")
+        (
+            "K1",
+            "no data",
+            'no items match {source: jira, parent: PAY-100}: parent "PAY-100" is on no item '
+            "of jira",
+        )
     ]
     assert k1.risks == 1
     g1 = row(report, "G1")

@@ -100,8 +100,18 @@ def test_a_clause_that_matches_nothing_is_named() -> None:
     assert k1.status == "No data"
     assert k1.note == (
         "no data: no items match {source: ops, labels: [dnss]} "
-        "or {source: ops, parent: OPS-100, state: [done, todo]}"
+        "or {source: ops, parent: OPS-100, state: [done, todo]}: "
+        'labels "dnss" is on no item of ops; parent "OPS-100" is on no item of ops'
     )
+
+
+def test_the_note_says_which_value_is_misspelt_and_the_closest_existing_one() -> None:
+    # DESIGN: the clause that matches nothing, with the closest existing label as "did you mean".
+    plan = plan_of(goal("G1", kr("K1", select=[{"source": "ops", "labels": ["bugg"]}])))
+    items = [item("OPS-1", source="ops", labels=("bug",)), item("OPS-2", source="ops")]
+    k1 = row(run(plan, items, health={"ops": OK}), "K1")
+    assert k1.status == "No data"
+    assert k1.note.endswith('labels "bugg" is on no item of ops; did you mean "bug"?'), k1.note
 
 
 def test_a_clause_matching_nothing_while_another_source_was_never_read() -> None:
@@ -110,7 +120,10 @@ def test_a_clause_matching_nothing_while_another_source_was_never_read() -> None
     plan = plan_of(goal("G1", kr("K1", select=[{"labels": ["dnss"]}]), owner="Dana"))
     k1 = row(run(plan, ops_items("done"), health={"jira": NEVER, "ops": OK}), "K1")
     assert k1.status == "No data"
-    assert k1.note.startswith("no data: no items match {labels: [dnss]}; source jira never read")
+    assert k1.note.startswith(
+        'no data: no items match {labels: [dnss]}: labels "dnss" is on no item; '
+        "source jira never read"
+    )
 
 
 def test_a_key_result_with_data_names_a_source_it_could_not_read() -> None:
@@ -143,7 +156,11 @@ def test_a_key_result_with_no_data_before_its_start_is_no_data() -> None:
 def test_past_due_without_data_is_no_data_not_off_track() -> None:
     plan = plan_of(goal("G1", kr("K1", select=OPS, due=date(2026, 11, 1)), owner="Dana"))
     k1 = row(run(plan, health={"ops": OK}), "K1")
-    assert (k1.status, k1.note) == ("No data", "no data: no items match {source: ops}")
+    assert (k1.status, k1.note) == (
+        "No data",
+        "no data: no items match {source: ops}: "
+        "source ops has no items yet (not pulled, or its scope is empty)",
+    )
 
 
 def test_only_cancelled_items_is_no_data() -> None:
