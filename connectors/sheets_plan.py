@@ -49,6 +49,7 @@ from connectors.sheets_layout import (
     to_sheet_properties,
     to_write_cells,
 )
+from connectors.sheets_shapes import SPREADSHEET, checked
 from sync.errors import PublishError
 from sync.report import TAB_NAMES, Cell, HistoryRow, Table
 
@@ -106,7 +107,10 @@ class WritePlan:
 
 def parse_sheets(reply: Mapping[str, Any]) -> list[SheetInfo]:
     """spreadsheets.get (with SHEET_FIELDS) -> the sheets. The API leaves out zero and false
-    values (sheetId 0, hidden false), hence the defaults."""
+    values (sheetId 0, hidden false), hence the defaults. A reply of another shape (no
+    `sheets` list, a title that is not text) raises FatalError: planned from it, a publish would
+    add tabs that exist or drop marks it cannot read."""
+    checked(SPREADSHEET, reply, who="Google Sheets", what="spreadsheets.get")
     sheets = []
     for sheet in reply.get("sheets") or []:
         props = sheet.get("properties") or {}

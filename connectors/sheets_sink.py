@@ -40,6 +40,7 @@ from connectors.sheets_plan import (
     parse_sheets,
     to_write_plan,
 )
+from connectors.sheets_shapes import VALUE_RANGE, checked
 from sync.contracts import PublishContext
 from sync.errors import ConfigError, FatalError, GoalsyncError, PublishError
 from sync.report import HistoryRow, Table
@@ -122,6 +123,7 @@ class SheetsSink:
             if tab is None:
                 return _Snapshot(sheets)
             (values,) = self.client.fetch_values([a1_tab(tab.title)], budget=budget)
+            checked(VALUE_RANGE, values, who=self.access.who, what="values.batchGet")
         except ConfigError:
             raise  # no such spreadsheet: a config error (exit 2), found before any write
         except GoalsyncError as exc:

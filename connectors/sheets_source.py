@@ -26,6 +26,7 @@ from connectors.sheets_client import (
     Transport,
     a1_tab,
 )
+from connectors.sheets_shapes import VALUE_RANGE, checked
 from sync.contracts import PullContext, PullResult
 from sync.errors import ConfigError, FatalError, GoalsyncError
 from sync.retry import Budget
@@ -64,6 +65,7 @@ class SheetsSource:
             raise self._missing_tabs(client, budget, exc) from None
         result = PullResult(complete=True, has_history=False)
         for (kind, title), value_range in zip(self.tabs, value_ranges, strict=True):
+            checked(VALUE_RANGE, value_range, who=self.access.who, what="values.batchGet")
             values: list[list[Any]] = value_range.get("values") or []
             if not values:  # an empty tab, not even a header: nothing planned there
                 continue
