@@ -80,8 +80,8 @@ def backfill(
                 )
             made.extend(report.history)
             day += timedelta(days=1)
-        store.add_history(made)
-    stale = tuple(r.name for r in pulled.runs if not r.ok)
+        stale = tuple(r.name for r in pulled.runs if not r.ok)
+        store.add_history(made, exit_code=EXIT_STALE if stale else EXIT_OK)
     log.info(
         "backfilled",
         first=first.isoformat(),

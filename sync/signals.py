@@ -130,7 +130,7 @@ def deferred() -> Iterator[None]:
 def settling(code: int | None) -> Iterator[None]:
     """Around the one statement that commits a run. When it ends without an error the run is
     settled: from then on a SIGTERM or a backstop ends the process with `code`, not 143. None:
-    a commit that settles nothing (backfill's History rows); the backstop still waits for it."""
+    a commit that settles nothing; the backstop still waits for it."""
     global _settled
     with _commit_lock:
         yield

@@ -230,9 +230,10 @@ class Store:
                 ),
             )
 
-    def add_history(self, rows: Sequence[HistoryRow]) -> None:
-        """Upsert History rows by (date, ID) in one transaction (backfill)."""
-        with self._write() as db:
+    def add_history(self, rows: Sequence[HistoryRow], exit_code: int | None = None) -> None:
+        """Upsert History rows by (date, ID) in one transaction (backfill). With `exit_code`, a
+        SIGTERM after the commit leaves the process that code, as `commit_run` does."""
+        with self._write(settles=exit_code) as db:
             _write_history(db, rows)
 
     @contextlib.contextmanager

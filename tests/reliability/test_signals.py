@@ -288,6 +288,34 @@ def test_sigterm_after_the_commit_keeps_the_runs_own_exit_code(ws: Workspace) ->
     assert signalled >= 3  # most signals reached a live process
 
 
+def test_sigterm_after_a_backfill_committed_keeps_its_exit_code(ws: Workspace) -> None:
+    """backfill commits its History rows the same way: a SIGTERM after that commit exits 0."""
+    assert ws.goalsync("run").code == 0
+    day = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    signalled = 0
+    for offset_ms in (0, 5, 20):
+        before = state_snapshot(ws.state)
+        proc = ws.start("backfill", "--from", day, "--to", day)
+        try:
+            deadline = time.monotonic() + 60
+            while not committed(ws, before):
+                assert proc.poll() is None, "the backfill ended before it committed"
+                assert time.monotonic() < deadline, "the backfill did not commit"
+                time.sleep(0.0002)
+            time.sleep(offset_ms / 1000)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                signalled += 1
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        run = Result(proc.returncode, stdout, stderr, 0.0)
+        assert run.code == 0, f"SIGTERM {offset_ms} ms after the backfill's commit: {run}"
+    assert signalled >= 1
+
+
 BACKSTOP = """
 import os, signal, sys, threading, time
 from sync import signals
