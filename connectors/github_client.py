@@ -83,10 +83,17 @@ class RepoUnavailable(ConfigError):
     """The server says a configured repository (or org) cannot be read: missing (404) or its
     issues turned off (410). A scope the server rejects: exit 2."""
 
-    def __init__(self, message: str, *, name: str, status: int) -> None:
+    def __init__(self, message: str, *, name: str, status: int, kind: str = "repo") -> None:
         super().__init__(message)
         self.name = name
         self.status = status
+        self.kind = kind  # "repo" or "org"
+
+
+class PagingLimit(FatalError):
+    """GitHub's 422 past the depth it pages a list to (the issue events stream: "pagination is
+    limited for this resource"). Where the list is history, github_fetch takes it as the end of
+    what can be read; anywhere else it fails the source like any answer it cannot use."""
 
 
 class Tally:
@@ -191,11 +198,39 @@ class GitHubClient:
             )
             if error is None:
                 return reply
+            if isinstance(error, RepoUnavailable) and error.status == 404:
+                error = self._which_404(url, error)
             if isinstance(error, RetriableError) and _is_secondary(reply):
                 secondary_hits += 1
             raise error
 
         return call(once, budget=self._budget, what=what)
+
+    def _which_404(self, url: str, error: RepoUnavailable) -> GoalsyncError:
+        """A 404 from an endpoint under a repository (its milestones, its issue events) says
+        nothing about the repository itself: GitHub answers 404 for a repository this token
+        cannot see, but also for an endpoint a server lacks or a permission the token lacks.
+        One request for the repository tells them apart; only on this error path."""
+        endpoint = self.page_key(url).partition("?")[0]
+        repo_path = f"/repos/{error.name}"
+        if endpoint == repo_path or error.kind != "repo":
+            return error
+        try:
+            probe = self._send(repo_path, None, None)
+        except GoalsyncError:
+            return error
+        if probe.status != 200:
+            return RepoUnavailable(
+                f"{error}; GET {endpoint} answered 404 and so does GET {repo_path}",
+                name=error.name,
+                status=404,
+            )
+        return FatalError(
+            f"source {self.settings.source!r}: GET {endpoint} answered 404, yet the repository "
+            f"{error.name} exists and the token in {self.settings.token_env} sees it: the token "
+            "lacks a permission goalsync needs (read access to issues and pull requests), or "
+            f"this server has no such endpoint (an old GitHub Enterprise?); run goalsync doctor"
+        )
 
     def _send(self, url: str, params: Mapping[str, Any] | None, etag: str | None) -> Reply:
         headers = {"Accept": "application/vnd.github+json"}
@@ -316,6 +351,7 @@ def to_error(
             f"{settings.token_env} cannot see it: check {key} in the config",
             name=target,
             status=status,
+            kind=kind,
         )
     if status == 410 and kind == "repo":
         return RepoUnavailable(
@@ -325,6 +361,8 @@ def to_error(
             name=target,
             status=status,
         )
+    if status == 422 and "pagination is limited" in message.lower():
+        return PagingLimit(f"{name}: GitHub pages no deeper ({detail}; {scope}, {reply.url[:160]})")
     if status >= 500:
         retry_after = parse_retry_after(reply.headers.get("retry-after"))
         return RetriableError(f"{name}: GitHub answered {detail} ({scope})", retry_after)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -34,6 +36,15 @@ ADC_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 _SECRET_FIELDS = ("private_key", "private_key_id", "refresh_token", "client_secret")
 
 
+class CredentialsVariableError(ConfigError):
+    """A credentials variable (GOOGLE_APPLICATION_CREDENTIALS) names a file that cannot be used:
+    the fix is in the environment, not in goalsync.yaml (`fix` says what to do)."""
+
+    def __init__(self, message: str, *, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
 class SheetTabs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
@@ -45,6 +56,28 @@ class SheetTabs(BaseModel):
 
 def _check_endpoint(value: str | None) -> str | None:
     return None if value is None else check_base_url(value) + "/"
+
+
+# `/spreadsheets/d/<id>`, also under a signed-in account's `/u/1/`; ids are URL-safe base64.
+_SHEET_URL_ID = re.compile(r"/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)(?:/|$)")
+
+
+def spreadsheet_id(value: str) -> str:
+    """The spreadsheet id, also from the sheet's URL as a browser shows it
+    (`https://docs.google.com/spreadsheets/d/<id>/edit#gid=0`): people paste the URL. Raises
+    ValueError for a URL of anything else (a document, a published `/d/e/` page)."""
+    text = value.strip()
+    if "://" not in text:
+        return text
+    parts = urlsplit(text)
+    found = _SHEET_URL_ID.search(parts.path)
+    if found is None or found.group(1) == "e":
+        raise ValueError(
+            f"{text[:120]!r} is not a Google Sheets URL of the form "
+            "https://docs.google.com/spreadsheets/d/<id>/edit: give the spreadsheet id (the part "
+            "after /d/ in the sheet's address bar) or that URL"
+        )
+    return found.group(1)
 
 
 class SheetsSourceConfig(BaseModel):
@@ -64,6 +97,11 @@ class SheetsSourceConfig(BaseModel):
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         return _check_endpoint(value)
+
+    @field_validator("spreadsheet_id")
+    @classmethod
+    def _spreadsheet_id(cls, value: str) -> str:
+        return spreadsheet_id(value)
 
     def build(self, name: str, base_dir: Path) -> SheetsSource:
         who = f"source {name!r}"
@@ -93,6 +131,11 @@ class SheetsSinkConfig(BaseModel):
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         return _check_endpoint(value)
+
+    @field_validator("spreadsheet_id")
+    @classmethod
+    def _spreadsheet_id(cls, value: str) -> str:
+        return spreadsheet_id(value)
 
     def build(self, base_dir: Path) -> SheetsSink:
         access = resolve_access(
@@ -134,7 +177,15 @@ def resolve_access(
         from_env = os.environ.get(ADC_ENV, "").strip()
         if from_env:
             path = Path(from_env).expanduser()
-            return _key_access(path, f"{ADC_ENV} ({path})", who, common, explicit=False)
+            try:
+                return _key_access(path, f"{ADC_ENV} ({path})", who, common, explicit=False)
+            except ConfigError as exc:
+                # The config is right; the environment is not: say which variable to fix.
+                raise CredentialsVariableError(
+                    str(exc),
+                    fix=f"point {ADC_ENV} at a service account key file (JSON) that this user "
+                    "can read, or unset it to use the application default credentials",
+                ) from None
         if endpoint is not None and is_loopback(endpoint):
             # Application default credentials would probe the GCE metadata server, a request
             # off this machine, for a server that is on it: send no credentials instead.

@@ -7,7 +7,9 @@ Per source and sink, the fewest requests that answer "would a run work?":
   are reported when Jira sends them. 3 requests (+1 per jql clause).
 - GitHub: `/rate_limit` (reachable, the token is accepted, how much of the hour's budget is
   left; GitHub does not count this call), then `/repos/{owner}/{repo}` per configured repository
-  (it exists, this token sees it, issues are on) or one `/orgs/{org}/repos` page. 1 + repos.
+  (it exists, this token sees it, issues are on) and one item of each endpoint a run reads under
+  it (`issues`, `issues/events`, `milestones`: a token may see the repository and not its
+  issues), or one `/orgs/{org}/repos` page. 1 + 4 per repository.
 - Google Sheets: `spreadsheets.get` with a field mask of the tab titles (the credentials are
   accepted, the sheet is shared with them, the input tabs exist). 1 request (a service account
   also exchanges its key for a token). Write access cannot be seen without writing: the check
@@ -66,7 +68,7 @@ def run_doctor(
         try:
             source = cfg.build(name, config.base_dir)
         except ConfigError as exc:
-            target.add("usable", "fail", str(exc), "fix the source in goalsync.yaml")
+            target.add("usable", "fail", str(exc), _fix(exc, "fix the source in goalsync.yaml"))
             continue
         _check_source(config, name, source, target)
     for n, sink_cfg in enumerate(config.model.sinks):
@@ -75,7 +77,7 @@ def run_doctor(
         except ConfigError as exc:
             target = Target(f"sink {n + 1} ({sink_cfg.type})")
             report.targets.append(target)
-            target.add("usable", "fail", str(exc), "fix the sink in goalsync.yaml")
+            target.add("usable", "fail", str(exc), _fix(exc, "fix the sink in goalsync.yaml"))
             continue
         target = Target(f"sink {_sink_name(sink)}")
         report.targets.append(target)
@@ -84,7 +86,25 @@ def run_doctor(
     report.targets.append(_items_target(config, state_dir, report))
     if config.model.alerts is not None:
         report.targets.append(_alerts_target(config.model.alerts, test_alert, post))
+    elif test_alert:
+        # Asked for a test alert that cannot be sent: a failure, not "all checks passed".
+        target = Target("alerts")
+        target.add(
+            "test alert",
+            "fail",
+            f"no alerts: block in {config.path}: there is no webhook to send a test alert to",
+            "add alerts: {webhook_env: GOALSYNC_WEBHOOK_URL} to the config and set that "
+            "variable to the webhook URL (a Slack incoming webhook, say)",
+        )
+        report.targets.append(target)
     return report
+
+
+def _fix(error: ConfigError, default: str) -> str:
+    """What to fix: the error's own word when it has one (a variable of the environment that
+    names a missing file is not fixed in goalsync.yaml)."""
+    fix = getattr(error, "fix", None)
+    return fix if isinstance(fix, str) and fix else default
 
 
 def _config_target(config: LoadedConfig) -> Target:

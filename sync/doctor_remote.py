@@ -209,7 +209,10 @@ def _github_checks(source: GitHubSource, client: GitHubClient, target: Target) -
         can = (
             ", read access" if isinstance(permissions, Mapping) and permissions.get("pull") else ""
         )
-        target.add(f"repo {repo}", "ok", f"visible ({visibility}{can}), issues on")
+        failed = _probe_endpoints(client, repo, target)
+        if not failed:
+            read = ", ".join(what for what, _, _ in RUN_ENDPOINTS)
+            target.add(f"repo {repo}", "ok", f"visible ({visibility}{can}), issues on; {read} read")
     if cfg.org:
         try:
             listed = client.fetch_json(
@@ -220,6 +223,36 @@ def _github_checks(source: GitHubSource, client: GitHubClient, target: Target) -
             target.add(f"org {cfg.org}", "ok" if rows else "warn", detail)
         except GoalsyncError as exc:
             target.add(f"org {cfg.org}", "fail", str(exc), "fix org in goalsync.yaml or the token")
+
+
+# What a run reads of each repository (connectors/github_fetch.py): one page of each, smallest.
+RUN_ENDPOINTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("issues", "issues", {"state": "all", "per_page": 1}),
+    ("issue events", "issues/events", {"per_page": 1}),
+    ("milestones", "milestones", {"state": "all", "per_page": 1}),
+)
+
+
+def _probe_endpoints(client: GitHubClient, repo: str, target: Target) -> bool:
+    """GET every endpoint a run reads under the repository, one item each: a 404 from one of
+    them (a token without a permission, an Enterprise server without the endpoint) fails the
+    run as surely as a missing repository. True when one failed (its check names it)."""
+    failed = False
+    for what, tail, params in RUN_ENDPOINTS:
+        path = f"/repos/{repo}/{tail}"
+        try:
+            client.fetch_json(path, params, scope=f"repo {repo}", what=what)
+        except GoalsyncError as exc:
+            target.add(
+                f"repo {repo} {what}",
+                "fail",
+                str(exc),
+                f"give the token in {client.settings.token_env} read access to issues and pull "
+                "requests of this repository (a fine-grained token: Issues and Pull requests: "
+                "Read), or remove it from repos",
+            )
+            failed = True
+    return failed
 
 
 def _core_limit(data: Any, headers: Mapping[str, str]) -> tuple[int, int, float] | None:

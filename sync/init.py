@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from connectors.sheets import spreadsheet_id
 from sync.config import LoadedConfig, load_config
 from sync.errors import ConfigError
 from sync.schema import config_schema
@@ -125,7 +126,7 @@ def render(o: StarterOptions) -> str:
         lines += [
             "  plan:",
             "    type: sheets",
-            f"    spreadsheet_id: {_q(o.plan_sheet_id)}",
+            f"    spreadsheet_id: {_q(_sheet_id(o.plan_sheet_id))}",
             "    tabs: {goals: Goals, metrics: Metrics, overrides: Overrides}",
             "    # Leadership's tabs, found by their header rows: Goals (id, title, owner, start,",
             "    # due, target, parent), Metrics (name, date, value), Overrides (id, status,",
@@ -138,7 +139,8 @@ def render(o: StarterOptions) -> str:
     if o.sheet_id:
         lines += [
             "  - type: sheets                 # goalsync owns the tabs Status, Risks, Items,",
-            f"    spreadsheet_id: {_q(o.sheet_id)}   # Unaligned, Workload, History and Run",
+            f"    spreadsheet_id: {_q(_sheet_id(o.sheet_id))}"
+            "   # Unaligned, Workload, History and Run",
             "    # Credentials: GOOGLE_APPLICATION_CREDENTIALS, the path of a service account key",
             "    # (JSON); share the sheet with the account's e-mail as Editor.",
         ]
@@ -181,6 +183,14 @@ def render(o: StarterOptions) -> str:
             "        target: 100",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _sheet_id(text: str) -> str:
+    """The id of a pasted sheet URL; anything else as given (validation then names it)."""
+    try:
+        return spreadsheet_id(text)
+    except ValueError:
+        return text
 
 
 def write_starter(

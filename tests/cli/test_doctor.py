@@ -19,7 +19,7 @@ from sync.cli import main
 from tests.fakes.github import TOKEN as GH_TOKEN
 from tests.fakes.github import FakeGitHub
 from tests.fakes.jira import Auth, FakeJira
-from tests.fakes.server import FakeServer, Request, Response
+from tests.fakes.server import FakeServer, Fault, Request, Response
 from tests.fakes.sheets import FakeSheets
 
 EMAIL, JIRA_TOKEN = "bot@acme.example", "atl-doctor-token-0123456789"
@@ -152,7 +152,7 @@ def test_a_good_setup_passes_every_check(
     assert re.search(r"all \d+ checks passed", out)
     # The requests each target costs: Jira serverInfo + myself + one search; GitHub rate_limit
     # + one per repository; a sheet one get. Nothing was written anywhere.
-    assert "source jira 3, source gh 3, source plan 1, sink sheets STATUS 1" in out
+    assert "source jira 3, source gh 9, source plan 1, sink sheets STATUS 1" in out
     assert fakes.jira.count("GET", "/rest/api/3/search/jql") == 1
     assert fakes.sheets.batch_updates("STATUS") == 0 and not fakes.hook.bodies
     assert not (tmp_path / "state").exists() and not (tmp_path / "out").exists()
@@ -362,3 +362,61 @@ def test_a_secret_quoted_back_by_a_server_is_masked(
     out = capsys.readouterr().out
     assert canary not in out
     assert "labels = ***" in out
+
+
+# --- issue 13: setup mistakes named where they are ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "check"),
+    [("issues/events", "issue events"), ("milestones", "milestones"), ("issues", "issues")],
+)
+def test_every_endpoint_a_run_reads_is_probed(
+    fakes: Fakes, tmp_path: Path, capsys: pytest.CaptureFixture[str], endpoint: str, check: str
+) -> None:
+    """A token may see a repository and not what a run reads under it: /repos/{o}/{r} alone
+    passed while the run failed."""
+    path = f"/repos/acme/web/{endpoint}"
+    fakes.github.inject(Fault("GET", path, Response(404, {"message": "Not Found"}), times=9))
+    code, _ = doctor_run(tmp_path, config(fakes))
+    out = capsys.readouterr().out
+    assert code == 1, out
+    checks = rows(out)
+    assert checks[("source gh (github)", f"repo acme/web {check}")] == "fail", checks
+    said = " ".join(out.split())  # the table wraps its cells
+    assert f"GET {path} answered 404" in said and "exists" in said
+    assert "read access to issues" in said  # the fix
+    assert checks[("source gh (github)", "repo acme/api")] == "ok"
+
+
+def test_adc_variable_pointing_at_a_missing_file_is_named_in_the_fix(
+    fakes: Fakes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "gone" / "key.json"))
+    sink = f'endpoint: "{fakes.sheets.url}/",\n      credentials: anonymous}}'
+    text = config(fakes).replace(sink, f'endpoint: "{fakes.sheets.url}/"}}')
+    assert text.count("credentials: anonymous") == 1  # the plan source keeps its own
+    code, _ = doctor_run(tmp_path, text)
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert rows(out)[("sink 1 (sheets)", "usable")] == "fail", out
+    fix = out[out.index("sink 1 (sheets)") :]
+    assert "fix the sink in goalsync.yaml" not in fix
+    assert "fix: point GOOGLE_APPLICATION_CREDENTIALS at" in " ".join(fix.split())
+
+
+def test_a_test_alert_without_an_alerts_block_says_so_and_fails(
+    fakes: Fakes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = config(fakes).replace("alerts: {webhook_env: GOALSYNC_WEBHOOK_URL}\n", "")
+    code, _ = doctor_run(tmp_path, text, "--test-alert")
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert rows(out)[("alerts", "test alert")] == "fail", out
+    assert "no alerts: block" in " ".join(out.split())
+    assert "checks passed" not in out and not fakes.hook.bodies
+    code, _ = doctor_run(tmp_path, text)  # not asked for: no alerts row, all passed
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert ("alerts", "test alert") not in rows(out)
