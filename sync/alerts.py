@@ -30,7 +30,14 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from sync import secrets
-from sync.errors import EXIT_CONFIG, EXIT_PUBLISH, EXIT_STALE, RetriableError
+from sync.errors import (
+    EXIT_CONFIG,
+    EXIT_PUBLISH,
+    EXIT_STALE,
+    DeadlineExceeded,
+    ResponseTooLarge,
+    RetriableError,
+)
 from sync.log import Redactor, secret_values
 from sync.report import NO_DATA, HistoryRow, RunInfo, SourceRun, StatusReport, StatusRow
 from sync.retry import Budget, call, parse_retry_after
@@ -215,10 +222,18 @@ def send(
     config: AlertsConfig,
     payload: dict[str, Any],
     *,
-    post: Callable[..., requests.Response] = requests.post,
+    post: Callable[..., requests.Response] | None = None,
     budget_s: float | None = None,
 ) -> AlertResult:
-    """POST the payload to the webhook. Never raises: a failure is logged and returned."""
+    """POST the payload to the webhook. Never raises: a failure is logged and returned.
+
+    By default through a session with the deadline for the whole response and the size cap
+    every other request has (DESIGN): a webhook that trickles its answer must not hold a
+    committed run, and with it the lock, for longer than its budget."""
+    if post is None:
+        from connectors.transport import limit_session  # only when an alert goes out
+
+        post = limit_session(requests.Session()).post
     url = secrets.read_secret(config.webhook_env)
     if url is None:
         log.warning(
@@ -244,6 +259,9 @@ def send(
             )
         except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
             raise RetriableError(f"webhook: {type(exc).__name__}") from None
+        except (DeadlineExceeded, ResponseTooLarge) as exc:  # messages name no secret path
+            kind = RetriableError if isinstance(exc, DeadlineExceeded) else _Failed
+            raise kind(f"webhook: {type(exc).__name__}") from None
         except requests.exceptions.RequestException as exc:
             raise _Failed(f"webhook: {type(exc).__name__}") from None
         status = response.status_code

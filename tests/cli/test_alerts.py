@@ -5,6 +5,7 @@ webhook; a webhook that fails never changes the run's exit code, and its URL nev
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 import structlog
 
+from sync import http_limits
 from sync.alerts import (
     MAX_CHANGES_SHOWN,
     AlertsConfig,
@@ -24,7 +26,7 @@ from sync.alerts import (
 )
 from sync.cli import main
 from sync.report import HistoryRow, RiskRow, RunInfo, SourceRun, StatusReport, StatusRow
-from tests.fakes.server import FakeServer, Request, Response
+from tests.fakes.server import FakeServer, Fault, Request, Response
 
 SECRET_PATH = "/services/T0/B0/alert-secret-0123456789"
 TODAY = date(2026, 11, 16)
@@ -266,6 +268,27 @@ def test_an_unreachable_webhook_is_logged_without_its_url(
     result = send(AlertsConfig(webhook_env="GOALSYNC_WEBHOOK_URL", timeout_s=1), {"text": "x"},
                   budget_s=0.5)  # fmt: skip
     assert not result.sent and result.reason == "webhook: ConnectionError"
+    assert SECRET_PATH not in result.reason + capsys.readouterr().err
+
+
+def test_a_webhook_that_trickles_its_answer_is_given_up_within_the_deadline(
+    hook: Webhook, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every request has a deadline for the whole response, the alert's too: a webhook that
+    sends its headers and then a byte every 0.5 s (each under the socket timeout) would hold a
+    committed run, and its lock, for hours."""
+    hook.inject(Fault("POST", "/", trickle=0.5, times=5))
+    previous = http_limits.current()
+    http_limits.configure(http_limits.Limits(deadline_s=1.0))
+    try:
+        t0 = time.monotonic()
+        result = send(AlertsConfig(webhook_env="GOALSYNC_WEBHOOK_URL", timeout_s=2), {"text": "x"},
+                      budget_s=2.5)  # fmt: skip
+        took = time.monotonic() - t0
+    finally:
+        http_limits.configure(previous)
+    assert not result.sent and result.reason == "webhook: DeadlineExceeded", result
+    assert took < 5, took
     assert SECRET_PATH not in result.reason + capsys.readouterr().err
 
 
