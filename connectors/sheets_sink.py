@@ -82,10 +82,19 @@ class SheetsSink:
     def description(self) -> str:
         return f"sheets {self.access.spreadsheet_id}"
 
+    def open(self, budget_s: float | None = None) -> None:
+        """Read the sheet before any source is pulled (Opener): a spreadsheet that does not
+        exist or is not shared raises ConfigError (exit 2) before Jira or GitHub are asked.
+        What was read (properties, marks, History) is kept for this run's `read_history` and
+        `prepare`, so opening early costs no request."""
+        if self._snapshot is None:
+            self._snapshot = self._fetch_snapshot(Budget(budget_s or self.budget_s))
+
     def read_history(self, budget_s: float | None = None) -> list[HistoryRow]:
         """The History tab's rows (HistoryKeeper). What was read is kept for this run's
         `prepare`, which then does not read the sheet again."""
-        self._snapshot = self._fetch_snapshot(Budget(budget_s or self.budget_s))
+        self.open(budget_s)
+        assert self._snapshot is not None
         return list(self._snapshot.history)
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> SheetsWrite:

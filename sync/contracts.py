@@ -125,6 +125,18 @@ class Sink(Protocol):
         ...
 
 
+class Opener(Protocol):
+    """A sink that can be checked before any source is pulled (a remote one: the Sheets sink).
+    The engine calls `open` first, so that a sink that does not exist (a wrong spreadsheet id)
+    stops the run with exit 2 before a single source request; what it read is kept for this
+    run's `prepare` (and `read_history`), which then do not read it again."""
+
+    def open(self, budget_s: float | None = None) -> None:
+        """Raises ConfigError when the sink does not exist (exit 2, nothing pulled) and
+        PublishError when it cannot be read now (the publish tries again)."""
+        ...
+
+
 class HistoryKeeper(Protocol):
     """A sink that holds History itself (the Sheets History tab). When the state dir is empty
     the engine seeds the store's History from it, so losing the state never loses the trend."""

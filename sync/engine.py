@@ -147,6 +147,8 @@ def _run_locked(
         as_of=now.isoformat(),
         dry_run=options.dry_run,
     )
+    if not options.dry_run:  # a dry run touches no sink
+        _open_sinks(sinks, options.retry_budget_s)
     pulled = pull_sources(
         config,
         sources,
@@ -259,6 +261,22 @@ def _evaluate_now(
         as_of=as_of,
         people=config.people,
     )
+
+
+def _open_sinks(sinks: Sequence[Sink], budget_s: float) -> None:
+    """Open every sink that can be checked before the pull (Opener): one that does not exist
+    raises ConfigError here, before any source request (exit 2, nothing pulled or published).
+    One that cannot be read now is left to the publish, which tries again."""
+    for sink in sinks:
+        opener = getattr(sink, "open", None)
+        if opener is None:
+            continue
+        try:
+            opener(budget_s)
+        except ConfigError:
+            raise
+        except GoalsyncError as exc:
+            log.warning("sink_not_opened", sink=sink.type, error=str(exc), effect="publish retries")
 
 
 def _seed_history(sinks: Sequence[Sink], budget_s: float) -> list[HistoryRow]:
