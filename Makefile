@@ -48,15 +48,16 @@ bench: $(VENV)/.stamp-test
 	$(BIN)/python bench/sync.py $(BENCH_FLAGS)
 	$(BIN)/python bench/naive.py $(BENCH_FLAGS)
 
-# The one command that refreshes the locks (after a change to pyproject.toml's dependencies, or
-# to take new releases): uv resolves for every platform (--universal) on Python 3.11 and records
-# each file's sha256. Commit both files.
-LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
+# The one command that refreshes the locks after a change to pyproject.toml's dependencies
+# (`make lock`: the pins already there are kept where they still fit), or that takes every new
+# release (`make lock UPGRADE=1`). uv resolves for every platform (--universal) on Python 3.11 and
+# records each file's sha256. Commit both files.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade,)
 lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet uv==$(UV_VERSION)
-	.venv-lock/bin/uv pip compile $(LOCK_FLAGS) --upgrade pyproject.toml requirements/build.in -o $(RUN_LOCK)
-	.venv-lock/bin/uv pip compile $(LOCK_FLAGS) --upgrade --extra test pyproject.toml requirements/build.in -o $(TEST_LOCK)
+	.venv-lock/bin/uv pip compile $(LOCK_FLAGS) pyproject.toml requirements/build.in -o $(RUN_LOCK)
+	.venv-lock/bin/uv pip compile $(LOCK_FLAGS) --extra test pyproject.toml requirements/build.in -o $(TEST_LOCK)
 
 clean:
 	rm -rf $(VENV) .venv-lock out .pytest_cache .mypy_cache .ruff_cache
