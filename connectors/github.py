@@ -22,7 +22,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Literal
 
@@ -47,14 +47,18 @@ from connectors.github_parse import (
     IssueRules,
     checked_event,
     checked_issue,
+    checked_own_event,
     parse_milestones,
     parse_org_repos,
     to_item_with_milestone,
 )
 from connectors.github_state import (
+    HISTORY_STATE_PREFIX,
     PAGE_STATE_PREFIX,
     SEEN_STATE_PREFIX,
+    dump_history,
     iso,
+    kept_history,
     kept_page,
     kept_seen,
     load_json,
@@ -189,6 +193,8 @@ class GitHubSource:
                 lookback=timedelta(minutes=self.config.lookback_minutes),
                 run_started=ctx.run_started,
                 seen=kept_seen(ctx.state, repo),
+                history=kept_history(ctx.state, repo),
+                needs_start=ctx.needs_start,
             )
             for repo in repos
         ]
@@ -197,9 +203,13 @@ class GitHubSource:
         parsers = RowParsers(
             issue=functools.partial(checked_issue, source=self.name, rules=rules, skipped=skipped),
             event=functools.partial(checked_event, source=self.name, rules=rules, skipped=skipped),
+            own_event=functools.partial(
+                checked_own_event, source=self.name, rules=rules, skipped=skipped
+            ),
         )
         pulls = self._pull_all(plans, budget, tally, result.warnings, parsers, ctx.progress)
         self._collect(plans, pulls, ctx.run_started, result)
+        result.warnings[:0] = _reach_notes(plans, pulls, ctx.tz)
         skipped.report(result.warnings)
         result.requests = tally.count
         result.complete = full
@@ -237,6 +247,9 @@ class GitHubSource:
                 result.state[SEEN_STATE_PREFIX + plan.repo] = json.dumps(
                     {str(n): at for n, at in sorted(seen.items())}
                 )
+            history = dump_history(pull.history)
+            if history is not None:
+                result.state[HISTORY_STATE_PREFIX + plan.repo] = history
             log.info(
                 "github_repo_pulled",
                 repo=plan.repo,
@@ -351,6 +364,26 @@ class GitHubSource:
         """The pull's items (parsed as their pages came) with their milestones' details."""
         milestones = parse_milestones(pull.milestones, repo=pull.repo)
         return [to_item_with_milestone(i, milestones) for i in pull.issues], pull.events
+
+
+def _reach_notes(plans: Sequence[RepoPlan], pulls: Mapping[str, RepoPull], tz: tzinfo) -> list[str]:
+    """A Run tab line per repository whose history GitHub's paging limit cuts short, on every
+    run (the tab is written anew each time): how far back its events reach, and what that
+    costs. Never a failure: the issues carry their state and times themselves."""
+    notes = []
+    for plan in plans:
+        pull = pulls.get(plan.repo)
+        history = pull.history if pull is not None else plan.history
+        if not history.limited or history.reach is None:
+            continue
+        day = history.reach.astimezone(tz).date().isoformat()
+        notes.append(
+            f"History of {plan.repo} reaches back to {day} (GitHub's paging limit): states and "
+            "close times come from the issues themselves, and the start of each earlier issue "
+            f"that a cycle time measures from its own events ({len(history.starts)} issues)"
+        )
+        log.info("github_history_reach", repo=plan.repo, reach=history.reach.isoformat())
+    return notes
 
 
 def _severity(error: BaseException) -> int:

@@ -12,7 +12,13 @@ Per repository and pull:
   costs no rate limit; then nothing else is requested for the repository;
 - otherwise one milestones call and the issue events stream, newest first, back to the cursor;
   unless every item the list shows is one the last pull read at that very update (`seen`):
-  then nothing changed either, and nothing else is requested.
+  then nothing changed either, and nothing else is requested;
+- the stream goes only so deep: past a limit (a few pages on a busy repository) GitHub answers
+  422 "pagination is limited for this resource", and its rel="last" names the last page it
+  serves. That is where the repository's known history begins (its reach, kept between runs):
+  state, close and merge times come from the issues themselves, and only the issues whose start
+  a key result measures (`RepoPlan.needs_start`), opened before the reach, have their own events
+  read (`/issues/{n}/events`, one request each, once per update).
 Issues and events are parsed page by page as they come (`RowParsers`), so a pull never holds a
 repository's raw payloads (about 15 KB an item with its events) beside its records.
 """
@@ -20,12 +26,13 @@ repository's raw payloads (about 15 KB an item with its events) beside its recor
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
-from connectors.github_client import PER_PAGE, GitHubClient
-from connectors.github_parse import parse_link_next, parse_time
+from connectors.github_client import PER_PAGE, GitHubClient, PagingLimit, with_query
+from connectors.github_parse import parse_link_rel, parse_time
 from sync.contracts import ProgressCallback, no_progress
 from sync.errors import FatalError
 from sync.records import Event, WorkItem
@@ -50,6 +57,7 @@ class Listing:
     pages: int = 0
     complete: bool = True  # every page was read (not stopped early)
     not_modified: bool = False
+    cut: bool = False  # the server's paging limit ended the list before its end (`bounded`)
 
     @property
     def kept(self) -> KeptPage | None:
@@ -71,13 +79,22 @@ def fetch_list(
     stop_after: Callable[[list[Raw]], bool] | None = None,
     progress: ProgressCallback = no_progress,
     keep: Callable[[Raw], Any] | None = None,
+    bounded: bool = False,
 ) -> Listing:
     """The one pagination loop: GET the first page (conditionally when `etag` is given), then
     follow Link rel="next" until there is none, or `stop_after(page_rows)` says enough. A page URL
-    seen twice, or a link off the API root, is refused rather than followed."""
+    seen twice, or a link off the API root, is refused rather than followed.
+
+    `bounded`: the list is one GitHub pages only so deep (the issue events). Its end is then
+    where the limit is (`cut`): a 422 for a page past it, or the page its rel="last" named still
+    linking a next one. GitHub may also leave rel="next" out on the last page it serves, which
+    then looks like the list's real end: when that page is the one rel="last" named and it is
+    full, the next page number is asked for too, which answers empty at the real end and 422 at
+    the limit (one request, for a list that ends exactly on a page boundary)."""
     out = Listing(url=client.page_key(path, params))
     url: str | None = path
     seen: set[str] = set()
+    bound: str | None = None  # the last page the server says it serves (rel="last")
     while url is not None:
         key = out.url if out.pages == 0 else client.page_key(url)
         if key in seen:
@@ -87,13 +104,19 @@ def fetch_list(
             )
         seen.add(key)
         first = out.pages == 0
-        reply = client.fetch_json(
-            url,
-            params if first else None,
-            etag=etag if first else None,
-            scope=scope,
-            what=f"{what} page {out.pages + 1}",
-        )
+        try:
+            reply = client.fetch_json(
+                url,
+                params if first else None,
+                etag=etag if first else None,
+                scope=scope,
+                what=f"{what} page {out.pages + 1}",
+            )
+        except PagingLimit:
+            if not bounded or first:
+                raise
+            out.cut = True
+            return out
         if reply.not_modified:
             out.not_modified = True
             return out
@@ -113,13 +136,39 @@ def fetch_list(
         else:  # each page made into what is kept as it comes: its raw rows are not
             out.rows.extend(kept for kept in map(keep, rows) if kept is not None)
         progress(1, len(rows))
-        url = parse_link_next(reply.headers.get("link"))
+        link = reply.headers.get("link")
+        last = parse_link_rel(link, "last")
+        bound = client.page_key(last) if last is not None else bound
+        url = linked = parse_link_rel(link, "next")
+        if linked is not None:
+            client.check_same_api(linked)
+        elif bounded and key == bound and len(rows) >= PER_PAGE:
+            url = with_query(key, {"page": _page_number(key) + 1})  # the limit, or the end?
         if url is not None:
-            client.check_same_api(url)
             if stop_after is not None and stop_after(rows):
                 out.complete = False
                 url = None
+            elif bounded and linked is not None and key == bound:
+                out.cut = True  # the last page served links more beyond it
+                url = None
     return out
+
+
+def _page_number(key: str) -> int:
+    page = dict(parse_qsl(key.partition("?")[2])).get("page", "1")
+    return int(page) if page.isdigit() else 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeptHistory:
+    """How far back a repository's events are known, kept between runs (github_state)."""
+
+    # The events since this moment were all read; None: since the repository began.
+    reach: datetime | None = None
+    limited: bool = False  # the reach is GitHub's paging limit (not just the first pull's floor)
+    # The issues whose own events were read: number -> their updated_at (`stamp`) then. Read
+    # again only when the issue changes.
+    starts: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +182,9 @@ class RepoPlan:
     # The items the last pull read within `lookback` of the watermark: issue number -> its
     # updated_at (`stamp`). They are what a since-list shows when nothing changed.
     seen: Mapping[int, str] = field(default_factory=dict)
+    history: KeptHistory = field(default_factory=KeptHistory)
+    # An item whose start (first move to in progress) a key result measures; None: none is.
+    needs_start: Callable[[WorkItem], bool] | None = None
 
     @property
     def events_floor(self) -> datetime:
@@ -149,6 +201,8 @@ class RowParsers:
 
     issue: Callable[[Raw], WorkItem | None]
     event: Callable[[Raw], Event | None]
+    # A row of one issue's own events (which do not embed the issue), with the issue's item.
+    own_event: Callable[[Raw, WorkItem], Event | None]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -159,6 +213,7 @@ class RepoPull:
     events: list[Event] = field(default_factory=list)
     kept: KeptPage | None = None
     unchanged: bool = False  # answered 304, or showed only `seen` items: nothing else asked
+    history: KeptHistory = field(default_factory=KeptHistory)
 
 
 def fetch_repo(
@@ -199,7 +254,7 @@ def fetch_repo(
             keep=parsers.issue,
         )
         if listing.not_modified:
-            out.unchanged, out.kept = True, plan.kept
+            out.unchanged, out.kept, out.history = True, plan.kept, plan.history
             return out
     else:
         params: dict[str, Any] = {
@@ -215,7 +270,7 @@ def fetch_repo(
         )
     out.issues, out.kept = listing.rows, listing.kept
     if not plan.full and plan.seen and all(_was_seen(i, plan.seen) for i in out.issues):
-        out.unchanged, out.issues = True, []
+        out.unchanged, out.issues, out.history = True, [], plan.history
         return out
     out.milestones = fetch_list(
         client,
@@ -225,10 +280,70 @@ def fetch_repo(
         what="milestones",
         progress=pages_only,
     ).rows
-    out.events = fetch_events(
+    stream = fetch_events(
         client, plan.repo, plan.events_floor, parsers.event, scope=scope, progress=pages_only
     )
+    out.events = stream.events
+    out.history = history = reach_after(plan, stream)
+    starts = {n: at for n, at in history.starts.items()}
+    for item in out.issues:
+        number = item.fields.get("number")
+        if not isinstance(number, int):
+            continue
+        if not _start_out_of_reach(item, history.reach, plan.needs_start):
+            starts.pop(number, None)  # no longer needed (left the window): forgotten
+        elif item.updated is None or starts.get(number) != stamp(item.updated):
+            out.events += fetch_own_events(client, plan.repo, item, parsers, progress=pages_only)
+            if item.updated is not None:
+                starts[number] = stamp(item.updated)
+    out.history = replace(history, starts=starts)
     return out
+
+
+def reach_after(plan: RepoPlan, stream: EventsRead) -> KeptHistory:
+    """How far back the repository's events are known after this pull's stream: on the first
+    pull, as far as the stream went; later, as before, unless the stream was cut short before
+    the cursor (a gap: known only from the cut on)."""
+    kept = plan.history
+    if plan.watermark is None:
+        return KeptHistory(reach=stream.reach, limited=stream.cut)
+    if stream.cut and stream.reach is not None:
+        reach = max(stream.reach, kept.reach) if kept.reach is not None else stream.reach
+        return replace(kept, reach=reach, limited=True)
+    return kept
+
+
+def _start_out_of_reach(
+    item: WorkItem, reach: datetime | None, needs_start: Callable[[WorkItem], bool] | None
+) -> bool:
+    """A key result measures the item's start, and its first move to in progress may lie
+    before the events known: an issue opened before the reach. (A pull request starts when it
+    is opened: its own payload says when.)"""
+    if reach is None or needs_start is None or item.kind != "issue":
+        return False
+    return (item.created is None or item.created < reach) and needs_start(item)
+
+
+def fetch_own_events(
+    client: GitHubClient,
+    repo: str,
+    item: WorkItem,
+    parsers: RowParsers,
+    *,
+    progress: ProgressCallback = no_progress,
+) -> list[Event]:
+    """One issue's own events (`/issues/{n}/events`, oldest first): usually one page."""
+    number = item.fields["number"]
+    return fetch_list(
+        client,
+        f"/repos/{repo}/issues/{number}/events",
+        {"per_page": PER_PAGE},
+        scope=f"issue {item.key}",
+        what=f"events of {item.key}",
+        progress=progress,
+        keep=lambda row: parsers.own_event(row, item),
+        bounded=True,
+    ).rows
 
 
 def stamp(moment: datetime) -> str:
@@ -245,6 +360,13 @@ def _was_seen(item: WorkItem, seen: Mapping[int, str]) -> bool:
     )
 
 
+@dataclass(slots=True, kw_only=True)
+class EventsRead:
+    events: list[Event]
+    reach: datetime | None  # every event since this moment was read; None: the whole stream
+    cut: bool  # GitHub's paging limit ended the stream at `reach`
+
+
 def fetch_events(
     client: GitHubClient,
     repo: str,
@@ -253,13 +375,17 @@ def fetch_events(
     *,
     scope: str,
     progress: ProgressCallback = no_progress,
-) -> list[Event]:
+) -> EventsRead:
     """The repository's issue events, newest first, read until a page reaches back past `floor`
     (the cursor minus the lookback): one request when nothing older is needed. Those at or
-    after `floor` are parsed as they come."""
+    after `floor` are parsed as they come. GitHub's paging limit may end the stream earlier:
+    then the events are known from the oldest one read."""
+    oldest: list[datetime] = []
 
     def reached_floor(rows: list[Raw]) -> bool:
         times = [t for t in (_created(r) for r in rows) if t is not None]
+        if times:
+            oldest[:] = [min([*oldest, *times])]
         return not times or min(times) < floor
 
     def keep(row: Raw) -> Event | None:
@@ -274,8 +400,11 @@ def fetch_events(
         stop_after=reached_floor,
         progress=progress,
         keep=keep,
+        bounded=True,
     )
-    return listing.rows
+    if listing.cut:
+        return EventsRead(events=listing.rows, reach=oldest[0] if oldest else floor, cut=True)
+    return EventsRead(events=listing.rows, reach=None if listing.complete else floor, cut=False)
 
 
 def fetch_org_repos(client: GitHubClient, org: str) -> list[Raw]:

@@ -214,6 +214,37 @@ def checked_event(
     )
 
 
+def checked_own_event(
+    raw: Mapping[str, Any], item: WorkItem, *, source: str, rules: IssueRules, skipped: Skipped
+) -> Event | None:
+    """`checked_event` of an entry of one issue's own events (`/issues/{n}/events`), which do not
+    embed their issue: the item read from the issues list stands in for it."""
+    with_issue = {**raw, "issue": embedded_issue(item)}
+    return checked_event(with_issue, source=source, rules=rules, skipped=skipped)
+
+
+def embedded_issue(item: WorkItem) -> dict[str, Any]:
+    """What `parse_event` reads of an event's embedded issue, from the item `parse_issue` made."""
+    repo, _, number = item.key.rpartition("#")
+    closed = item.status in ("closed", "merged")
+    issue: dict[str, Any] = {
+        "number": int(number),
+        "repository_url": f"/repos/{repo}",
+        "state": "closed" if closed else "open",
+        # an issue's done_at is its closed_at (a pull request's, its merge)
+        "closed_at": _iso(item.done_at) if closed and item.done_at else None,
+        "state_reason": item.fields.get("state_reason"),
+    }
+    if item.kind == "pull_request":
+        merged = item.done_at if item.status == "merged" else None
+        issue["pull_request"] = {"merged_at": _iso(merged) if merged else None}
+    return issue
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def parse_event(raw: Mapping[str, Any], *, source: str, rules: IssueRules) -> Event | None:
     """One entry of `GET /repos/{o}/{r}/issues/events`. Each embeds its issue as it is now (not
     as it was then), which is enough to name the item and, with care, to say what state an
@@ -352,6 +383,11 @@ def to_item_with_milestone(item: WorkItem, milestones: Mapping[str, Milestone]) 
 def parse_link_next(header: str | None) -> str | None:
     """The `rel="next"` URL of an RFC 8288 Link header, as GitHub sends it:
     `<https://api.github.com/repositories/1/issues?page=2>; rel="next", <...>; rel="last"`."""
+    return parse_link_rel(header, "next")
+
+
+def parse_link_rel(header: str | None, rel: str) -> str | None:
+    """The URL of relation `rel` (next, last, ...) of an RFC 8288 Link header."""
     if not header:
         return None
     for part in header.split(","):
@@ -363,7 +399,7 @@ def parse_link_next(header: str | None) -> str | None:
             for rel in param.strip()[4:].strip('"').split()
         }
         target = target.strip()
-        if "next" in rels and target.startswith("<") and target.endswith(">"):
+        if rel in rels and target.startswith("<") and target.endswith(">"):
             return target[1:-1]
     return None
 

@@ -1,5 +1,6 @@
 """What a GitHub source keeps between runs, per repository (pure): its cursor (the newest update
-read), the ETag of a list that fit on one page, and the items seen at the cursor."""
+read), the ETag of a list that fit on one page, the items seen at the cursor, and how far back its
+events are known (the reach of its history, and the issues whose own events were read)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from connectors.github_fetch import (
+    KeptHistory,
     KeptPage,
     stamp,
 )
@@ -23,6 +25,7 @@ log = structlog.get_logger(__name__)
 
 PAGE_STATE_PREFIX = "page:"  # the kept single-page list of a repository: URL and ETag
 SEEN_STATE_PREFIX = "seen:"  # the items read at the cursor
+HISTORY_STATE_PREFIX = "history:"  # how far back the events are known: KeptHistory
 
 
 def parse_cursor(text: str | None) -> dict[str, datetime | None] | None:
@@ -51,6 +54,42 @@ def kept_seen(state: Mapping[str, str], repo: str) -> dict[int, str]:
     if not isinstance(data, dict):
         return {}
     return {int(n): str(at) for n, at in data.items() if str(n).isdigit() and isinstance(at, str)}
+
+
+def kept_history(state: Mapping[str, str], repo: str) -> KeptHistory:
+    """The repository's kept history; an unreadable one reads as "known from the beginning",
+    what a repository pulled before goalsync kept it had (its whole stream fit in the limit)."""
+    data = load_json(state.get(HISTORY_STATE_PREFIX + repo))
+    if not isinstance(data, dict):
+        return KeptHistory()
+    try:
+        reach = parse_time(data.get("reach"))
+    except FatalError:
+        return KeptHistory()
+    starts = data.get("starts")
+    return KeptHistory(
+        reach=reach,
+        limited=data.get("limited") is True,
+        starts={
+            int(n): str(at)
+            for n, at in (starts.items() if isinstance(starts, dict) else ())
+            if str(n).isdigit() and isinstance(at, str)
+        },
+    )
+
+
+def dump_history(history: KeptHistory) -> str | None:
+    """The state value of `history`; None when there is nothing to keep (known from the start)."""
+    if history.reach is None and not history.starts:
+        return None
+    return json.dumps(
+        {
+            "reach": iso(history.reach) if history.reach is not None else None,
+            "limited": history.limited,
+            "starts": {str(n): at for n, at in sorted(history.starts.items())},
+        },
+        sort_keys=True,
+    )
 
 
 def recent(

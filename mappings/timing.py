@@ -8,10 +8,12 @@ for an item, its own `started` / `done_at` stand in. Days are days in the config
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from mappings.model import Goal
+from mappings.select import compile_clause
 from mappings.status import day_start, local_date
 from sync.records import Event, WorkItem
 
@@ -95,3 +97,30 @@ def window_bounds(now: datetime, weeks: int, tz: tzinfo) -> tuple[date, datetime
     today = local_date(now, tz)
     first = today - timedelta(days=7 * weeks)
     return first, day_start(first, tz), day_start(today, tz)
+
+
+def start_needed(
+    goals: Iterable[Goal], source: str, now: datetime, tz: tzinfo, window_weeks: int
+) -> Callable[[WorkItem], bool] | None:
+    """Whether an item of `source` is one whose start a key result measures: done since the
+    window of a cycle_time key result that selects it began (`window_weeks` is
+    status.forecast.window_weeks, for key results without their own). None when no key result
+    measures a cycle time. A source whose history is cut short reads such items' own history:
+    throughput and lead time need only when an item was created and done, which it says itself."""
+    wanted = []
+    for goal in goals:
+        for kr in goal.key_results:
+            if kr.measure != "cycle_time":
+                continue
+            _, start, _ = window_bounds(now, kr.window_weeks or window_weeks, tz)
+            wanted += [(start, compile_clause(c)) for c in kr.select]
+    if not wanted:
+        return None
+
+    def needed(item: WorkItem) -> bool:
+        if item.source != source or item.state != "done" or item.done_at is None:
+            return False
+        done_at = item.done_at
+        return any(done_at >= start and selects(item) for start, selects in wanted)
+
+    return needed

@@ -69,6 +69,10 @@ class PullContext:
     jql_clauses: tuple[str, ...] = ()  # extra Jira searches that select key results
     budget_s: float = 300.0
     progress: ProgressCallback = no_progress  # pages and items read, as they come
+    # An item whose start (first move to in progress) a key result measures now: a cycle time
+    # over its window. None: no key result needs a start from this source. A source whose
+    # history reaches back only so far (GitHub's paging limit) reads those items' own history.
+    needs_start: Callable[[WorkItem], bool] | None = None
 
 
 @dataclass(slots=True, kw_only=True)

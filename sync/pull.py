@@ -20,6 +20,7 @@ from typing import Protocol
 import structlog
 
 from mappings.evaluate import SourceHealth
+from mappings.timing import start_needed
 from sync import secrets
 from sync.config import LoadedConfig
 from sync.contracts import ProgressCallback, PullContext, PullResult, Source, no_progress
@@ -168,6 +169,13 @@ def _fetch_all(
             jql_clauses=config.jql_clauses(name),
             budget_s=budget_s,
             progress=progress,
+            needs_start=start_needed(
+                config.model.goals,
+                name,
+                started,
+                config.tz,
+                config.model.status.forecast.window_weeks,
+            ),
         )
         t0 = time.monotonic()
         structlog.contextvars.bind_contextvars(source=name)

@@ -7,8 +7,12 @@ changed. It serves, at the root and under `/api/v3` (GitHub Enterprise):
   headers whose next pages use `/repositories/{id}/...` as GitHub's do; 404 for a missing
   repository, 410 when its issues are turned off;
 - `GET /repos/{o}/{r}/milestones`, `GET /repos/{o}/{r}/issues/events` (newest first),
+  `GET /repos/{o}/{r}/issues/{n}/events` (one issue's, oldest first, without the embedded issue),
   `GET /orgs/{org}/repos`; `GET /rate_limit` (free, as GitHub's) and `GET /repos/{o}/{r}` (with
   `permissions` when a token is set), which `goalsync doctor` asks;
+- GitHub's paging limit on the events stream, when `events_page_limit` is set: a page past it is
+  answered 422 with GitHub's message, `rel="last"` names the last page allowed, and that page
+  carries a `rel="next"` (into the 422) only when `next_on_last_allowed`;
 - weak ETags over each answer, and 304 for a matching `If-None-Match` (free, like GitHub's);
 - rate-limit headers (`x-ratelimit-*`) counting down; at 0 a 403 until the reset;
 - a token check when `token` is set (401 "Bad credentials" otherwise).
@@ -22,7 +26,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +38,7 @@ from pydantic import SecretStr
 
 from connectors.github import GitHubSource, GitHubSourceConfig
 from sync.contracts import PullContext, PullResult
+from sync.records import WorkItem
 from tests.fakes.server import FakeServer, Request, Response
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "github"
@@ -52,6 +57,14 @@ _EVENT = _load("issue-events.json")[0]
 _MILESTONE = _load("milestones.json")[0]
 _REPO = _load("get-repository.json")[0]["response"]
 ERRORS: dict[str, dict[str, Any]] = _load("error-responses.json")
+# GitHub's answer past the events stream's paging limit, as clients met it (octokit/octokit.net
+# issue 1417 quotes the message, MeltanoLabs/tap-github pull request 26 the whole body).
+PAGING_LIMITED: dict[str, Any] = {
+    "message": "In order to keep the API fast for everyone, pagination is limited for this "
+    "resource. Check the rel=last link relation in the Link response header to see how far "
+    "back you can traverse.",
+    "documentation_url": "https://docs.github.com/v3/#pagination",
+}
 
 
 def iso(moment: datetime) -> str:
@@ -246,8 +259,12 @@ class FakeGitHub(FakeServer):
         latency: float = 0.0,
         public_url: str | None = None,
         rate_limit: int = 5000,
+        events_page_limit: int | None = None,
+        next_on_last_allowed: bool = True,
     ) -> None:
         super().__init__(latency=latency)
+        self.events_page_limit = events_page_limit  # pages of the events stream GitHub serves
+        self.next_on_last_allowed = next_on_last_allowed
         self.token = token
         self.public_url = public_url  # the origin that Link headers name (responses: API)
         self.repos: dict[str, FakeRepo] = {}
@@ -326,9 +343,12 @@ class FakeGitHub(FakeServer):
         rows = self._select(kind, rows_or_status, request)
         per_page = min(100, int(request.arg("per_page", "30") or 30))
         page = max(1, int(request.arg("page", "1") or 1))
+        limit = self.events_page_limit if kind == "issues/events" else None
+        if limit is not None and page > limit:
+            return Response(422, PAGING_LIMITED, self._rate_headers())
         chunk = rows[(page - 1) * per_page : page * per_page]
         headers: dict[str, str] = {"Content-Type": "application/json; charset=utf-8"}
-        link = self._link(prefix, kind, repo, request, page, per_page, len(rows))
+        link = self._link(prefix, kind, repo, request, page, per_page, len(rows), limit)
         if link:
             headers["Link"] = link
         body = json.dumps(chunk).encode("utf-8")
@@ -356,7 +376,9 @@ class FakeGitHub(FakeServer):
             ]
             return "orgs", None, payloads
         m = re.fullmatch(
-            r"/(?:repos/([^/]+/[^/]+)|repositories/(\d+))/(issues|milestones|issues/events)", path
+            r"/(?:repos/([^/]+/[^/]+)|repositories/(\d+))"
+            r"/(issues|milestones|issues/events|issues/(\d+)/events)",
+            path,
         )
         if not m:
             return None
@@ -364,6 +386,13 @@ class FakeGitHub(FakeServer):
         kind = m.group(3)
         if repo is None:
             return kind, None, 404
+        if m.group(4) is not None:  # one issue's events: oldest first, the issue not embedded
+            number = int(m.group(4))
+            if number not in repo.issues:
+                return kind, repo, 404
+            own = [e for e in repo.events if e["issue"]["number"] == number]
+            ordered = sorted(own, key=lambda e: (e["created_at"], e["id"]))
+            return kind, repo, [{k: v for k, v in e.items() if k != "issue"} for e in ordered]
         if kind == "issues":
             return kind, repo, 410 if not repo.has_issues else list(repo.issues.values())
         if kind == "milestones":
@@ -406,9 +435,11 @@ class FakeGitHub(FakeServer):
         page: int,
         per_page: int,
         total: int,
+        limit: int | None = None,
     ) -> str:
-        last = max(1, -(-total // per_page))
-        if last == 1:
+        end = max(1, -(-total // per_page))  # the real last page
+        last = min(end, limit) if limit is not None else end  # the last page served
+        if end == 1:
             return ""
         origin = self.public_url or self.url
         path = f"{prefix}/repositories/{repo.id}/{kind}" if repo else f"{prefix}{request.path}"
@@ -420,7 +451,8 @@ class FakeGitHub(FakeServer):
         parts = []
         if page > 1:
             parts += [f'{url(page - 1)}; rel="prev"']
-        if page < last:
+        # The last page allowed links a next one (into the 422) only if so told.
+        if page < last or (page < end and self.next_on_last_allowed):
             parts += [f'{url(page + 1)}; rel="next"', f'{url(last)}; rel="last"']
         if page > 1:
             parts += [f'{url(1)}; rel="first"']
@@ -505,9 +537,11 @@ class Puller:
         full: bool = False,
         run_started: datetime = RUN,
         budget_s: float = 300.0,
+        needs_start: Callable[[WorkItem], bool] | None = None,
     ) -> PullResult:
         last = self.last
         ctx = PullContext(
+            needs_start=needs_start,
             source="gh",
             run_started=run_started,
             tz=UTC,

@@ -4,11 +4,13 @@ from datetime import date
 
 import pytest
 
+from mappings.model import Goal
 from mappings.timing import (
     ItemTimes,
     daily_throughput,
     done_in_window,
     durations_days,
+    start_needed,
     window_bounds,
 )
 
@@ -67,3 +69,31 @@ def test_daily_throughput_counts_by_local_day_and_durations_are_in_days() -> Non
     assert daily_throughput(finished, first, 7, BERLIN, by_points=True)[3:5] == [3.0, 5.0]
     assert durations_days(finished, "cycle_time") == [pytest.approx(2.5)]  # C-2 never started
     assert durations_days(finished, "lead_time") == pytest.approx([3.5, 11.979166666])
+
+
+def test_start_needed_names_done_items_a_cycle_time_measures_within_its_window() -> None:
+    goal = Goal.model_validate(
+        {
+            "id": "G1",
+            "title": "Faster",
+            "key_results": [
+                {"id": "K1", "title": "Cycle", "measure": "cycle_time", "baseline": 9,
+                 "target": 3, "window_weeks": 2, "select": [{"source": "gh", "labels": ["api"]}]},
+                {"id": "K2", "title": "Throughput", "measure": "throughput", "target": 5,
+                 "select": [{"source": "gh"}]},
+            ],
+        }
+    )  # fmt: skip
+    needed = start_needed([goal], "gh", NOW, BERLIN, window_weeks=6)
+    assert needed is not None
+    in_window = ts("2026-11-03T00:00Z")  # the window: 2026-11-02 .. 2026-11-15 in Berlin
+    assert needed(item("a#1", "gh", state="done", labels=("api",), done_at=in_window))
+    assert not needed(
+        item("a#2", "gh", state="done", labels=("api",), done_at=ts("2026-10-20T00:00Z"))
+    )
+    assert not needed(item("a#3", "gh", state="done", labels=("web",), done_at=in_window))
+    assert not needed(item("a#4", "gh", state="in_progress", labels=("api",)))
+    assert not needed(item("a#5", "jira", state="done", labels=("api",), done_at=in_window))
+    # Throughput and lead time need no start: without a cycle time, nothing is needed.
+    only_throughput = goal.model_copy(update={"key_results": goal.key_results[1:]})
+    assert start_needed([only_throughput], "gh", NOW, BERLIN, window_weeks=6) is None
