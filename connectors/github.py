@@ -10,8 +10,10 @@ Cursor: `{"v": 1, "repos": {"acme/web": "2026-11-16T08:59:00Z"}}`, per repositor
 `updated_at` read (capped at the run's start), so it moves only when something changed. State
 (`PullResult.state`, handed back as `ctx.state`): per repository the URL and ETag of its last
 issues list when that list was one page (`page:acme/web`), the items read within the lookback of
-the cursor with their `updated_at` (`seen:acme/web`: see `fetch_repo`), and an org's repository
-list (`org_repos`, refreshed on full reconciles).
+the cursor with their `updated_at` (`seen:acme/web`: see `fetch_repo`), how far back its events
+are known and the issues whose own events were read (`history:acme/web`: GitHub pages the events
+stream only so deep; see `github_fetch`), and an org's repository list (`org_repos`, refreshed on
+full reconciles).
 """
 
 from __future__ import annotations
