@@ -19,6 +19,7 @@ One pull:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,12 @@ T = TypeVar("T")
 
 PAGE_SIZE = 100  # issues with fields and changelog; Jira may answer fewer, paging copes
 KEY_PAGE_SIZE = 1000  # keys-only searches (jql clauses) fit many more a page
+# Jira's clock against this machine's (seconds): past this, a warning (log and Run tab) ...
+CLOCK_SKEW_WARN_S = 60.0
+# ... and an offset grown by more than this since the cursor was taken widens the window (the
+# Date header gives whole seconds: a second or two of difference is noise).
+CLOCK_MOVED_S = 5.0
+OFFSET_STATE_KEY = "clock_offset_s"
 
 
 class JiraSourceConfig(BaseModel):
@@ -135,6 +142,7 @@ class JiraSource:
             url=self.config.url,
             auth=self.auth,
             budget=Budget(ctx.budget_s, sleep=self.sleep),
+            clock=self.clock,
         )
         try:
             return self._pull(http, ctx)
@@ -162,20 +170,39 @@ class JiraSource:
         )
         warnings: list[str] = []
         rediscovered = site is not kept
-        while True:
-            http.use_deployment(site.deployment)
-            skipped = Skipped(self.name)  # issues of the wrong shape, named in the Run tab
-            pages = _PageParser(self, site.field_ids, ctx, skipped)
-            try:
-                entries = self._search_scope(
-                    http, site, since, ctx.run_started, ctx.progress, keep=pages
-                )
-                break
-            except WrongFlavour:
-                if rediscovered:
-                    raise
-                log.warning("jira_deployment_changed", source=self.name, kept=site.deployment)
-                site, rediscovered = self._site(http, kept), True
+
+        def search(since: datetime | None) -> tuple[list[Any], _PageParser, Skipped]:
+            nonlocal site, rediscovered
+            while True:
+                http.use_deployment(site.deployment)
+                skipped = Skipped(self.name)  # issues of the wrong shape, named in the Run tab
+                pages = _PageParser(self, site.field_ids, ctx, skipped)
+                try:
+                    found = self._search_scope(
+                        http, site, since, ctx.run_started, ctx.progress, keep=pages
+                    )
+                    return found, pages, skipped
+                except WrongFlavour:
+                    if rediscovered:
+                        raise
+                    log.warning("jira_deployment_changed", source=self.name, kept=site.deployment)
+                    site, rediscovered = self._site(http, kept), True
+
+        entries, pages, skipped = search(since)
+        grown = _offset_growth(ctx.state, http.clock_offset_s)
+        if since is not None and grown > CLOCK_MOVED_S:
+            # Jira counted "-Nm" back from a clock further ahead of ours than when the cursor
+            # was taken: the window began `grown` seconds late on Jira's clock. Search again
+            # from as much earlier (rare: the clock was stepped, or the state moved machines).
+            log.warning(
+                "jira_clock_moved",
+                source=self.name,
+                grown_s=round(grown),
+                effect="the incremental window is widened by as much and searched again",
+            )
+            since -= timedelta(seconds=grown)
+            entries, pages, skipped = search(since)
+        state = self._clock_state(http.clock_offset_s, warnings)
         if not site.field_ids.points:
             warnings.append(
                 f"source {self.name!r}: no story points field found (none named Story Points or "
@@ -213,11 +240,30 @@ class JiraSource:
             complete=reason is not None,
             has_history=True,
             cursor=ctx.run_started.isoformat(),
-            state=kept_site.to_state(),
+            state=kept_site.to_state() | state,
             jql_matches=matches,
             requests=http.requests,
             warnings=warnings,
         )
+
+    def _clock_state(self, offset: float | None, warnings: list[str]) -> dict[str, str]:
+        """The offset measured this pull, kept with the cursor (this run's start, on our
+        clock), and a warning when it is large."""
+        if offset is None:
+            return {}
+        if abs(offset) > CLOCK_SKEW_WARN_S:
+            log.warning(
+                "jira_clock_skew",
+                source=self.name,
+                offset_s=round(offset, 1),
+                effect="incremental searches are widened by any change of it; nothing is missed",
+                fix="synchronise this machine's clock (NTP)",
+            )
+            warnings.append(
+                f"source {self.name!r}: this machine's clock is {describe_offset(offset)} "
+                "(from its Date header); searches allow for it, but synchronise the clock (NTP)"
+            )
+        return {OFFSET_STATE_KEY: f"{offset:.1f}"}
 
     def _scope(self) -> str:
         return scope_fingerprint(self.config.url, self.config.jql, self.config.points_field)
@@ -334,6 +380,26 @@ class JiraSource:
             )
             out.append(None if parsed is None else _Parsed(*parsed))
         return out
+
+
+def describe_offset(offset: float) -> str:
+    """`5 minutes behind Jira's` for Jira's clock minus ours (seconds)."""
+    size = abs(offset)
+    amount = f"{round(size / 60)} minutes" if size >= 120 else f"{round(size)} seconds"
+    return f"{amount} {'behind' if offset > 0 else 'ahead of'} Jira's"
+
+
+def _offset_growth(state: Mapping[str, str], offset: float | None) -> float:
+    """How much further ahead of ours Jira's clock is now than when the cursor was taken
+    (seconds; 0 when unknown). A state from before offsets were kept reads as 0 then: a machine
+    that has always been behind has its window widened once."""
+    if offset is None:
+        return 0.0
+    try:
+        kept = float(state.get(OFFSET_STATE_KEY) or 0.0)
+    except ValueError:
+        kept = 0.0
+    return offset - kept if math.isfinite(kept) else offset
 
 
 @dataclass(frozen=True, slots=True)

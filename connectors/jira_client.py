@@ -47,7 +47,7 @@ from sync.errors import (
     ResponseTooLarge,
     RetriableError,
 )
-from sync.retry import Budget, call, parse_retry_after
+from sync.retry import Budget, call, http_date, parse_retry_after
 from sync.secrets import read_secret
 
 log = structlog.get_logger(__name__)
@@ -142,7 +142,14 @@ class JiraHttp:
     """Counted, retried and translated calls on one client, for one pull."""
 
     def __init__(
-        self, client: JIRA, *, source: str, url: str, auth: JiraAuth, budget: Budget
+        self,
+        client: JIRA,
+        *,
+        source: str,
+        url: str,
+        auth: JiraAuth,
+        budget: Budget,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.source = source
@@ -151,8 +158,13 @@ class JiraHttp:
         self.budget = budget
         self.requests = 0
         self.cloud = False
+        self.clock = clock
+        # Jira's clock minus this machine's, in seconds, from the latest answer's Date header
+        # (None until an answer carried one): Jira reads relative JQL dates on its own clock.
+        self.clock_offset_s: float | None = None
         self._login_failed = False
         client._session.hooks["response"].append(self._watch_login)
+        client._session.hooks["response"].append(self._watch_clock)
 
     def use_deployment(self, deployment: str) -> None:
         """Tell the library which flavour this is (serverInfo was asked by us, not by it):
@@ -251,6 +263,11 @@ class JiraHttp:
         if "AUTHENTICATED_FAILED" in response.headers.get("X-Seraph-LoginReason", ""):
             self._login_failed = True
 
+    def _watch_clock(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        offset = clock_offset(response.headers.get("Date"), self.clock())
+        if offset is not None:
+            self.clock_offset_s = offset
+
     def _call(self, what: str, fn: Callable[[], T], search: str | None = None) -> T:
         def attempt() -> T:
             self.requests += 1
@@ -320,6 +337,13 @@ class JiraHttp:
         if status is None:
             return RetriableError(f"source {self.source!r}: {what}: no answer from {self.url}")
         return FatalError(f"{where}: {message or 'unexpected answer'}")
+
+
+def clock_offset(date_header: str | None, received: datetime) -> float | None:
+    """The server's clock minus ours, in seconds, from an answer's Date header (whole seconds,
+    so within about a second, plus the answer's time in flight); None without a readable one."""
+    sent = http_date(date_header) if date_header else None
+    return None if sent is None else (sent - received).total_seconds()
 
 
 def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from connectors.github import GitHubSource
 from connectors.github_client import GitHubClient, Tally
-from connectors.jira import JiraSource
+from connectors.jira import CLOCK_SKEW_WARN_S, JiraSource, describe_offset
 from connectors.jira_client import JiraHttp, open_client
 from connectors.jira_search import KEY_ORDER, Query, page_issues
 from connectors.sheets_client import SheetsClient
@@ -55,6 +55,15 @@ def _jira_checks(
     http.use_deployment(deployment)
     flavour = "Jira Cloud" if deployment == "Cloud" else f"Jira {deployment} (Data Center API)"
     target.add("reachable", "ok", f"{flavour} {info.get('version', '')} at {http.url}".strip())
+    offset = http.clock_offset_s
+    if offset is not None and abs(offset) > CLOCK_SKEW_WARN_S:
+        target.add(
+            "clock",
+            "warn",
+            f"this machine's clock is {describe_offset(offset)} (from its Date header); runs "
+            "allow for it",
+            "synchronise this machine's clock (NTP)",
+        )
     if auth.mode == "anonymous":
         target.add(
             "credentials",

@@ -123,10 +123,16 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return max(0.0, float(text))
     except ValueError:
         pass
+    when = http_date(text)
+    if when is None:
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def http_date(text: str) -> datetime | None:
+    """An HTTP date (`Tue, 08 Dec 2026 00:07:34 GMT`, as Retry-After and Date send it), aware."""
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -420,3 +420,14 @@ def test_a_test_alert_without_an_alerts_block_says_so_and_fails(
     out = capsys.readouterr().out
     assert code == 0, out
     assert ("alerts", "test alert") not in rows(out)
+
+
+def test_a_clock_far_from_jiras_is_a_warning(
+    fakes: Fakes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fakes.jira.clock_offset = timedelta(minutes=-3)  # this machine runs 3 minutes ahead
+    code, _ = doctor_run(tmp_path, config(fakes))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert rows(out)[("source jira (jira)", "clock")] == "warn"
+    assert "3 minutes ahead of Jira's" in " ".join(out.split())

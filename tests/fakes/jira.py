@@ -86,6 +86,7 @@ class FakeJira(FakeServer):
         self.cloud = mode == "cloud"
         self.user_tz = user_tz
         self.auth = auth
+        self.clock_offset = timedelta(0)  # Jira's clock minus this machine's (see `now`)
         # Cloud cuts the changelog embedded in a search to the latest ones; DC returns it whole.
         self.changelog_limit = (
             changelog_limit if changelog_limit is not None else (40 if self.cloud else 10_000)
@@ -170,11 +171,19 @@ class FakeJira(FakeServer):
             self.histories.setdefault(key, [])
         return issue
 
+    def now(self) -> datetime:
+        """Jira's clock: `clock_offset` ahead of this machine's (behind when negative). It
+        stamps edits, answers serverTime and the Date header, and reads relative JQL dates."""
+        return datetime.now(UTC) + self.clock_offset
+
+    def wall_clock(self) -> float:
+        return self.now().timestamp()
+
     def transition(
         self, key: str, status: str, category: str, *, at: datetime | None = None, by: str = "Dana"
     ) -> None:
         """Move an issue to another status, as a person would: a history, a new `updated`."""
-        at = at or datetime.now(UTC)
+        at = at or self.now()
         with self._data_lock:
             fields = self.issues[key]["fields"]
             before = fields["status"]["name"]
@@ -205,7 +214,7 @@ class FakeJira(FakeServer):
         with self._data_lock:
             target = self.issues[key]["fields"]
             target.update(fields)
-            target["updated"] = jira_time(at or datetime.now(UTC))
+            target["updated"] = jira_time(at or self.now())
 
     def delete(self, key: str) -> None:
         with self._data_lock:
@@ -275,7 +284,7 @@ class FakeJira(FakeServer):
         return Response(200, [self._status(name, cat) for name, cat in sorted(workflow.items())])
 
     def _server_info(self, request: Request) -> Response:
-        now = jira_time(datetime.now(UTC))
+        now = jira_time(self.now())
         if self.cloud:
             body = {
                 "baseUrl": self._base(),
@@ -495,7 +504,7 @@ class FakeJira(FakeServer):
 
     def _run_jql(self, jql: str) -> list[dict[str, Any]]:
         self.searches.append(jql)
-        predicate, order = parse_jql(jql, ZoneInfo(self.user_tz), self.projects)
+        predicate, order = parse_jql(jql, ZoneInfo(self.user_tz), self.projects, now=self.now())
         with self._data_lock:
             found = [i for i in self.issues.values() if predicate(i)]
         for field, descending in reversed(order):  # stable sorts, last key first
@@ -513,7 +522,7 @@ Predicate = Callable[[Mapping[str, Any]], bool]
 
 
 def parse_jql(
-    jql: str, zone: ZoneInfo, projects: set[str]
+    jql: str, zone: ZoneInfo, projects: set[str], *, now: datetime | None = None
 ) -> tuple[Predicate, list[tuple[str, bool]]]:
     tokens = _tokens(jql)
     order: list[tuple[str, bool]] = []
@@ -525,7 +534,7 @@ def parse_jql(
             break
     if not tokens:
         raise JqlError("the query is unbounded: give a search restriction")
-    parser = _Parser(tokens, zone, projects)
+    parser = _Parser(tokens, zone, projects, now or datetime.now(UTC))
     predicate = parser.or_expr()
     if parser.pos != len(tokens):
         raise JqlError(f"Expecting either 'OR' or 'AND' but got '{tokens[parser.pos]}'.")
@@ -562,11 +571,14 @@ def _order(tokens: Sequence[str]) -> list[tuple[str, bool]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[str], zone: ZoneInfo, projects: set[str]) -> None:
+    def __init__(
+        self, tokens: list[str], zone: ZoneInfo, projects: set[str], now: datetime
+    ) -> None:
         self.tokens = tokens
         self.pos = 0
         self.zone = zone
         self.projects = projects
+        self.now = now  # Jira's clock, which relative dates ("-125m") count back from
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -654,7 +666,7 @@ class _Parser:
         if relative:  # "-125m": relative to now, the same in every zone
             sign = -1 if relative.group(1) == "-" else 1
             unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[relative.group(3)]
-            return datetime.now(UTC) + sign * timedelta(**{unit: int(relative.group(2))})
+            return self.now + sign * timedelta(**{unit: int(relative.group(2))})
         for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"):
             try:
                 return datetime.strptime(text, fmt).replace(tzinfo=self.zone)

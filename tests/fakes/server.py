@@ -143,8 +143,12 @@ class FakeServer:
         port = self._server.server_address[1]
         return f"http://127.0.0.1:{port}"
 
+    def wall_clock(self) -> float:
+        """The server's time (its Date header): a fake whose clock is off overrides it."""
+        return time.time()
+
     def start(self) -> Self:
-        handler = _make_handler(self._dispatch)
+        handler = _make_handler(self._dispatch, self.wall_clock)
         self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         # A short poll interval: stop() waits for one, and tests start and stop many servers.
@@ -226,9 +230,15 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def _make_handler(dispatch: Callable[[Request], Response | None]) -> type[BaseHTTPRequestHandler]:
+def _make_handler(
+    dispatch: Callable[[Request], Response | None], wall_clock: Callable[[], float] = time.time
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            # The Date header, by the server's own clock (which a test may set off).
+            return super().date_time_string(wall_clock() if timestamp is None else timestamp)
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
