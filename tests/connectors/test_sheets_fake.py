@@ -75,8 +75,9 @@ def test_publishing_twice_replaces_formats_and_keeps_the_human_tab(fake: FakeShe
         sheet = book.sheet(tab)
         assert sheet.frozen_rows == 1 and sheet.basic_filter is not None
         assert sorted(sheet.widths) == list(range(len(header)))
-    assert len(book.sheet("Status").rules) == 5 and len(book.sheet("History").rules) == 5
-    assert sum(len(s.rules) for s in book.sheets) == 10  # replaced, never piled up
+    # One colour rule per status word (six, No data included) on Status and History.
+    assert len(book.sheet("Status").rules) == 6 and len(book.sheet("History").rules) == 6
+    assert sum(len(s.rules) for s in book.sheets) == 12  # replaced, never piled up
     assert book.values("Status")[2][2] == FORMULA_TITLE
     assert set(book.sheet("Status").formulas()) == set()
     assert fake.count("POST") == 2 and fake.count("GET") == 3  # 2 + 3 calls

@@ -153,7 +153,8 @@ def test_an_existing_tab_is_resized_and_its_colour_rules_replaced() -> None:
     ]
     assert plan.added == []  # found by name, ignoring case, and never renamed
     assert not any("addSheet" in r for r in batch)
-    assert sum("addConditionalFormatRule" in r for r in batch) == 5  # as many as were deleted
+    # The five rules the tab held are deleted; one per status word (No data too) comes back.
+    assert sum("addConditionalFormatRule" in r for r in batch) == 6
     # Nothing in the batch names a sheet other than the owned one.
     assert _sheet_ids(batch) == {77}
 

@@ -19,9 +19,12 @@ import itertools
 import json
 import math
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -73,6 +76,7 @@ class Result:
     stdout: str
     stderr: str
     seconds: float
+    peak_mb: float = 0.0  # this child's own peak resident size (wait4), when measured
 
     @property
     def output(self) -> str:
@@ -143,18 +147,29 @@ class Workspace:
     def goalsync(
         self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
     ) -> Result:
+        """Run the CLI to its end. The child's peak memory comes from its own rusage (wait4):
+        RUSAGE_CHILDREN would report the largest child of the whole test session."""
         t0 = time.monotonic()
-        done = subprocess.run(
-            self.command(*args),
-            cwd=self.root,
-            env=self.environ(env),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        cmd = self.command(*args)
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            child = subprocess.Popen(cmd, cwd=self.root, env=self.environ(env), stdout=out,
+                                     stderr=err)  # fmt: skip
+            killer = threading.Timer(timeout, child.kill)
+            killer.start()
+            try:
+                _, status, usage = os.wait4(child.pid, 0)
+            finally:
+                killer.cancel()
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if killer.finished.is_set() and child.returncode == -signal.SIGKILL:
+                raise subprocess.TimeoutExpired(cmd, timeout)
+            out.seek(0)
+            err.seek(0)
+            stdout = out.read().decode("utf-8", "replace")
+            stderr = err.read().decode("utf-8", "replace")
         self.check_network()
-        return Result(done.returncode, done.stdout, done.stderr, time.monotonic() - t0)
+        peak_kb = usage.ru_maxrss  # KiB on Linux
+        return Result(child.returncode, stdout, stderr, time.monotonic() - t0, peak_kb / 1024)
 
     def start(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
         """A run in the background (for the lock and signal tests)."""
