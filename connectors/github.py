@@ -9,7 +9,8 @@ ETags, and repositories pulled concurrently (bounded). The network reads are in
 Cursor: `{"v": 1, "repos": {"acme/web": "2026-11-16T08:59:00Z"}}`, per repository the newest
 `updated_at` read (capped at the run's start), so it moves only when something changed. State
 (`PullResult.state`, handed back as `ctx.state`): per repository the URL and ETag of its last
-issues list when that list was one page (`page:acme/web`), the items read within the lookback of
+issues list when that list was one page (`page:acme/web`), the same for its milestones list
+(`milestones:acme/web`, asked again every run), the items read within the lookback of
 the cursor with their `updated_at` (`seen:acme/web`: see `fetch_repo`), how far back its events
 are known and the issues whose own events were read (`history:acme/web`: GitHub pages the events
 stream only so deep; see `github_fetch`), and an org's repository list (`org_repos`, refreshed on
@@ -56,6 +57,7 @@ from connectors.github_parse import (
 )
 from connectors.github_state import (
     HISTORY_STATE_PREFIX,
+    MILESTONES_STATE_PREFIX,
     PAGE_STATE_PREFIX,
     SEEN_STATE_PREFIX,
     dump_history,
@@ -192,6 +194,7 @@ class GitHubSource:
                 full=full,
                 watermark=(cursor or {}).get(repo),
                 kept=kept_page(ctx.state, repo),
+                milestones_kept=kept_page(ctx.state, repo, MILESTONES_STATE_PREFIX),
                 lookback=timedelta(minutes=self.config.lookback_minutes),
                 run_started=ctx.run_started,
                 seen=kept_seen(ctx.state, repo),
@@ -243,6 +246,10 @@ class GitHubSource:
             if pull.kept is not None:
                 result.state[PAGE_STATE_PREFIX + plan.repo] = json.dumps(
                     {"url": pull.kept.url, "etag": pull.kept.etag}
+                )
+            if pull.milestones_kept is not None:
+                result.state[MILESTONES_STATE_PREFIX + plan.repo] = json.dumps(
+                    {"url": pull.milestones_kept.url, "etag": pull.milestones_kept.etag}
                 )
             seen = plan.seen if pull.unchanged else recent(repo_items, watermark, plan.lookback)
             if seen:

@@ -13,6 +13,9 @@ Per repository and pull:
 - otherwise one milestones call and the issue events stream, newest first, back to the cursor;
   unless every item the list shows is one the last pull read at that very update (`seen`):
   then nothing changed either, and nothing else is requested;
+- but the milestones, always: a milestone's due date or title edit changes no issue's
+  `updated_at`, so an unchanged repository asks its milestones list again with its ETag (a 304,
+  free); when it changed, the items that carry a milestone are read again (`recheck_milestones`);
 - the stream goes only so deep: past a limit (a few pages on a busy repository) GitHub answers
   422 "pagination is limited for this resource", and its rel="last" names the last page it
   serves. That is where the repository's known history begins (its reach, kept between runs):
@@ -182,6 +185,7 @@ class RepoPlan:
     # The items the last pull read within `lookback` of the watermark: issue number -> its
     # updated_at (`stamp`). They are what a since-list shows when nothing changed.
     seen: Mapping[int, str] = field(default_factory=dict)
+    milestones_kept: KeptPage | None = None  # last run's milestones list, asked with its ETag
     history: KeptHistory = field(default_factory=KeptHistory)
     # An item whose start (first move to in progress) a key result measures; None: none is.
     needs_start: Callable[[WorkItem], bool] | None = None
@@ -212,8 +216,9 @@ class RepoPull:
     milestones: list[Raw] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     kept: KeptPage | None = None
-    unchanged: bool = False  # answered 304, or showed only `seen` items: nothing else asked
+    unchanged: bool = False  # answered 304, or showed only `seen` items: no events asked
     history: KeptHistory = field(default_factory=KeptHistory)
+    milestones_kept: KeptPage | None = None  # the milestones list's URL and ETag, if one page
 
 
 def fetch_repo(
@@ -255,7 +260,7 @@ def fetch_repo(
         )
         if listing.not_modified:
             out.unchanged, out.kept, out.history = True, plan.kept, plan.history
-            return out
+            return recheck_milestones(client, plan, out, parsers, progress)
     else:
         params: dict[str, Any] = {
             "state": "all",
@@ -271,15 +276,16 @@ def fetch_repo(
     out.issues, out.kept = listing.rows, listing.kept
     if not plan.full and plan.seen and all(_was_seen(i, plan.seen) for i in out.issues):
         out.unchanged, out.issues, out.history = True, [], plan.history
-        return out
-    out.milestones = fetch_list(
+        return recheck_milestones(client, plan, out, parsers, progress)
+    milestones = fetch_list(
         client,
         f"/repos/{plan.repo}/milestones",
         {"state": "all", "per_page": PER_PAGE},
         scope=scope,
         what="milestones",
         progress=pages_only,
-    ).rows
+    )
+    out.milestones, out.milestones_kept = milestones.rows, milestones.kept
     stream = fetch_events(
         client, plan.repo, plan.events_floor, parsers.event, scope=scope, progress=pages_only
     )
@@ -344,6 +350,47 @@ def fetch_own_events(
         keep=lambda row: parsers.own_event(row, item),
         bounded=True,
     ).rows
+
+
+def recheck_milestones(
+    client: GitHubClient,
+    plan: RepoPlan,
+    out: RepoPull,
+    parsers: RowParsers,
+    progress: ProgressCallback = no_progress,
+) -> RepoPull:
+    """A repository whose issues did not change: ask its milestones again with their ETag.
+    A milestone's due date or title edit changes no issue's `updated_at`, so without this it
+    showed up only at the next full reconcile. A 304 costs no rate limit; a 200 re-reads the
+    items that carry a milestone (`milestone=*`) to attach the new details. Without a kept
+    ETag (a milestones list of several pages) nothing is asked: the reconcile covers it."""
+    kept = plan.milestones_kept
+    if kept is None:
+        return out
+    scope = f"repo {plan.repo}"
+    listing = fetch_list(
+        client,
+        kept.url,
+        scope=scope,
+        what="milestones",
+        etag=kept.etag,
+        progress=lambda pages, items: progress(pages, 0),
+    )
+    if listing.not_modified:
+        out.milestones_kept = kept
+        return out
+    out.milestones, out.milestones_kept = listing.rows, listing.kept
+    params = {"state": "all", "milestone": "*", "sort": "created", "direction": "asc"}
+    out.issues = fetch_list(
+        client,
+        f"/repos/{plan.repo}/issues",
+        params | {"per_page": PER_PAGE},
+        scope=scope,
+        what="issues with a milestone",
+        progress=progress,
+        keep=parsers.issue,
+    ).rows
+    return out
 
 
 def stamp(moment: datetime) -> str:

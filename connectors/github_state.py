@@ -24,6 +24,7 @@ from sync.records import WorkItem
 log = structlog.get_logger(__name__)
 
 PAGE_STATE_PREFIX = "page:"  # the kept single-page list of a repository: URL and ETag
+MILESTONES_STATE_PREFIX = "milestones:"  # the same for its milestones list
 SEEN_STATE_PREFIX = "seen:"  # the items read at the cursor
 HISTORY_STATE_PREFIX = "history:"  # how far back the events are known: KeptHistory
 
@@ -42,8 +43,10 @@ def parse_cursor(text: str | None) -> dict[str, datetime | None] | None:
     return out
 
 
-def kept_page(state: Mapping[str, str], repo: str) -> KeptPage | None:
-    data = load_json(state.get(PAGE_STATE_PREFIX + repo))
+def kept_page(
+    state: Mapping[str, str], repo: str, prefix: str = PAGE_STATE_PREFIX
+) -> KeptPage | None:
+    data = load_json(state.get(prefix + repo))
     if isinstance(data, dict) and isinstance(data.get("url"), str) and data.get("etag"):
         return KeptPage(url=data["url"], etag=str(data["etag"]))
     return None

@@ -182,8 +182,9 @@ def test_doctor_passes_every_check(world: World) -> None:
     assert "fail" not in re.findall(r"\b(ok|warn|fail)\b", run.stdout)
     assert "signed in as goalsync bot" in run.stdout
     assert SA_EMAIL in run.stdout  # the account the sheet must be shared with
-    # jira: serverInfo + myself + one search; gh: rate_limit + the repo; sheets: one get
-    assert "source jira 3" in run.stdout and "source gh 2" in run.stdout
+    # jira: serverInfo + myself + one search; gh: rate_limit + the repo + one item of each of
+    # its issues, issue events and milestones; sheets: one get
+    assert "source jira 3" in run.stdout and "source gh 5" in run.stdout
     assert f"sink sheets {SHEET} 1" in run.stdout
 
 

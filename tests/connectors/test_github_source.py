@@ -8,7 +8,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -168,18 +168,21 @@ def test_full_pull_costs_issue_pages_plus_milestones_plus_event_pages(
 
 
 @pytest.mark.parametrize("n", [0, 40, 100])
-def test_unchanged_incremental_run_is_one_conditional_request_answered_304(
+def test_unchanged_incremental_run_is_two_conditional_requests_answered_304(
     fake: FakeGitHub, n: int
 ) -> None:
     fill(fake.add_repo("acme/web"), n)
     puller = Puller()
     first = puller.pull()
     assert first.requests == 3
-    assert set(first.state) == {"page:acme/web", *(["seen:acme/web"] if n else [])}
+    kept = {"page:acme/web", "milestones:acme/web", *(["seen:acme/web"] if n else [])}
+    assert set(first.state) == kept
     fake.reset_counts()
     second = puller.pull()
-    assert second.requests == 1 and fake.not_modified == 1
+    # The issues list and the milestones list (a milestone edit changes no issue), both 304.
+    assert second.requests == 2 and fake.not_modified == 2
     assert sent(fake, ISSUES)[0]["if-none-match"] == fake.requests[0].headers["if-none-match"]
+    assert sent(fake, MILESTONES)[0]["if-none-match"] is not None
     assert second.items == [] and second.events == [] and not second.complete
     assert second.cursor == first.cursor and second.state == first.state
 
@@ -190,9 +193,9 @@ def test_a_list_of_several_pages_keeps_no_etag_then_the_window_is_kept(fake: Fak
     assert puller.pull().requests == 3 + 1 + 1
     fake.reset_counts()
     window = puller.pull()  # since = newest update - 10 min: one page, nothing conditional
-    # It shows #240..#250 at the updates the full pull read: nothing changed, so neither the
-    # milestones nor the events are asked.
-    assert window.requests == 1
+    # It shows #240..#250 at the updates the full pull read: nothing changed, so the events are
+    # not asked, and the milestones only with their ETag (304).
+    assert window.requests == 2 and fake.not_modified == 1
     assert [q["since"] for q in sent(fake, ISSUES)] == ["2026-11-01T04:00:00Z"]
     assert sent(fake, ISSUES)[0]["if-none-match"] is None
     assert window.items == [] and window.events == []
@@ -200,7 +203,7 @@ def test_a_list_of_several_pages_keeps_no_etag_then_the_window_is_kept(fake: Fak
         str(n): f"2026-11-01T{n // 60:02d}:{n % 60:02d}:00Z" for n in range(240, 251)
     }
     fake.reset_counts()
-    assert puller.pull().requests == 1 and fake.not_modified == 1
+    assert puller.pull().requests == 2 and fake.not_modified == 2
 
 
 def test_a_change_in_the_window_after_a_full_pull_is_read_whole(fake: FakeGitHub) -> None:
@@ -340,7 +343,7 @@ def test_org_scope_with_topics_and_pattern_lists_the_org_on_full_pulls_only(
     fake.reset_counts()
     second = puller.pull()
     assert fake.count("GET", "/orgs/acme/repos") == 0  # the kept list
-    assert second.requests == 2 and fake.not_modified == 2  # one conditional request each
+    assert second.requests == 4 and fake.not_modified == 4  # two conditional requests each
 
 
 def test_a_missing_org_is_a_config_error(fake: FakeGitHub) -> None:
@@ -370,3 +373,34 @@ def test_a_next_link_off_the_api_root_is_refused() -> None:
         with pytest.raises(FatalError, match=r"outside https://api\.github\.com"):
             Puller().pull()
         assert len(rsps.calls) == 1
+
+
+def test_a_milestone_edit_alone_reaches_its_items_on_the_next_run(fake: FakeGitHub) -> None:
+    """Editing a milestone's due date or title changes no issue's updated_at: the issues list
+    still answers 304. The milestones are asked every run with their ETag (a 304 is free);
+    when they changed, the items that carry a milestone are read again with the new details."""
+    repo = fake.add_repo("acme/web")
+    v1 = milestone_payload("acme/web", 1, "v1", due_on=datetime(2026, 12, 1, tzinfo=UTC))
+    repo.milestones.append(v1)
+    repo.add_issue(1, milestone=v1, updated=T0)
+    repo.add_issue(2, updated=T0 + timedelta(minutes=1))
+    puller = Puller()
+    first = puller.pull()
+    assert {i.key: i.due for i in first.items}["acme/web#1"] == date(2026, 12, 1)
+    fake.reset_counts()
+    unchanged = puller.pull()
+    assert unchanged.requests == 2 and fake.not_modified == 2  # issues and milestones: 304
+    assert unchanged.items == []
+    # Someone moves the milestone: its due date and title; GitHub shows the new milestone in
+    # the issue's payload but leaves the issue's updated_at alone.
+    v1.update(title="v1.0", due_on="2026-12-20T08:00:00Z")
+    repo.issues[1]["milestone"] = dict(v1)
+    fake.reset_counts()
+    moved = puller.pull()
+    assert [(i.key, i.milestone, i.due) for i in moved.items] == [
+        ("acme/web#1", "v1.0", date(2026, 12, 20))
+    ]
+    assert not moved.complete and moved.requests == 3  # issues 304, milestones 200, their items
+    assert [q["milestone"] for q in sent(fake, ISSUES)[1:]] == ["*"]
+    fake.reset_counts()
+    assert puller.pull().requests == 2 and fake.not_modified == 2  # quiet again

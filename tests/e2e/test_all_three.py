@@ -479,9 +479,9 @@ def test_incremental_run_request_counts(world: World) -> None:
         "jira serverInfo": 0, "jira field": 0, "jira myself": 0, "jira search": 1, "jira all": 1,
         # web (two pages last time: no ETag kept) asks since its cursor minus the lookback: 200,
         # but every item it shows was read by the first run at that update: nothing else is
-        # asked; api asks its kept list with If-None-Match: changed (200), then its milestones
-        # and one events page
-        "gh issues": 2, "gh milestones": 1, "gh events": 1, "gh 304": 0, "gh all": 4,
+        # asked but its milestones with their ETag (304); api asks its kept list with
+        # If-None-Match: changed (200), then its milestones and one events page
+        "gh issues": 2, "gh milestones": 2, "gh events": 1, "gh 304": 1, "gh all": 5,
         "plan batchGet": 1, "plan all": 1,
         # the publish: spreadsheets.get, the History tab, one batchUpdate
         "status get": 1, "status batchGet": 1, "status batchUpdate": 1, "status all": 3,
@@ -497,8 +497,9 @@ def test_unchanged_run_changes_nothing_and_costs_one_request_per_scope(world: Wo
     assert world.items["third"] == world.items["second"]
     assert world.counts["third"] == {
         "jira serverInfo": 0, "jira field": 0, "jira myself": 0, "jira search": 1, "jira all": 1,
-        # both repositories: their kept single-page list with If-None-Match, answered 304
-        "gh issues": 2, "gh milestones": 0, "gh events": 0, "gh 304": 2, "gh all": 2,
+        # both repositories: their kept single-page issues and milestones lists with
+        # If-None-Match, answered 304 (free against the rate limit)
+        "gh issues": 2, "gh milestones": 2, "gh events": 0, "gh 304": 4, "gh all": 4,
         "plan batchGet": 1, "plan all": 1,
         "status get": 1, "status batchGet": 1, "status batchUpdate": 1, "status all": 3,
     }  # fmt: skip

@@ -163,14 +163,16 @@ def test_full_then_unchanged_then_changed(setup: Setup) -> None:
     fake.reset_counts()
     second = setup.run()
     assert second.returncode == 0, second.stderr
-    # Unchanged: one conditional request per repository, both answered 304.
+    # Unchanged: two conditional requests per repository (issues, milestones), all 304.
     assert exchanges(fake) == [
         ("/api/v3/repos/acme/sdk/issues", 1),
+        ("/api/v3/repos/acme/sdk/milestones", 1),
         ("/api/v3/repos/acme/web/issues", 1),
+        ("/api/v3/repos/acme/web/milestones", 1),
     ]
-    assert fake.not_modified == 2
+    assert fake.not_modified == 4
     assert setup.status()["G1.1"]["Value"] == "54.55"
-    assert "2 requests" in setup.run_tab()
+    assert "4 requests" in setup.run_tab()
 
     later = datetime.now(UTC) - timedelta(minutes=1)
     setup.web.update(8, at=later, state="closed", state_reason="completed", closed_at=iso(later))
@@ -178,8 +180,9 @@ def test_full_then_unchanged_then_changed(setup: Setup) -> None:
     fake.reset_counts()
     third = setup.run()
     assert third.returncode == 0, third.stderr
-    # acme/web changed: its kept list again (200), milestones, one events page; acme/sdk: 304.
-    assert fake.count("GET") == 4 and fake.not_modified == 1
+    # acme/web changed: its kept list again (200), milestones, one events page; acme/sdk: its
+    # issues and milestones, 304.
+    assert fake.count("GET") == 5 and fake.not_modified == 2
     status = setup.status()
     assert status["G1.1"]["Value"] == "63.64" and status["G1.1"]["Done / Total"] == "7 / 11"
     assert status["G1.2"]["Value"] == "73.68"

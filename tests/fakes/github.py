@@ -414,6 +414,15 @@ class FakeGitHub(FakeServer):
             since = request.arg("since")
             if since:
                 rows = [r for r in rows if r["updated_at"] >= since]
+            milestone = request.arg("milestone")
+            if milestone == "*":  # any milestone; "none" and a number as GitHub reads them
+                rows = [r for r in rows if r.get("milestone")]
+            elif milestone == "none":
+                rows = [r for r in rows if not r.get("milestone")]
+            elif milestone:
+                rows = [
+                    r for r in rows if str((r.get("milestone") or {}).get("number")) == milestone
+                ]
             sort = {"created": "created_at", "updated": "updated_at"}.get(
                 request.arg("sort", "created") or "created", "created_at"
             )

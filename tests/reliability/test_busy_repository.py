@@ -164,8 +164,8 @@ def test_a_busy_repository_syncs_with_the_history_github_serves(
     # the list, milestones, one page of the stream back to the cursor, #21's own events
     assert second.event("github_pulled")["requests"] == 4
 
-    # Nothing changed: one conditional request, and the reach is still shown.
+    # Nothing changed: two conditional requests (issues, milestones), and the reach is shown.
     third = ws.goalsync("run")
     assert third.code == 0, third
-    assert third.event("github_pulled")["requests"] == 1
+    assert third.event("github_pulled")["requests"] == 2
     assert "GitHub's paging limit" in reach_row(ws)
