@@ -19,12 +19,9 @@ import itertools
 import json
 import math
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +51,20 @@ if os.environ.get("RELIABILITY_TIMEOUT_S"):
     _jira_client.DEFAULT_TIMEOUT = (_s, _s)
     _github_client.DEFAULT_TIMEOUT_S = max(1, int(_s))
     _sheets_client.DEFAULT_TIMEOUT_S = _s
+
+if os.environ.get("RELIABILITY_PEAK_FILE"):
+    # The child's own peak resident size, for the parent to read: VmHWM belongs to this
+    # process's memory since exec, where rusage's maxrss would also count the pytest process
+    # this child was forked from.
+    import atexit as _atexit
+
+    def _write_peak():
+        with open("/proc/self/status", encoding="ascii") as _fh:
+            _kb = next((l.split()[1] for l in _fh if l.startswith("VmHWM:")), "0")
+        with open(os.environ["RELIABILITY_PEAK_FILE"], "w", encoding="ascii") as _out:
+            _out.write(_kb)
+
+    _atexit.register(_write_peak)
 
 if os.environ.get("RELIABILITY_CRASH_EVALUATE"):
     import sync.engine as _engine
@@ -147,29 +158,24 @@ class Workspace:
     def goalsync(
         self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
     ) -> Result:
-        """Run the CLI to its end. The child's peak memory comes from its own rusage (wait4):
-        RUSAGE_CHILDREN would report the largest child of the whole test session."""
+        """Run the CLI to its end. `peak_mb` is the child's own peak resident size (VmHWM,
+        written by the child as it exits): rusage would count the pytest process it was forked
+        from, a gigabyte or more late in a full session."""
         t0 = time.monotonic()
-        cmd = self.command(*args)
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            child = subprocess.Popen(cmd, cwd=self.root, env=self.environ(env), stdout=out,
-                                     stderr=err)  # fmt: skip
-            killer = threading.Timer(timeout, child.kill)
-            killer.start()
-            try:
-                _, status, usage = os.wait4(child.pid, 0)
-            finally:
-                killer.cancel()
-            child.returncode = os.waitstatus_to_exitcode(status)
-            if killer.finished.is_set() and child.returncode == -signal.SIGKILL:
-                raise subprocess.TimeoutExpired(cmd, timeout)
-            out.seek(0)
-            err.seek(0)
-            stdout = out.read().decode("utf-8", "replace")
-            stderr = err.read().decode("utf-8", "replace")
+        peak = self.root / f".peak-{os.getpid()}-{time.monotonic_ns()}"
+        done = subprocess.run(
+            self.command(*args),
+            cwd=self.root,
+            env=self.environ({"RELIABILITY_PEAK_FILE": str(peak), **(env or {})}),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         self.check_network()
-        peak_kb = usage.ru_maxrss  # KiB on Linux
-        return Result(child.returncode, stdout, stderr, time.monotonic() - t0, peak_kb / 1024)
+        peak_mb = int(peak.read_text() or 0) / 1024 if peak.exists() else 0.0
+        peak.unlink(missing_ok=True)
+        return Result(done.returncode, done.stdout, done.stderr, time.monotonic() - t0, peak_mb)
 
     def start(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
         """A run in the background (for the lock and signal tests)."""
