@@ -15,10 +15,6 @@ run fed a 50 MB body must peak at about the memory of a normal run.
 # ruff: noqa: F811
 from __future__ import annotations
 
-import os
-import subprocess
-import threading
-
 import pytest
 
 from tests.fakes.server import Fault
@@ -113,20 +109,12 @@ def test_the_size_cap_is_a_setting(ws: Workspace, fakes: Fakes) -> None:
 
 
 def measured(ws: Workspace, *args: str, timeout: float = 120) -> tuple[int, int]:
-    """Run the CLI; its exit code and its peak resident memory in KB (this child's own
-    rusage, from wait4: other tests' children do not count)."""
-    with (ws.root / "measured.out").open("w") as out, (ws.root / "measured.err").open("w") as err:
-        child = subprocess.Popen(
-            ws.command(*args), cwd=ws.root, env=ws.environ(ENV), stdout=out, stderr=err
-        )
-        killer = threading.Timer(timeout, child.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            killer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage.ru_maxrss
+    """Run the CLI; its exit code and its own peak resident memory in KB (VmHWM, which the
+    child reports as it exits: rusage would count the pytest process it was forked from)."""
+    result = ws.goalsync(*args, env=ENV, timeout=timeout)
+    (ws.root / "measured.err").write_text(result.stderr, encoding="utf-8")
+    assert result.peak_mb > 0, "the child did not report its peak"
+    return result.code, int(result.peak_mb * 1024)
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
