@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mappings.evaluate import evaluate
 from mappings.model import Cycle, Goal, KeyResult, StatusRules
 from mappings.plan import resolve_plan
+from sync.base.records import Event, Records, State, WorkItem
 from sync.engine import paused_gc
-from sync.records import Event, Records, State, WorkItem
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 TZ = ZoneInfo("Europe/Berlin")

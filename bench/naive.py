@@ -45,7 +45,7 @@ from bench.world import (  # noqa: E402
     machine,
     run_child,
 )
-from sync.records import State, WorkItem  # noqa: E402
+from sync.base.records import State, WorkItem  # noqa: E402
 
 CATEGORY_STATE: dict[str, State] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 CANCELLED = {"Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined"}
@@ -64,9 +64,9 @@ def naive_sync(config_path: Path, *, spacing: bool = True) -> None:
     from jira import JIRA
 
     from mappings.evaluate import evaluate
+    from sync.base.records import Metric, Records
+    from sync.base.report import RunInfo
     from sync.config import load_config
-    from sync.records import Metric, Records
-    from sync.report import RunInfo
     from sync.tables import to_tables
 
     raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))

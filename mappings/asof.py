@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sync.records import Event, State, WorkItem
+from sync.base.records import Event, State, WorkItem
 
 
 def items_as_of(items: Iterable[WorkItem], events: Iterable[Event], at: datetime) -> list[WorkItem]:

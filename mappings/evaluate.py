@@ -32,8 +32,8 @@ from mappings.select import ItemIndex, JqlMatches
 from mappings.status import local_date, worst
 from mappings.suggest import unmatched_clauses
 from mappings.timing import ItemTimes
-from sync.records import Records, WorkItem
-from sync.report import HistoryRow, ItemRow, RiskRow, RowStatus, StatusReport, StatusRow
+from sync.base.records import Records, WorkItem
+from sync.base.report import HistoryRow, ItemRow, RiskRow, RowStatus, StatusReport, StatusRow
 
 __all__ = ["SourceHealth", "evaluate"]
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from mappings.model import BASELINE_MEASURES, DOWN_MEASURES, Cycle, Goal, KeyResult
-from sync.records import GoalDef
+from sync.base.records import GoalDef
 
 GOAL_FIELDS = ("title", "owner", "start", "due", "parent")
 KR_FIELDS = ("title", "owner", "start", "due", "target")

@@ -22,8 +22,8 @@ from mappings.rows import EvalContext, build_row, round1
 from mappings.status import local_date, progress_pct
 from mappings.suggest import check_clause
 from mappings.timing import daily_throughput, done_in_window, window_bounds
-from sync.records import WorkItem
-from sync.report import RiskRow, StatusRow
+from sync.base.records import WorkItem
+from sync.base.report import RiskRow, StatusRow
 
 # Measures whose remaining work a throughput forecast can finish (what is left is items or
 # points to close); the time measures, sum and metric have no "remaining items".

@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 
 from mappings.plan import PlannedKR
 from mappings.timing import ItemTimes, done_in_window, durations_days, window_bounds
-from sync.records import Metric, WorkItem
+from sync.base.records import Metric, WorkItem
 
 TIME_MEASURES = frozenset({"throughput", "cycle_time", "lead_time"})
 

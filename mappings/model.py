@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from sync.records import Kind, State, StatusWord
+from sync.base.records import Kind, State, StatusWord
 
 Measure: TypeAlias = Literal[
     "percent_done",

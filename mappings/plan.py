@@ -19,7 +19,7 @@ from mappings.model import (
     Measure,
     SelectClause,
 )
-from sync.records import GoalDef, State
+from sync.base.records import GoalDef, State
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,8 +15,8 @@ from datetime import tzinfo
 from mappings.plan import Plan
 from mappings.select import named_parents
 from mappings.status import day_start
-from sync.records import WorkItem
-from sync.report import Alignment, UnalignedRow, WorkloadRow
+from sync.base.records import WorkItem
+from sync.base.report import Alignment, UnalignedRow, WorkloadRow
 
 UNALIGNED_GOAL = "(unaligned)"
 UNASSIGNED = "(unassigned)"

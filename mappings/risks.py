@@ -15,8 +15,8 @@ from mappings.measures import Measured
 from mappings.model import StatusRules
 from mappings.plan import PlannedGoal, PlannedKR
 from mappings.status import day_end, local_date
-from sync.records import WorkItem
-from sync.report import RiskRow
+from sync.base.records import WorkItem
+from sync.base.report import RiskRow
 
 
 def item_risks(

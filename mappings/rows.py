@@ -16,8 +16,8 @@ from mappings.nodata import NoData, SourceHealth, unread_note
 from mappings.plan import PlannedGoal
 from mappings.select import ItemIndex
 from mappings.status import expected_pct, status_word
-from sync.records import Override, WorkItem
-from sync.report import NO_DATA, HistoryRow, RowStatus, StatusRow
+from sync.base.records import Override, WorkItem
+from sync.base.report import NO_DATA, HistoryRow, RowStatus, StatusRow
 
 __all__ = ["EvalContext", "SourceHealth", "build_row"]
 

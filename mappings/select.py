@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from mappings.model import SelectClause
-from sync.records import WorkItem
+from sync.base.records import WorkItem
 
 JqlMatches = Mapping[tuple[str, str], frozenset[str]]  # (source, clause jql) -> item keys
 Predicate = Callable[[WorkItem], bool]

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from mappings.model import StatusRules
-from sync.records import StatusWord
-from sync.report import RowStatus
+from sync.base.records import StatusWord
+from sync.base.report import RowStatus
 
 # Worst first: `goal_status: worst` takes the first of these that a key result has.
 SEVERITY: tuple[StatusWord, ...] = ("Off track", "At risk", "On track", "Not started", "Done")

@@ -21,7 +21,7 @@ from mappings.model import SelectClause
 from mappings.nodata import clause_text
 from mappings.plan import PlannedKR
 from mappings.select import ItemIndex
-from sync.records import WorkItem
+from sync.base.records import WorkItem
 
 # (clause key, scope) -> how often each value occurs there: many clauses share a scope.
 Memo = dict[tuple[str, str], Counter[str]]

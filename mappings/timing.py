@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from mappings.model import Goal
 from mappings.select import compile_clause
 from mappings.status import day_start, local_date
-from sync.records import Event, WorkItem
+from sync.base.records import Event, WorkItem
 
 
 @dataclass(frozen=True, slots=True)

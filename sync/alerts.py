@@ -11,8 +11,8 @@ What is said (each can be turned off with `events:`):
   (exit 2 after the config loaded).
 
 The URL is a secret (it lets anyone post to the channel): it is read from the environment variable
-that `webhook_env` names, through sync.secrets, so that the logs mask it, and it is never put in
-a message. Sending never fails the run: any problem is logged and the run's exit code stands.
+that `webhook_env` names, through sync.base.secrets, so that the logs mask it, and it is never
+put in a message. Sending never fails the run: any problem is logged and the run's exit code stands.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import requests
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync import secrets
-from sync.errors import (
+from sync.base import secrets
+from sync.base.errors import (
     EXIT_CONFIG,
     EXIT_PUBLISH,
     EXIT_STALE,
@@ -38,9 +38,9 @@ from sync.errors import (
     ResponseTooLarge,
     RetriableError,
 )
+from sync.base.report import NO_DATA, HistoryRow, RunInfo, SourceRun, StatusReport, StatusRow
+from sync.base.retry import Budget, call, parse_retry_after
 from sync.log import Redactor, secret_values
-from sync.report import NO_DATA, HistoryRow, RunInfo, SourceRun, StatusReport, StatusRow
-from sync.retry import Budget, call, parse_retry_after
 
 log = structlog.get_logger(__name__)
 
@@ -231,7 +231,7 @@ def send(
     every other request has (DESIGN): a webhook that trickles its answer must not hold a
     committed run, and with it the lock, for longer than its budget."""
     if post is None:
-        from connectors.transport import limit_session  # only when an alert goes out
+        from sync.base.transport import limit_session  # only when an alert goes out
 
         post = limit_session(requests.Session()).post
     url = secrets.read_secret(config.webhook_env)

@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import structlog
 
 from mappings.evaluate import evaluate
+from sync.base.errors import EXIT_OK, EXIT_STALE, ConfigError
+from sync.base.report import HistoryRow
 from sync.config import LoadedConfig
 from sync.engine import build, paused_gc, plan_with_goal_rows
-from sync.errors import EXIT_OK, EXIT_STALE, ConfigError
 from sync.lock import run_lock
 from sync.pull import pull_sources
-from sync.report import HistoryRow
 from sync.store import Store
 
 log = structlog.get_logger(__name__)

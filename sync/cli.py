@@ -22,8 +22,9 @@ from typing import Any, TextIO, cast
 import structlog
 from pydantic import ValidationError
 
-from sync import __version__, http_limits
-from sync.errors import EXIT_CONFIG, ConfigError
+from sync import __version__
+from sync.base import http_limits
+from sync.base.errors import EXIT_CONFIG, ConfigError
 from sync.log import configure_logging
 from sync.run_cli import cmd_backfill, cmd_plan, cmd_run
 from sync.settings import Settings

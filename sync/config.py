@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from connectors.csvdir import CsvSinkConfig
-from connectors.files import ITEM_FLAVOURS, FileSourceConfig
-from connectors.github import GitHubSourceConfig
-from connectors.html import HtmlSinkConfig
-from connectors.jira import JiraSourceConfig
-from connectors.sheets import SheetsSinkConfig, SheetsSourceConfig, SheetTabs
-from connectors.xlsx import XlsxSinkConfig
+from connectors.files.csvdir import CsvSinkConfig
+from connectors.files.html import HtmlSinkConfig
+from connectors.files.source import ITEM_FLAVOURS, FileSourceConfig
+from connectors.files.xlsx import XlsxSinkConfig
+from connectors.github.source import GitHubSourceConfig
+from connectors.jira.source import JiraSourceConfig
+from connectors.sheets.config import SheetsSinkConfig, SheetsSourceConfig, SheetTabs
 from mappings.checks import CycleDates, PlanIssue, SourceInfo, check_plan
 from mappings.model import (
     Cycle,
@@ -40,9 +40,9 @@ from mappings.model import (
 )
 from mappings.plan import Plan, resolve_plan
 from sync.alerts import AlertsConfig
-from sync.contracts import ItemRules
-from sync.errors import ConfigError, Problem
-from sync.report import TAB_NAMES
+from sync.base.contracts import ItemRules
+from sync.base.errors import ConfigError, Problem
+from sync.base.report import TAB_NAMES
 from sync.yamlmarks import Marks, dotted, line_of, parse_yaml, yaml_path
 
 SourceConfig = Annotated[

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from sync.report import Cell, Link, Table
+from sync.base.report import Cell, Link, Table
 
 WIDE = 180  # columns when the output is not a terminal
 STATUS_STYLES: dict[str, str] = {

@@ -28,21 +28,21 @@ from pathlib import Path
 
 import requests
 
-from connectors.csvdir import CsvSink
-from connectors.files import FileSource
-from connectors.github import GitHubSource
-from connectors.html import HtmlSink
-from connectors.jira import JiraSource
-from connectors.sheets_sink import SheetsSink
-from connectors.sheets_source import SheetsSource
-from connectors.xlsx import XlsxSink
+from connectors.files.csvdir import CsvSink
+from connectors.files.html import HtmlSink
+from connectors.files.source import FileSource
+from connectors.files.xlsx import XlsxSink
+from connectors.github.source import GitHubSource
+from connectors.jira.source import JiraSource
+from connectors.sheets.sink import SheetsSink
+from connectors.sheets.source import SheetsSource
 from sync import alerts, explain
+from sync.base.contracts import PullContext, Sink, Source
+from sync.base.errors import ConfigError, GoalsyncError
+from sync.base.secrets import read_secret
 from sync.config import LoadedConfig
-from sync.contracts import PullContext, Sink, Source
 from sync.doctor_model import Report, Status, Target
 from sync.doctor_remote import check_github, check_jira, check_sheets
-from sync.errors import ConfigError, GoalsyncError
-from sync.secrets import read_secret
 from sync.store import Store
 
 

@@ -7,15 +7,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.github import GitHubSource
-from connectors.github_client import GitHubClient, Tally
-from connectors.jira import CLOCK_SKEW_WARN_S, JiraSource, describe_offset
-from connectors.jira_client import JiraHttp, open_client
-from connectors.jira_search import KEY_ORDER, Query, page_issues
-from connectors.sheets_client import SheetsClient
+from connectors.github.client import GitHubClient, Tally
+from connectors.github.source import GitHubSource
+from connectors.jira.client import JiraHttp, open_client
+from connectors.jira.search import KEY_ORDER, Query, page_issues
+from connectors.jira.source import CLOCK_SKEW_WARN_S, JiraSource, describe_offset
+from connectors.sheets.client import SheetsClient
+from sync.base.errors import AuthError, ConfigError, GoalsyncError
+from sync.base.retry import Budget
 from sync.doctor_model import BUDGET_S, GITHUB_LOW_SHARE, JIRA_TIMEOUT, Status, Target
-from sync.errors import AuthError, ConfigError, GoalsyncError
-from sync.retry import Budget
 
 
 def check_jira(source: JiraSource, target: Target, *, clauses: Sequence[str] = ()) -> None:
@@ -234,7 +234,7 @@ def _github_checks(source: GitHubSource, client: GitHubClient, target: Target) -
             target.add(f"org {cfg.org}", "fail", str(exc), "fix org in goalsync.yaml or the token")
 
 
-# What a run reads of each repository (connectors/github_fetch.py): one page of each, smallest.
+# What a run reads of each repository (connectors/github/fetch.py): one page of each, smallest.
 RUN_ENDPOINTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("issues", "issues", {"state": "all", "per_page": 1}),
     ("issue events", "issues/events", {"per_page": 1}),

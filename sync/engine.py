@@ -19,10 +19,10 @@ import structlog
 
 from mappings.evaluate import evaluate
 from mappings.plan import Plan, resolve_plan
-from sync import __version__, secrets
-from sync.config import LoadedConfig
-from sync.contracts import PreparedWrite, PublishContext, Sink, Source
-from sync.errors import (
+from sync import __version__
+from sync.base import secrets
+from sync.base.contracts import PreparedWrite, PublishContext, Sink, Source
+from sync.base.errors import (
     EXIT_CONFIG,
     EXIT_OK,
     EXIT_PUBLISH,
@@ -31,10 +31,11 @@ from sync.errors import (
     GoalsyncError,
     PublishError,
 )
+from sync.base.records import Records
+from sync.base.report import HistoryRow, RunInfo, StatusReport, Table, status_counts
+from sync.config import LoadedConfig
 from sync.lock import LockHeld, run_lock
 from sync.pull import Pulled, PullWatcher, pull_sources
-from sync.records import Records
-from sync.report import HistoryRow, RunInfo, StatusReport, Table, status_counts
 from sync.store import Store
 from sync.tables import to_tables
 

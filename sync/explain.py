@@ -18,12 +18,12 @@ from mappings.people import PersonProposal, people_yaml, propose_people
 from mappings.plan import Plan, PlannedKR
 from mappings.select import ItemIndex, JqlMatches
 from mappings.suggest import ClauseCheck, check_clause, closest
+from sync.base.errors import ConfigError
+from sync.base.records import Records
 from sync.config import LoadedConfig
 from sync.engine import build, plan_with_goal_rows
-from sync.errors import ConfigError
 from sync.pull import _kept_matches as kept_matches
 from sync.pull import pull_sources
-from sync.records import Records
 from sync.staging import merge
 from sync.store import Store
 

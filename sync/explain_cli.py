@@ -13,8 +13,8 @@ from mappings.nodata import clause_text
 from mappings.people import PersonProposal
 from mappings.suggest import ClauseCheck
 from sync import console
+from sync.base.errors import EXIT_OK
 from sync.config import load_config
-from sync.errors import EXIT_OK
 from sync.explain import Explanation, KrExplained, explain, pulled_records, stored_records
 from sync.settings import Settings
 from sync.store import Store

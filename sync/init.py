@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from connectors.sheets import spreadsheet_id
+from connectors.sheets.config import spreadsheet_id
+from sync.base.errors import ConfigError
 from sync.config import LoadedConfig, load_config
-from sync.errors import ConfigError
 from sync.schema import config_schema
 
 SCHEMA_FILE = "goalsync.schema.json"

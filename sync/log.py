@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from sync import secrets
+from sync.base import secrets
 
 # A variable holds a secret when a word of its name (split at "_") is one of these.
 _SECRET_WORDS = frozenset(

@@ -21,7 +21,7 @@ from pathlib import Path
 import structlog
 
 from sync import __version__
-from sync.report import SourceRun, StatusReport, status_counts
+from sync.base.report import SourceRun, StatusReport, status_counts
 
 log = structlog.get_logger(__name__)
 

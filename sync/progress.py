@@ -27,7 +27,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from sync.contracts import ProgressCallback
+from sync.base.contracts import ProgressCallback
 
 
 def wants_progress(

@@ -21,12 +21,12 @@ import structlog
 
 from mappings.evaluate import SourceHealth
 from mappings.timing import start_needed
-from sync import secrets
+from sync.base import secrets
+from sync.base.contracts import ProgressCallback, PullContext, PullResult, Source, no_progress
+from sync.base.errors import ConfigError, GoalsyncError
+from sync.base.records import Event, Records
+from sync.base.report import SourceRun
 from sync.config import LoadedConfig
-from sync.contracts import ProgressCallback, PullContext, PullResult, Source, no_progress
-from sync.errors import ConfigError, GoalsyncError
-from sync.records import Event, Records
-from sync.report import SourceRun
 from sync.staging import merge, staged_records
 from sync.store import SourceCommit, SourceState, Store
 

@@ -18,20 +18,21 @@ from rich.padding import Padding
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from sync import alerts, console, metrics, secrets
+from sync import alerts, console, metrics
 from sync.backfill import backfill
+from sync.base import secrets
+from sync.base.contracts import resolve_path
+from sync.base.errors import EXIT_CONFIG, ConfigError
+from sync.base.report import HistoryRow, status_counts
 from sync.config import LoadedConfig, load_config
-from sync.contracts import resolve_path
 from sync.engine import RunOptions, RunOutcome, build, run
-from sync.errors import EXIT_CONFIG, ConfigError
 from sync.log import Redactor, secret_values
 from sync.progress import PullCounter, TerminalProgress, wants_progress
-from sync.report import HistoryRow, status_counts
 from sync.settings import Settings
 from sync.store import Store
 
 if TYPE_CHECKING:  # plan only: openpyxl and the Sheets client are not a run's imports
-    from sync import plandiff
+    from sync import preview
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +77,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
-    from sync import plandiff  # imported here: openpyxl and friends cost a run 0.2 s
+    from sync import preview  # imported here: openpyxl and friends cost a run 0.2 s
 
     config = load_config(settings.config)
     options = RunOptions(
@@ -84,13 +85,13 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     )
     sources, sinks = build(config)
     # What each sink holds now, read before the dry run (a sheet's History also seeds it).
-    states = plandiff.read_sinks(sinks, budget_s=min(60.0, settings.retry_budget_s))
+    states = preview.read_sinks(sinks, budget_s=min(60.0, settings.retry_budget_s))
     with _watching(settings, args.no_progress) as watcher:
         outcome = run(
             config,
             Store(settings.state_dir),
             dataclasses.replace(options, watcher=watcher),
-            built=(sources, plandiff.seeded(states)),
+            built=(sources, preview.seeded(states)),
         )
     out = console.make_console()
     if outcome.tables:
@@ -101,13 +102,13 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
             from sync.explain_cli import print_unmatched
 
             print_unmatched(out, outcome.report.unmatched)
-        print_changes(out, plandiff.compare(states, outcome.tables))
+        print_changes(out, preview.compare(states, outcome.tables))
         out.print(Text("nothing was written: a dry run", style="dim"))
     _print_summary(config, outcome, watcher, planned=True)
     return outcome.exit_code
 
 
-def print_changes(out: Console, diffs: Sequence[plandiff.SinkDiff]) -> None:
+def print_changes(out: Console, diffs: Sequence[preview.SinkDiff]) -> None:
     """Per sink, what a run would change in it against what it holds now."""
     out.print(Text("What a run would change, against what each sink holds now", style="bold"))
     shown: dict[str, str] = {}  # a sink's changes -> the first sink that had them

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sync import http_limits, secrets
+from sync.base import http_limits, secrets
 
 LogFormat = Literal["auto", "console", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     retry_budget_s: float = Field(default=300.0, gt=0)
     # Every request's whole response (headers and body) by this many seconds, and at most
-    # this many MB: past either, that source is stale (sync/http_limits.py says why these).
+    # this many MB: past either, that source is stale (sync/base/http_limits.py says why these).
     request_deadline_s: float = Field(
         default=http_limits.DEFAULT_DEADLINE_S, gt=0, allow_inf_nan=False
     )
@@ -45,6 +45,6 @@ class Settings(BaseSettings):
         )
 
 
-# Secrets are read through sync.secrets (the bottom of the project), so that connector builders
+# Secrets are read through sync.base.secrets (the bottom of the project), so that connector builders
 # can read theirs too and every one read is masked in the logs.
 read_secret = secrets.read_secret

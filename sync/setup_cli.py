@@ -11,9 +11,9 @@ import structlog
 from rich.text import Text
 
 from sync import __version__, console, doctor
+from sync.base.errors import EXIT_OK, ConfigError
 from sync.config import LoadedConfig, load_config
 from sync.engine import build
-from sync.errors import EXIT_OK, ConfigError
 from sync.init import StarterOptions, split_values, write_starter
 from sync.run_cli import masker
 from sync.schema import config_schema

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sync.contracts import PullResult
-from sync.records import Event, GoalDef, Metric, Override, Records, WorkItem
+from sync.base.contracts import PullResult
+from sync.base.records import Event, GoalDef, Metric, Override, Records, WorkItem
 
 
 def staged_records(

@@ -33,8 +33,17 @@ from pathlib import Path
 from typing import Any
 
 from sync import signals
-from sync.records import Event, GoalDef, Metric, Override, Records, WorkItem, from_json, to_json
-from sync.report import HistoryRow
+from sync.base.records import (
+    Event,
+    GoalDef,
+    Metric,
+    Override,
+    Records,
+    WorkItem,
+    from_json,
+    to_json,
+)
+from sync.base.report import HistoryRow
 
 DB_NAME = "goalsync.sqlite3"
 SCHEMA_VERSION = "1"

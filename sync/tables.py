@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from sync.report import (
+from sync.base.report import (
     MAX_WARNINGS_SHOWN,
     Cell,
     Column,

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from sync.errors import Problem
+from sync.base.errors import Problem
 
 Marks = dict[tuple[str | int, ...], int]
 # Values that aliases may add to a document once expanded: sharing a clause or a list of labels

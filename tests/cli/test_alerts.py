@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import structlog
 
-from sync import http_limits
 from sync.alerts import (
     MAX_CHANGES_SHOWN,
     AlertsConfig,
@@ -24,8 +23,9 @@ from sync.alerts import (
     send,
     status_changes,
 )
+from sync.base import http_limits
+from sync.base.report import HistoryRow, RiskRow, RunInfo, SourceRun, StatusReport, StatusRow
 from sync.cli import main
-from sync.report import HistoryRow, RiskRow, RunInfo, SourceRun, StatusReport, StatusRow
 from tests.fakes.server import FakeServer, Fault, Request, Response
 
 SECRET_PATH = "/services/T0/B0/alert-secret-0123456789"

@@ -13,8 +13,8 @@ import pytest
 import structlog
 
 from sync import metrics
+from sync.base.report import HistoryRow, SourceRun, StatusReport, StatusRow
 from sync.cli import main
-from sync.report import HistoryRow, SourceRun, StatusReport, StatusRow
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 SAMPLE = re.compile(

@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from sync.cli import main
-from sync.plandiff import diff_tab
+from sync.preview import diff_tab
 from tests.fakes.sheets import FakeSheets
 
 HALF_DONE = (

@@ -14,11 +14,11 @@ import pytest
 from pydantic import SecretStr
 from rich.console import Console
 
-from connectors.files import FileSourceConfig
-from connectors.jira import JiraSource, JiraSourceConfig
-from connectors.jira_client import JiraAuth
-from connectors.sheets import SheetsSourceConfig
-from sync.contracts import PullContext
+from connectors.files.source import FileSourceConfig
+from connectors.jira.client import JiraAuth
+from connectors.jira.source import JiraSource, JiraSourceConfig
+from connectors.sheets.config import SheetsSourceConfig
+from sync.base.contracts import PullContext
 from sync.progress import PullCounter, TerminalProgress, wants_progress
 from tests.cli.helpers import REPO, clean_env, run_in_terminal
 from tests.fakes.github import FakeGitHub, Puller

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync.contracts import ItemRules, PublishContext, PullContext
-from sync.report import (
+from sync.base.contracts import ItemRules, PublishContext, PullContext
+from sync.base.report import (
     Alignment,
     HistoryRow,
     ItemRow,
@@ -30,7 +30,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
 # The tabs and columns of DESIGN.md, "The status sheet", written out here on purpose: the sinks
-# must show exactly these, whatever sync.report says.
+# must show exactly these, whatever sync.base.report says.
 DESIGN_HEADERS: dict[str, list[str]] = {
     "Status": [
         "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import openpyxl
 
-from connectors.csvdir import CsvSinkConfig
-from connectors.html import STATUS_CLASS, render_page
-from connectors.sheets_layout import STATUS_COLOURS, grid_for, to_format_requests
-from connectors.xlsx import STATUS_STYLES, XlsxSinkConfig
-from sync.report import ROW_STATUSES, HistoryRow, RunInfo, SourceRun, StatusReport, StatusRow
+from connectors.files.csvdir import CsvSinkConfig
+from connectors.files.html import STATUS_CLASS, render_page
+from connectors.files.xlsx import STATUS_STYLES, XlsxSinkConfig
+from connectors.sheets.layout import STATUS_COLOURS, grid_for, to_format_requests
+from sync.base.report import ROW_STATUSES, HistoryRow, RunInfo, SourceRun, StatusReport, StatusRow
 from sync.tables import to_tables
 
 from .helpers import BERLIN, NOW, publish_context

@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from connectors.github_parse import IssueRules, checked_event, checked_issue
-from connectors.github_shapes import ISSUE, ISSUE_EVENT, MILESTONE
-from connectors.jira import JiraSource, JiraSourceConfig
-from connectors.jira_client import JiraAuth
-from connectors.jira_parse import FieldIds, check_issue
-from connectors.shapes import KEYS_SHOWN, Skipped, problem_with
-from connectors.sheets_plan import parse_sheets
-from connectors.sheets_shapes import VALUE_RANGE, checked
-from sync.contracts import PullContext
-from sync.errors import FatalError
+from connectors.github.parse import IssueRules, checked_event, checked_issue
+from connectors.github.shapes import ISSUE, ISSUE_EVENT, MILESTONE
+from connectors.jira.client import JiraAuth
+from connectors.jira.parse import FieldIds, check_issue
+from connectors.jira.source import JiraSource, JiraSourceConfig
+from connectors.sheets.batches import parse_sheets
+from connectors.sheets.shapes import VALUE_RANGE, checked
+from sync.base.contracts import PullContext
+from sync.base.errors import FatalError
+from sync.base.shapes import KEYS_SHOWN, Skipped, problem_with
 from tests.fakes.github import event_payload, issue_payload
 from tests.fakes.jira import Auth, FakeJira
 
@@ -162,7 +162,7 @@ JIRA_OK: dict[str, Any] = {
 def test_a_jira_issue_of_the_wrong_shape_is_named(
     path: tuple[str, ...], value: Any, where: str
 ) -> None:
-    from connectors.jira_parse import checked_issue as jira_checked
+    from connectors.jira.parse import checked_issue as jira_checked
 
     raw = copy.deepcopy(JIRA_OK)
     target = raw

@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
-from connectors.sheets import SheetsSinkConfig
-from connectors.sheets_plan import BODY_LIMIT, STAGING_PREFIX
-from sync.report import ItemRow
+from connectors.sheets.batches import BODY_LIMIT, STAGING_PREFIX
+from connectors.sheets.config import SheetsSinkConfig
+from sync.base.report import ItemRow
 from sync.tables import to_tables
 from tests.connectors.helpers import BERLIN, publish_context, sample_report, sample_run
 from tests.fakes.guard import guarded_env

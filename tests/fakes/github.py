@@ -36,9 +36,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from pydantic import SecretStr
 
-from connectors.github import GitHubSource, GitHubSourceConfig
-from sync.contracts import PullContext, PullResult
-from sync.records import WorkItem
+from connectors.github.source import GitHubSource, GitHubSourceConfig
+from sync.base.contracts import PullContext, PullResult
+from sync.base.records import WorkItem
 from tests.fakes.server import FakeServer, Request, Response
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "github"

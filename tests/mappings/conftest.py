@@ -17,8 +17,8 @@ from mappings.evaluate import SourceHealth, evaluate
 from mappings.model import Cycle, Goal, KeyResult, SelectClause, StatusRules
 from mappings.plan import Plan, PlannedGoal, PlannedKR, resolve_plan
 from mappings.select import JqlMatches
-from sync.records import Event, Metric, Override, Records, State, StatusWord, WorkItem
-from sync.report import HistoryRow, StatusReport, StatusRow
+from sync.base.records import Event, Metric, Override, Records, State, StatusWord, WorkItem
+from sync.base.report import HistoryRow, StatusReport, StatusRow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mappings.asof import items_as_of, state_at
-from sync.records import Event, WorkItem
+from sync.base.records import Event, WorkItem
 from tests.mappings.conftest import event, item, ts
 
 T = ts("2026-11-16T09:00Z")

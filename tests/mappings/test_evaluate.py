@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from mappings.evaluate import SourceHealth
 from mappings.model import StatusRules
 from mappings.plan import Plan
-from sync.records import Event, Metric, WorkItem
-from sync.report import HistoryRow
+from sync.base.records import Event, Metric, WorkItem
+from sync.base.report import HistoryRow
 from tests.mappings.conftest import (
     event,
     goal,

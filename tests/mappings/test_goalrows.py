@@ -4,7 +4,7 @@ from datetime import date
 
 from mappings.goalrows import apply_goal_rows
 from mappings.plan import resolve_plan
-from sync.records import GoalDef
+from sync.base.records import GoalDef
 
 from .conftest import CYCLE, clause, goal, kr
 

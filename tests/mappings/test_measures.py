@@ -17,7 +17,7 @@ from mappings.measures import (
     measure_metric,
 )
 from mappings.timing import ItemTimes
-from sync.records import Event, State, WorkItem
+from sync.base.records import Event, State, WorkItem
 from tests.mappings.conftest import BERLIN, NOW, event, item, metric, pkr, ts
 
 # A done, a todo, an in-progress and a cancelled item: the cancelled one is never scope.

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mappings.evaluate import SourceHealth
 from mappings.model import StatusRules
-from sync.records import State, WorkItem
+from sync.base.records import State, WorkItem
 from tests.mappings.conftest import (
     event,
     goal,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mappings.portfolio import alignment_and_unaligned, workload_rows
-from sync.report import Alignment, WorkloadRow
+from sync.base.report import Alignment, WorkloadRow
 from tests.mappings.conftest import BERLIN, goal, item, kr, plan_of, ts
 
 PLAN = plan_of(

@@ -9,8 +9,8 @@ import pytest
 from mappings.measures import Measured
 from mappings.model import StatusRules
 from mappings.risks import item_risks, plan_risks
-from sync.records import WorkItem
-from sync.report import RiskRow
+from sync.base.records import WorkItem
+from sync.base.report import RiskRow
 from tests.mappings.conftest import BERLIN, NOW, RULES, item, pgoal, pkr, ts
 
 FRESH = ts("2026-11-15T08:00Z")  # updated yesterday: not stale

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mappings.model import SelectClause
 from mappings.select import ItemIndex, matches, named_parents
-from sync.records import WorkItem
+from sync.base.records import WorkItem
 from tests.mappings.conftest import clause, item
 
 PAY = item(

@@ -44,9 +44,9 @@ SEAMS = """
 if os.environ.get("RELIABILITY_TIMEOUT_S"):
     # Before the connectors that read these constants are imported.
     _s = float(os.environ["RELIABILITY_TIMEOUT_S"])
-    import connectors.github_client as _github_client
-    import connectors.jira_client as _jira_client
-    import connectors.sheets_client as _sheets_client
+    import connectors.github.client as _github_client
+    import connectors.jira.client as _jira_client
+    import connectors.sheets.client as _sheets_client
 
     _jira_client.DEFAULT_TIMEOUT = (_s, _s)
     _github_client.DEFAULT_TIMEOUT_S = max(1, int(_s))

@@ -106,8 +106,8 @@ def test_this_environment_is_exactly_the_test_lock() -> None:
 
 
 def test_libraries_whose_private_attributes_we_touch_have_upper_bounds() -> None:
-    """connectors/jira_client.py reaches into `JIRA._session` and `JIRA._options`, and
-    connectors/github_client.py drives `github.Requester` directly: a minor release may rename
+    """connectors/jira/client.py reaches into `JIRA._session` and `JIRA._options`, and
+    connectors/github/client.py drives `github.Requester` directly: a minor release may rename
     them, so each is bounded below its next minor version."""
     reqs = {str(canonicalize_name(r.name)): r for r in wanted(())}
     for name in ("jira", "pygithub"):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.report import TAB_NAMES
+from sync.base.report import TAB_NAMES
 from tests.fakes.jira import FakeJira
 from tests.reliability.helpers import Workspace, config
 

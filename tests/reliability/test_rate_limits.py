@@ -32,7 +32,7 @@ SEARCH = "/rest/api/3/search/jql"
 ISSUES = "/repos/acme/web/issues"
 PLAN_VALUES = f"/v4/spreadsheets/{PLAN}/values:batchGet"
 BATCH_UPDATE = f"/v4/spreadsheets/{STATUS}:batchUpdate"
-MAX_ATTEMPTS = 8  # sync.retry.call's default
+MAX_ATTEMPTS = 8  # sync.base.retry.call's default
 GOALS = """\
   - id: G1
     title: Ship billing

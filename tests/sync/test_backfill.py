@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from sync.backfill import backfill
+from sync.base.errors import ConfigError
 from sync.config import load_config
 from sync.engine import RunOptions, run
-from sync.errors import ConfigError
 from sync.store import Store
 
 CONFIG = """\

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sync.base.errors import ConfigError, Problem
 from sync.config import load_config
-from sync.errors import ConfigError, Problem
 
 
 def line_of(text: str, needle: str, occurrence: int = 1, *, exact: bool = False) -> int:

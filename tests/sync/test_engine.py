@@ -13,13 +13,13 @@ from typing import IO, Any
 import openpyxl
 import pytest
 
-import connectors.xlsx
-from connectors.xlsx import XlsxSink
+import connectors.files.xlsx
+from connectors.files.xlsx import XlsxSink
+from sync.base.errors import EXIT_OK, EXIT_PUBLISH, EXIT_STALE, ConfigError
+from sync.base.report import TAB_NAMES
 from sync.config import LoadedConfig, load_config
 from sync.engine import RunOptions, RunOutcome, run
-from sync.errors import EXIT_OK, EXIT_PUBLISH, EXIT_STALE, ConfigError
 from sync.lock import run_lock
-from sync.report import TAB_NAMES
 from sync.store import DB_NAME, Store
 
 from .samples import METRICS, sample_config, write_inputs
@@ -182,7 +182,7 @@ def test_a_failing_sink_exits_4_and_leaves_state_and_outputs_as_they_were(
         fh.write(b"PK\x03\x04 half a workbook")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(connectors.xlsx, "write_workbook", half_written)
+    monkeypatch.setattr(connectors.files.xlsx, "write_workbook", half_written)
     outcome = go(config, tmp_path, DAY2)
 
     assert outcome.exit_code == EXIT_PUBLISH
@@ -414,7 +414,7 @@ def test_paused_gc_pauses_and_restores_the_collector() -> None:
 def test_a_sink_that_does_not_exist_is_a_config_error_and_nothing_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connectors.csvdir import CsvSink
+    from connectors.files.csvdir import CsvSink
 
     def missing(self: CsvSink, tables: object, ctx: object) -> None:
         raise ConfigError("sink: spreadsheet 1XyZ was not found (404)")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sync.base.errors import ConfigError
 from sync.config import load_config
-from sync.errors import ConfigError
 from sync.explain import explain, pulled_records, stored_records
 from sync.store import Store
 

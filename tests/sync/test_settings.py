@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from sync.http_limits import Limits
+from sync.base.http_limits import Limits
 from sync.settings import Settings, read_secret
 
 VARIABLES = (

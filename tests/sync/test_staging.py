@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.contracts import PullResult
-from sync.records import Event, GoalDef, Metric, Override, Records, State, WorkItem
+from sync.base.contracts import PullResult
+from sync.base.records import Event, GoalDef, Metric, Override, Records, State, WorkItem
 from sync.staging import merge, recorded_events, staged_records
 
 LAST_PULL = datetime(2026, 11, 15, 9, 0, tzinfo=UTC)

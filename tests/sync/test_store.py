@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import sync.store
-from sync.records import Event, GoalDef, Metric, Override, Records, WorkItem
-from sync.report import HistoryRow
+from sync.base.records import Event, GoalDef, Metric, Override, Records, WorkItem
+from sync.base.report import HistoryRow
 from sync.store import DB_NAME, SourceCommit, Store
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)

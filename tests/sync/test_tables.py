@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync.report import (
+from sync.base.report import (
     MAX_WARNINGS_SHOWN,
     TAB_NAMES,
     Alignment,

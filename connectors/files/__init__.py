@@ -1,0 +1,1 @@
+"""Local files: the file sources and the csv, xlsx and html sinks."""

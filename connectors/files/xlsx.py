@@ -1,0 +1,165 @@
+"""Excel sink (`type: xlsx`): one workbook, one sheet per tab.
+
+Header row bold and frozen, a filter over each table, column widths, number formats (percent
+columns are numbers 0..100 shown with one decimal, dates as dates), status cells coloured, item
+keys as links. Untrusted text stays text: openpyxl would store a string starting with "=" as a
+formula, so string cells are typed explicitly, and text that starts like a formula also gets
+Excel's quote prefix. Characters XML cannot hold are dropped; cells stop at Excel's 32,767.
+
+The workbook carries goalsync's mark, a custom document property `goalsync` (Excel and LibreOffice
+keep it when someone saves the file), and the sink replaces only a workbook with that mark, or one
+of an earlier release (no mark) whose sheets are exactly goalsync's tabs in goalsync's order.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.files.localfs import UNMARKED_RELEASE_TABS, StagedFiles, ensure_own_file
+from sync.base.contracts import PublishContext, resolve_path
+from sync.base.errors import PublishError
+from sync.base.report import Link, Table, is_web_url, looks_like_formula
+
+EXCEL_CELL_LIMIT = 32_767
+# The control characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, kept here so
+# that importing this module does not import openpyxl).
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_NOT_IN_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # beyond ILLEGAL_CHARACTERS_RE
+# (fill, font) per status word: the colours Excel's own conditional styles use.
+STATUS_STYLES: dict[str, tuple[str, str]] = {
+    "On track": ("C6EFCE", "006100"),
+    "At risk": ("FFEB9C", "9C5700"),
+    "Off track": ("FFC7CE", "9C0006"),
+    "Done": ("DDEBF7", "1F4E78"),
+    "Not started": ("EDEDED", "595959"),
+    "No data": ("E4DFEC", "5B4A7A"),  # lavender: not a colour of progress (nothing was measured)
+}
+MARK_PROPERTY = "goalsync"  # the custom document property that makes a workbook goalsync's
+_MARK = re.compile(rb'<(?:\w+:)?property\b[^>]*\bname="goalsync"')
+_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"')
+_PEEK_BYTES = 1 << 20  # of a workbook's part: a hostile zip must not make the check read more
+NUMBER_FORMATS = {
+    "int": "0",
+    "number": "General",
+    "percent": "0.0",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+}
+
+
+class XlsxSinkConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    type: Literal["xlsx"]
+    path: str = Field(min_length=1)
+
+    def build(self, base_dir: Path) -> XlsxSink:
+        sink = XlsxSink(resolve_path(base_dir, self.path))
+        ensure_own_file(sink.path, "xlsx", is_goalsync_workbook)
+        return sink
+
+
+class XlsxSink:
+    type = "xlsx"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
+        del ctx
+        # Checked again: something may have appeared at the path while the sources were pulled.
+        ensure_own_file(self.path, "xlsx", is_goalsync_workbook, PublishError)
+        staged = StagedFiles(f"xlsx {self.path}")
+        try:
+            staged.add(self.path, lambda fh: write_workbook(tables, fh))
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+
+def write_workbook(tables: Sequence[Table], fh: IO[bytes]) -> None:
+    # openpyxl is imported here, not at the top: a run without an xlsx sink should not pay
+    # for it at start-up (it pulls in numpy's config and more: ~0.1 s)
+    from openpyxl import Workbook
+    from openpyxl.packaging.custom import StringProperty
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "goalsync"
+    wb.custom_doc_props.append(
+        StringProperty(name=MARK_PROPERTY, value="written by goalsync; replaced on every run")
+    )
+    header_font = Font(bold=True)
+    fills = {
+        w: (PatternFill("solid", fgColor=f), Font(color=c)) for w, (f, c) in STATUS_STYLES.items()
+    }
+    link_font = Font(color="0563C1", underline="single")
+    for table in tables:
+        ws = wb.create_sheet(table.name)
+        ws.append([c.name for c in table.columns])
+        for cell in ws[1]:
+            cell.font = header_font
+        for r, row in enumerate(table.rows, start=2):
+            for c, (column, value) in enumerate(zip(table.columns, row, strict=True), start=1):
+                cell = ws.cell(row=r, column=c)
+                _put(cell, value)
+                if isinstance(value, Link) and is_web_url(value.url):
+                    cell.hyperlink = value.url
+                    cell.font = link_font
+                elif column.type == "status" and isinstance(value, str) and value in fills:
+                    cell.fill, cell.font = fills[value]
+                elif column.type in NUMBER_FORMATS and value is not None:
+                    cell.number_format = NUMBER_FORMATS[column.type]
+        for c, column in enumerate(table.columns, start=1):
+            ws.column_dimensions[get_column_letter(c)].width = column.width + 2
+        ws.freeze_panes = "A2"
+        last = get_column_letter(len(table.columns))
+        ws.auto_filter.ref = f"A1:{last}{max(1, len(table.rows) + 1)}"
+    wb.save(fh)
+
+
+def _put(cell: Any, value: object) -> None:
+    if isinstance(value, Link):
+        value = value.text
+    if value is None:
+        return
+    if isinstance(value, bool | int | float | datetime | date):
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=None)  # Excel has no time zones; shown as local time
+        cell.value = value
+        return
+    text = _ILLEGAL.sub("", str(value))
+    if not text.isascii():  # nor lone surrogates, U+FFFE or U+FFFF: the workbook would not open
+        text = _NOT_IN_XML.sub("\ufffd", text)
+    if len(text) > EXCEL_CELL_LIMIT:
+        text = text[: EXCEL_CELL_LIMIT - 1] + "…"
+    cell.value = text
+    cell.data_type = "s"  # never a formula, whatever the text starts with
+    if looks_like_formula(text):
+        cell.quotePrefix = True
+
+
+def is_goalsync_workbook(fh: IO[bytes]) -> bool:
+    """Whether the workbook in `fh` is one goalsync wrote: it carries the mark, or it is an
+    earlier release's (no mark yet) with exactly goalsync's tabs, in goalsync's order."""
+    with zipfile.ZipFile(fh) as zf:
+        parts = set(zf.namelist())
+        if "docProps/custom.xml" in parts and _MARK.search(_peek(zf, "docProps/custom.xml")):
+            return True
+        sheets = [m.group(1) for m in _SHEET.finditer(_peek(zf, "xl/workbook.xml"))]
+        return sheets == [t.encode() for t in UNMARKED_RELEASE_TABS]
+
+
+def _peek(zf: zipfile.ZipFile, name: str) -> bytes:
+    with zf.open(name) as member:
+        return member.read(_PEEK_BYTES)

@@ -1,0 +1,1 @@
+"""GitHub: config, client, fetch/paging, parse, shapes, state."""

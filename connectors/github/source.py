@@ -1,0 +1,403 @@
+"""GitHub source (`type: github`): issues and pull requests of repositories, their milestones
+and issue events, pulled incrementally and within GitHub's rate limits.
+
+This module holds the config model, the builder (the token is read here, nowhere else) and the
+source: what to pull (repos or an org's), full reconcile or incremental, the cursor and the kept
+ETags, and repositories pulled concurrently (bounded). The network reads are in
+`github_fetch.py`, the client in `github_client.py`, the payload parsing in `github_parse.py`.
+
+Cursor: `{"v": 1, "repos": {"acme/web": "2026-11-16T08:59:00Z"}}`, per repository the newest
+`updated_at` read (capped at the run's start), so it moves only when something changed. State
+(`PullResult.state`, handed back as `ctx.state`): per repository the URL and ETag of its last
+issues list when that list was one page (`page:acme/web`), the same for its milestones list
+(`milestones:acme/web`, asked again every run), the items read within the lookback of
+the cursor with their `updated_at` (`seen:acme/web`: see `fetch_repo`), how far back its events
+are known and the issues whose own events were read (`history:acme/web`: GitHub pages the events
+stream only so deep; see `github_fetch`), and an org's repository list (`org_repos`, refreshed on
+full reconciles).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Literal
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from connectors.github.client import (
+    DEFAULT_TIMEOUT_S,
+    ClientSettings,
+    GitHubClient,
+    RepoUnavailable,
+    Tally,
+)
+from connectors.github.fetch import (
+    RepoPlan,
+    RepoPull,
+    RowParsers,
+    fetch_org_repos,
+    fetch_repo,
+)
+from connectors.github.parse import (
+    IssueRules,
+    checked_event,
+    checked_issue,
+    checked_own_event,
+    parse_milestones,
+    parse_org_repos,
+    to_item_with_milestone,
+)
+from connectors.github.state import (
+    HISTORY_STATE_PREFIX,
+    MILESTONES_STATE_PREFIX,
+    PAGE_STATE_PREFIX,
+    SEEN_STATE_PREFIX,
+    dump_history,
+    iso,
+    kept_history,
+    kept_page,
+    kept_seen,
+    load_json,
+    parse_cursor,
+    recent,
+    to_watermark,
+)
+from sync.base.contracts import (
+    ProgressCallback,
+    PullContext,
+    PullResult,
+    Source,
+    check_base_url,
+    no_progress,
+)
+from sync.base.errors import AuthError, ConfigError, GoalsyncError
+from sync.base.records import Event, WorkItem
+from sync.base.retry import Budget
+from sync.base.secrets import read_secret
+from sync.base.shapes import Skipped
+
+log = structlog.get_logger(__name__)
+
+MAX_PARALLEL_REPOS = 4
+ORG_STATE_KEY = "org_repos"
+DEFAULT_IN_PROGRESS_LABELS = ("in progress", "in-progress", "wip")
+
+
+class GitHubSourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    type: Literal["github"]
+    repos: tuple[str, ...] = ()
+    org: str | None = None
+    topics: tuple[str, ...] = ()
+    name_pattern: str | None = None
+    base_url: str = "https://api.github.com"
+    token_env: str = "GITHUB_TOKEN"  # noqa: S105 (the name of a variable, not a secret)
+    in_progress_labels: tuple[str, ...] = DEFAULT_IN_PROGRESS_LABELS
+    assigned_means_started: bool = False
+    lookback_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    reconcile_hours: float = Field(default=24, gt=0, le=24 * 366, allow_inf_nan=False)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return check_base_url(value)
+
+    @field_validator("repos")
+    @classmethod
+    def _repo_names(cls, repos: tuple[str, ...]) -> tuple[str, ...]:
+        for repo in repos:
+            owner, _, name = repo.partition("/")
+            if not owner or not name or "/" in name:
+                raise ValueError(f"{repo!r} is not owner/name")
+        return repos
+
+    @model_validator(mode="after")
+    def _scope(self) -> GitHubSourceConfig:
+        if not self.repos and not self.org:
+            raise ValueError("give repos: [owner/name, ...] or org: <name>")
+        if (self.topics or self.name_pattern) and not self.org:
+            raise ValueError("topics and name_pattern filter an org's repositories: add org")
+        return self
+
+    def build(self, name: str, base_dir: Path) -> Source:
+        del base_dir
+        token = read_secret(self.token_env)
+        if token is None:
+            log.warning(
+                "github_anonymous",
+                source=name,
+                variable=self.token_env,
+                hint="no token: anonymous requests, public repositories only, 60 an hour",
+            )
+        return GitHubSource(name, self, token)
+
+
+class GitHubSource:
+    type = "github"
+
+    def __init__(
+        self,
+        name: str,
+        config: GitHubSourceConfig,
+        token: SecretStr | None,
+        *,
+        timeout_s: int = DEFAULT_TIMEOUT_S,
+        max_parallel: int = MAX_PARALLEL_REPOS,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.settings = ClientSettings(
+            source=name,
+            base_url=config.base_url,
+            token=token,
+            token_env=config.token_env,
+            timeout_s=timeout_s,
+        )
+        self.max_parallel = max(1, max_parallel)
+        self._sleep = sleep
+        self._wall_clock = wall_clock
+
+    def fetch(self, ctx: PullContext) -> PullResult:
+        budget = Budget(ctx.budget_s, sleep=self._sleep)
+        tally = Tally()
+        result = PullResult(has_history=True)
+        if self.settings.token is None:
+            result.warnings.append(
+                f"no token in {self.config.token_env}: anonymous requests (60 an hour)"
+            )
+        cursor = parse_cursor(ctx.cursor)
+        full = ctx.full or cursor is None or self._reconcile_due(ctx)
+        repos = self._scope(ctx, full, budget, tally, result)
+        left = sorted(set(cursor or {}) - set(repos))
+        if left and not full:
+            log.info("github_reconcile", reason="repositories left the scope", repos=left)
+            full = True
+        rules = IssueRules(
+            in_progress_labels=self.config.in_progress_labels,
+            assigned_means_started=self.config.assigned_means_started,
+            items=ctx.rules,
+        )
+        plans = [
+            RepoPlan(
+                repo=repo,
+                full=full,
+                watermark=(cursor or {}).get(repo),
+                kept=kept_page(ctx.state, repo),
+                milestones_kept=kept_page(ctx.state, repo, MILESTONES_STATE_PREFIX),
+                lookback=timedelta(minutes=self.config.lookback_minutes),
+                run_started=ctx.run_started,
+                seen=kept_seen(ctx.state, repo),
+                history=kept_history(ctx.state, repo),
+                needs_start=ctx.needs_start,
+            )
+            for repo in repos
+        ]
+        # Entries of the wrong shape are left out as their pages are parsed, and named.
+        skipped = Skipped(self.name)
+        parsers = RowParsers(
+            issue=functools.partial(checked_issue, source=self.name, rules=rules, skipped=skipped),
+            event=functools.partial(checked_event, source=self.name, rules=rules, skipped=skipped),
+            own_event=functools.partial(
+                checked_own_event, source=self.name, rules=rules, skipped=skipped
+            ),
+        )
+        pulls = self._pull_all(plans, budget, tally, result.warnings, parsers, ctx.progress)
+        self._collect(plans, pulls, ctx.run_started, result)
+        result.warnings[:0] = _reach_notes(plans, pulls, ctx.tz)
+        skipped.report(result.warnings)
+        result.requests = tally.count
+        result.complete = full
+        log.info("github_pulled", repos=len(plans), full=full, requests=result.requests)
+        return result
+
+    def _collect(
+        self,
+        plans: Sequence[RepoPlan],
+        pulls: Mapping[str, RepoPull],
+        run_started: datetime,
+        result: PullResult,
+    ) -> None:
+        """Parse every repository's payloads into the result, with the new cursor and state."""
+        watermarks: dict[str, datetime | None] = {}
+        items: dict[str, WorkItem] = {}
+        events: dict[str, Event] = {}
+        for plan in plans:
+            pull = pulls.get(plan.repo)
+            if pull is None:  # left out with a warning (an org's repository gone)
+                continue
+            repo_items, repo_events = self._parse(pull)
+            for item in repo_items:
+                items.pop(item.key, None)
+                items[item.key] = item  # duplicates by key: the later copy is the newer one
+            events.update((e.identity, e) for e in repo_events)
+            watermark = to_watermark(plan.watermark, repo_items, run_started)
+            watermarks[plan.repo] = watermark
+            if pull.kept is not None:
+                result.state[PAGE_STATE_PREFIX + plan.repo] = json.dumps(
+                    {"url": pull.kept.url, "etag": pull.kept.etag}
+                )
+            if pull.milestones_kept is not None:
+                result.state[MILESTONES_STATE_PREFIX + plan.repo] = json.dumps(
+                    {"url": pull.milestones_kept.url, "etag": pull.milestones_kept.etag}
+                )
+            seen = plan.seen if pull.unchanged else recent(repo_items, watermark, plan.lookback)
+            if seen:
+                result.state[SEEN_STATE_PREFIX + plan.repo] = json.dumps(
+                    {str(n): at for n, at in sorted(seen.items())}
+                )
+            history = dump_history(pull.history)
+            if history is not None:
+                result.state[HISTORY_STATE_PREFIX + plan.repo] = history
+            log.info(
+                "github_repo_pulled",
+                repo=plan.repo,
+                full=plan.full,
+                unchanged=pull.unchanged,
+                items=len(repo_items),
+                events=len(repo_events),
+            )
+        result.items = list(items.values())
+        result.events = list(events.values())
+        result.cursor = json.dumps({"v": 1, "repos": watermarks}, default=iso, sort_keys=True)
+
+    # --- what to pull ---------------------------------------------------------------------
+
+    def _reconcile_due(self, ctx: PullContext) -> bool:
+        if ctx.last_full is None:
+            return True
+        return ctx.run_started - ctx.last_full >= timedelta(hours=self.config.reconcile_hours)
+
+    def _scope(
+        self, ctx: PullContext, full: bool, budget: Budget, tally: Tally, result: PullResult
+    ) -> list[str]:
+        """The repositories to pull: the configured ones, or the org's that match. An org is
+        listed on a full reconcile (or when no list is kept); incremental runs reuse the kept
+        list, so that an unchanged run costs one request per repository and nothing more."""
+        if not self.config.org:
+            return list(dict.fromkeys(self.config.repos))
+        signature = json.dumps(
+            [self.config.org, sorted(self.config.topics), self.config.name_pattern]
+        )
+        kept = load_json(ctx.state.get(ORG_STATE_KEY))
+        if not full and isinstance(kept, dict) and kept.get("scope") == signature:
+            repos = [str(r) for r in kept.get("repos") or ()]
+        else:
+            client = GitHubClient(self.settings, budget=budget, tally=tally)
+            try:
+                listed = fetch_org_repos(client, self.config.org)
+            finally:
+                client.close()
+            repos, skipped = parse_org_repos(
+                listed, topics=self.config.topics, name_pattern=self.config.name_pattern
+            )
+            result.warnings.extend(skipped)
+            if not repos:
+                result.warnings.append(
+                    f"org {self.config.org}: no repository matches topics "
+                    f"{list(self.config.topics)} / name_pattern {self.config.name_pattern!r}"
+                )
+        result.state[ORG_STATE_KEY] = json.dumps({"scope": signature, "repos": repos})
+        return repos
+
+    # --- pulling ---------------------------------------------------------------------------
+
+    def _pull_all(
+        self,
+        plans: Sequence[RepoPlan],
+        budget: Budget,
+        tally: Tally,
+        warnings: list[str],
+        parsers: RowParsers,
+        progress: ProgressCallback = no_progress,
+    ) -> dict[str, RepoPull]:
+        """Every repository, at most `max_parallel` at a time, each with its own client. The
+        first failure cancels what has not started; a scope the server rejects (a missing
+        repository) wins over other failures, so the run says exit 2 rather than stale."""
+        if not plans:
+            return {}
+        out: dict[str, RepoPull] = {}
+
+        def pull(plan: RepoPlan) -> RepoPull | str:
+            client = GitHubClient(
+                self.settings, budget=budget, tally=tally, wall_clock=self._wall_clock
+            )
+            try:
+                return fetch_repo(client, plan, progress, parsers=parsers)
+            except RepoUnavailable as exc:
+                if not self.config.org:
+                    raise
+                # Listed with the org, gone since (deleted, transferred, issues turned off): a
+                # warning, not a failure; the next reconcile lists the org again.
+                return str(exc)
+            finally:
+                client.close()
+
+        workers = min(self.max_parallel, len(plans))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="github") as pool:
+            futures: dict[Future[RepoPull | str], RepoPlan] = {
+                # copy_context: the worker logs with the engine's bound source and run id
+                pool.submit(contextvars.copy_context().run, pull, plan): plan
+                for plan in plans
+            }
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()
+            done |= {f for f in wait(pending).done if not f.cancelled()}
+        errors: list[BaseException] = []
+        for future in done:
+            error = future.exception()
+            if error is not None:
+                errors.append(error)
+                continue
+            pulled = future.result()
+            if isinstance(pulled, str):
+                warnings.append(pulled)
+            else:
+                out[futures[future].repo] = pulled
+        if errors:
+            raise max(errors, key=_severity)
+        return out
+
+    def _parse(self, pull: RepoPull) -> tuple[list[WorkItem], list[Event]]:
+        """The pull's items (parsed as their pages came) with their milestones' details."""
+        milestones = parse_milestones(pull.milestones, repo=pull.repo)
+        return [to_item_with_milestone(i, milestones) for i in pull.issues], pull.events
+
+
+def _reach_notes(plans: Sequence[RepoPlan], pulls: Mapping[str, RepoPull], tz: tzinfo) -> list[str]:
+    """A Run tab line per repository whose history GitHub's paging limit cuts short, on every
+    run (the tab is written anew each time): how far back its events reach, and what that
+    costs. Never a failure: the issues carry their state and times themselves."""
+    notes = []
+    for plan in plans:
+        pull = pulls.get(plan.repo)
+        history = pull.history if pull is not None else plan.history
+        if not history.limited or history.reach is None:
+            continue
+        day = history.reach.astimezone(tz).date().isoformat()
+        notes.append(
+            f"History of {plan.repo} reaches back to {day} (GitHub's paging limit): states and "
+            "close times come from the issues themselves, and the start of each earlier issue "
+            f"that a cycle time measures from its own events ({len(history.starts)} issues)"
+        )
+        log.info("github_history_reach", repo=plan.repo, reach=history.reach.isoformat())
+    return notes
+
+
+def _severity(error: BaseException) -> int:
+    if isinstance(error, ConfigError):
+        return 3
+    if isinstance(error, AuthError):
+        return 2
+    return 1 if isinstance(error, GoalsyncError) else 0

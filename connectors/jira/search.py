@@ -1,0 +1,361 @@
+"""JQL composition and the one pagination loop per Jira API flavour.
+
+- Cloud: `GET /rest/api/3/search/jql`, paged by `nextPageToken` until it is absent. The library's
+  own `maxResults=0` loop trusts the token blindly; a server answering the same token twice would
+  loop for ever, so goalsync pages itself and refuses a repeated token. (The old `/search`
+  answers 410 on Cloud, and the library's `search_issues(startAt>0)` raises there: not used.)
+- Server / Data Center: `GET /rest/api/2/search` with `startAt`. Deep offsets are refused past
+  10,000 results, so a larger result is sliced into `updated` windows that tile the scope
+  exactly (adjacent windows share a bound: `>= a` and `< a`) and each stay under the limit.
+- JQL dates have no zone: Jira reads them in the searching user's time zone (the profile's, else
+  the server's default), so cursors are written in that zone, never in UTC.
+- Changelogs: the one embedded in a search page is cut short on busy issues (`total` > the
+  histories returned); the rest comes from `POST /rest/api/3/changelog/bulkfetch` on Cloud (up to
+  1,000 issues a call, status changes only), never a request per issue there; Data Center has no
+  bulk endpoint, so one `GET issue/{key}?expand=changelog` per cut-short issue.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+
+from connectors.jira.client import JiraHttp, quote_key
+from connectors.jira.parse import parse_time
+from sync.base.contracts import ProgressCallback, no_progress
+from sync.base.errors import FatalError
+
+log = structlog.get_logger(__name__)
+
+DC_WINDOW_LIMIT = 10_000  # Data Center refuses startAt paging past this many results
+BULK_CHANGELOG_ISSUES = 1_000  # /changelog/bulkfetch takes at most this many issues a call
+MAX_PAGES = 100_000  # a guard against a server that never says "last page"
+# What a search keeps of each page, as it comes: one entry per issue, in order (the live source
+# parses pages as they arrive; without it the raw issues are kept).
+Keep = Callable[[list[Mapping[str, Any]]], list[Any]]
+# Offset paging (startAt) shifts when an issue moves inside the order while pages are read; an
+# issue edited mid-run moves in `updated` order but never in `key` order, so Data Center pages
+# in key order and nothing is skipped. Cloud's nextPageToken is opaque: were it an offset too, an
+# issue edited on a page already read would move to the end in `updated` order and push the
+# next page's first issue onto the read page, missed (dropped from a complete pull's snapshot
+# until the next reconcile). In key order that cannot happen whatever the token is; the edit
+# itself is read by the next run (the cursor is this run's start, before the edit).
+CLOUD_ORDER = "key ASC"
+DC_ORDER = "key ASC"
+KEY_ORDER = "key ASC"
+_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """`(<scope>) AND (<clause>) AND updated >= "<since>" ... ORDER BY <order>`."""
+
+    scope: str
+    order: str
+    clause: str | None = None
+    since: str | None = None
+    window_from: str | None = None
+    window_to: str | None = None
+
+    def render(self) -> str:
+        parts = [f"({strip_order_by(self.scope)})"]
+        if self.clause:
+            parts.append(f"({strip_order_by(self.clause)})")
+        if self.since:
+            parts.append(f'updated >= "{self.since}"')
+        if self.window_from:
+            parts.append(f'updated >= "{self.window_from}"')
+        if self.window_to:
+            parts.append(f'updated < "{self.window_to}"')
+        return f"{' AND '.join(parts)} ORDER BY {self.order}"
+
+
+def strip_order_by(jql: str) -> str:
+    """The JQL without a trailing ORDER BY (outside quotes): `(… ORDER BY rank) AND …` is not
+    valid JQL, and goalsync sets the order itself."""
+    cut = len(jql)
+    for match in _ORDER_BY.finditer(jql):
+        before = jql[: match.start()]
+        if before.count('"') % 2 == 0 and before.count("'") % 2 == 0:
+            cut = match.start()
+            break
+    return jql[:cut].strip()
+
+
+def site_zone(name: str) -> tzinfo:
+    """The zone Jira reads JQL dates in: an IANA name from /myself or serverInfo, or an offset
+    such as `+0100` taken from serverInfo's serverTime."""
+    offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name.strip())
+    if offset:
+        sign = 1 if offset.group(1) == "+" else -1
+        minutes = int(offset.group(2)) * 60 + int(offset.group(3))
+        return timezone(sign * timedelta(minutes=minutes))
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("jira_unknown_time_zone", zone=name, effect="JQL dates written in UTC")
+        return UTC
+
+
+def relative_since(since: datetime, now: datetime) -> str:
+    """`-<minutes>m`: the incremental bound as a relative JQL date. Jira reads absolute JQL dates
+    in the searching user's time zone, which a token may not reveal (a scoped token cannot read
+    /myself, an anonymous search has no user); "N minutes ago" means the same in every zone.
+    Rounded up, so the window reaches back at least to `since`."""
+    minutes = max(1, math.ceil((now - since).total_seconds() / 60))
+    return f"-{minutes}m"
+
+
+def jql_time(at: datetime, zone: tzinfo) -> str:
+    """A JQL date literal: minutes in the searching user's zone, seconds dropped (rounding down
+    keeps every issue at or after `at`)."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+# --- Cloud ------------------------------------------------------------------------------------
+
+
+def fetch_cloud_search(
+    http: JiraHttp,
+    jql: str,
+    *,
+    fields: Sequence[str],
+    expand: str | None,
+    page_size: int,
+    progress: ProgressCallback = no_progress,
+    keep: Keep | None = None,
+) -> list[Any]:
+    """Every issue of `jql`, as `keep` makes each page into what is kept (one entry per issue),
+    or raw."""
+    issues: list[Any] = []
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        page = http.search_cloud(
+            jql, fields=fields, expand=expand, max_results=page_size, token=token
+        )
+        batch = page_issues(page)
+        issues.extend(keep(batch) if keep else batch)
+        progress(1, len(batch))
+        following = page.get("nextPageToken")
+        if not following or page.get("isLast") is True:
+            return issues
+        if not isinstance(following, str) or following in seen:
+            raise FatalError(
+                f"source {http.source!r}: Jira answered the same nextPageToken twice while "
+                f"paging {jql!r}; stopped instead of looping (read {len(issues)} issues)"
+            )
+        seen.add(following)
+        token = following
+    raise FatalError(f"source {http.source!r}: more than {MAX_PAGES} pages for {jql!r}")
+
+
+# --- Server / Data Center ---------------------------------------------------------------------
+
+
+def fetch_dc_search(
+    http: JiraHttp,
+    query: Query,
+    *,
+    fields: Sequence[str],
+    expand: str | None,
+    page_size: int,
+    zone: tzinfo,
+    until: datetime,
+    window_limit: int = DC_WINDOW_LIMIT,
+    progress: ProgressCallback = no_progress,
+    keep: Keep | None = None,
+) -> list[Any]:
+    """All issues of `query`, in `updated` windows of at most `window_limit` results each, as
+    `keep` makes each page into what is kept (one entry per issue: offsets count entries), or
+    raw."""
+
+    def first_page(q: Query) -> Mapping[str, Any]:
+        return http.search_dc(
+            q.render(), fields=fields, expand=expand, max_results=page_size, start_at=0
+        )
+
+    def rest(q: Query, page: Mapping[str, Any]) -> list[Any]:
+        first = page_issues(page)
+        issues: list[Any] = keep(first) if keep else first
+        progress(1, len(issues))
+        total = _total(page)
+        while len(issues) < min(total, window_limit):
+            page = http.search_dc(
+                q.render(),
+                fields=fields,
+                expand=expand,
+                max_results=page_size,
+                start_at=len(issues),
+            )
+            batch = page_issues(page)
+            progress(1, len(batch))
+            if not batch:  # fewer than `total` (issues left the scope while paging)
+                break
+            issues.extend(keep(batch) if keep else batch)
+            total = _total(page)
+        return issues
+
+    def window(
+        q: Query, low: datetime, high: datetime, page: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        if page is None:
+            page = first_page(q)
+        if _total(page) <= window_limit:
+            return rest(q, page)
+        if high - low < timedelta(minutes=2):  # JQL dates stop at minutes: cannot cut finer
+            raise FatalError(
+                f"source {http.source!r}: {_total(page)} issues were updated within one minute "
+                f"in {q.render()!r}, more than Data Center pages ({window_limit})"
+            )
+        middle = (low + (high - low) / 2).replace(second=0, microsecond=0)
+        cut = jql_time(middle, zone)
+        log.info("jira_dc_slice", source=http.source, total=_total(page), at=cut)
+        return window(replace(q, window_to=cut), low, middle) + window(
+            replace(q, window_from=cut), middle, high
+        )
+
+    page = first_page(query)
+    if _total(page) <= window_limit:
+        return rest(query, page)
+    low = _earliest_update(http, query) or until
+    return window(query, low, max(until, low) + timedelta(minutes=1), page)
+
+
+def _earliest_update(http: JiraHttp, query: Query) -> datetime | None:
+    probe = replace(query, order="updated ASC")
+    page = http.search_dc(
+        probe.render(), fields=["updated"], expand=None, max_results=1, start_at=0
+    )
+    for issue in page_issues(page):
+        fields = issue.get("fields")
+        return parse_time(fields.get("updated")) if isinstance(fields, Mapping) else None
+    return None
+
+
+def _total(page: Mapping[str, Any]) -> int:
+    total = page.get("total")
+    if isinstance(total, int) and not isinstance(total, bool):
+        return total
+    raise FatalError("a Jira Data Center search page without a total")
+
+
+# --- both ---------------------------------------------------------------------------------------
+
+
+def page_issues(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A search page's issues. A page of the wrong shape (no `issues` list, or entries that are
+    not objects) fails the source; an issue object of the wrong shape is the parser's to name
+    and skip."""
+    issues = page.get("issues") if isinstance(page, Mapping) else None
+    if not isinstance(issues, list):
+        raise FatalError(
+            "a Jira search page without an 'issues' list (got "
+            f"{type(page).__name__}{' without one' if isinstance(page, Mapping) else ''})"
+        )
+    if not all(isinstance(i, Mapping) for i in issues):
+        raise FatalError("a Jira search page whose 'issues' are not all objects")
+    return issues
+
+
+def fetch_keys(
+    http: JiraHttp,
+    query: Query,
+    *,
+    page_size: int,
+    zone: tzinfo,
+    until: datetime,
+    window_limit: int = DC_WINDOW_LIMIT,
+) -> frozenset[str]:
+    """The keys a search matches, fetching keys only (the most a page can hold)."""
+    if http.cloud:
+        issues = fetch_cloud_search(
+            http, query.render(), fields=["key"], expand=None, page_size=page_size
+        )
+    else:
+        issues = fetch_dc_search(
+            http,
+            query,
+            fields=["key"],
+            expand=None,
+            page_size=page_size,
+            zone=zone,
+            until=until,
+            window_limit=window_limit,
+        )
+    return frozenset(str(i["key"]) for i in issues if isinstance(i.get("key"), str))
+
+
+# --- changelogs -------------------------------------------------------------------------------
+
+
+def is_cut_short(issue: Mapping[str, Any]) -> bool:
+    """The embedded changelog holds only the latest histories when `total` says there are more."""
+    changelog = issue.get("changelog")
+    if not isinstance(changelog, Mapping):
+        return False
+    histories = changelog.get("histories") or []
+    total = changelog.get("total")
+    return isinstance(total, int) and total > len(histories)
+
+
+def fetch_bulk_changelogs(
+    http: JiraHttp, issue_ids: Sequence[str], *, batch: int = BULK_CHANGELOG_ISSUES
+) -> dict[str, list[Mapping[str, Any]]]:
+    """Issue id -> its status histories, up to `batch` issues a call (Cloud only)."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for chunk in _chunks(issue_ids, batch):
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            body: dict[str, Any] = {
+                "issueIdsOrKeys": list(chunk),
+                "fieldIds": ["status"],
+                "maxResults": 1000,
+            }
+            if token:
+                body["nextPageToken"] = token
+            page = http.post("changelog/bulkfetch", body, what="changelog bulkfetch")
+            if not isinstance(page, Mapping):
+                raise FatalError("a Jira changelog bulkfetch answer that is not an object")
+            for entry in page.get("issueChangeLogs") or ():
+                if isinstance(entry, Mapping) and entry.get("issueId") is not None:
+                    histories = [h for h in entry.get("changeHistories") or () if h]
+                    out.setdefault(str(entry["issueId"]), []).extend(histories)
+            following = page.get("nextPageToken")
+            if not following:
+                break
+            if not isinstance(following, str) or following in seen:
+                raise FatalError(
+                    f"source {http.source!r}: Jira answered the same nextPageToken twice "
+                    "while bulk-fetching changelogs; stopped instead of looping"
+                )
+            seen.add(following)
+            token = following
+    return out
+
+
+def fetch_issue_changelog(http: JiraHttp, key: str) -> list[Mapping[str, Any]]:
+    """One issue's whole changelog (Data Center, where the issue resource returns all of it)."""
+    data = http.get(
+        f"issue/{quote_key(key)}",
+        {"expand": "changelog", "fields": "status"},
+        what=f"the changelog of {key}",
+    )
+    changelog = data.get("changelog") if isinstance(data, Mapping) else None
+    histories = changelog.get("histories") if isinstance(changelog, Mapping) else None
+    if not isinstance(histories, list):
+        raise FatalError(f"source {http.source!r}: Jira answered {key} without a changelog")
+    return [h for h in histories if isinstance(h, Mapping)]
+
+
+def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,0 +1,1 @@
+"""Google Sheets: the status sheet (sink) and the plan tabs (source)."""

@@ -1,0 +1,456 @@
+"""How one publish reaches the sheet: the `batchUpdate` bodies, planned from what the sheet holds.
+Pure: the sink reads the sheet, this plans, the sink sends.
+
+While every change fits one body under the limit (8 MB; the API refuses about 10 MB), the plan is
+one batch, which the API applies atomically. Otherwise the biggest tables are staged: hidden
+staging tabs are filled in batches under the limit, and one final batch (small: formats and a
+server-side copyPaste) swaps their contents into the live tabs, so readers never see half a table.
+The live tabs keep their sheet ids, so other tabs' formulas and charts that point at them keep
+working. Only the owned tabs (sync.base.report.TAB_NAMES) and goalsync's own staging tabs are ever
+named in a request.
+
+Given a `salt` (the sink gives the day of the run), each written tab is marked with developer
+metadata holding a fingerprint of its table, and a tab whose mark and grid already match this
+run's table is left out of the publish: an unchanged run rewrites the small tabs that change
+every run (Status, Run), not the 30 MB of Items nobody touched. The day in the fingerprint makes
+the first publish of each day rewrite every tab, which also repairs a hand edit of an owned tab.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.sheets.body import (
+    body_from_makers,
+    body_size,
+    body_text,
+    json_later,
+    json_size,
+    json_texts,
+    with_row_texts,
+)
+from connectors.sheets.layout import (
+    GRID_CELL_LIMIT,
+    Grid,
+    grid_for,
+    grid_range,
+    iter_rows,
+    to_clear_cells,
+    to_fill_cells,
+    to_format_requests,
+    to_resize,
+    to_row_data,
+    to_sheet_properties,
+    to_write_cells,
+)
+from connectors.sheets.shapes import SPREADSHEET, checked
+from sync.base.errors import PublishError
+from sync.base.report import TAB_NAMES, Cell, HistoryRow, Table
+
+BODY_LIMIT = 8_000_000  # bytes of JSON per batchUpdate; the API's own limit is 10,485,760
+CHUNK_LIMIT = 1_000_000  # bytes per updateCells request while filling a staging tab
+STAGING_PREFIX = "goalsync staging "
+# What the sink asks spreadsheets.get for: sheet properties, how many conditional format rules
+# each sheet has (to delete them before adding ours) and its developer metadata (the fingerprint
+# of what goalsync wrote there), never cell data.
+SHEET_FIELDS = (
+    "sheets(properties(sheetId,title,hidden,gridProperties(rowCount,columnCount)),"
+    "conditionalFormats(ranges(sheetId)),developerMetadata(metadataId,metadataKey,metadataValue))"
+)
+FINGERPRINT_KEY = "goalsync.content"  # developer metadata: what goalsync last wrote in a tab
+FINGERPRINT_VERSION = "1"  # bump when the cells written for the same table change
+
+
+@dataclass(frozen=True, slots=True)
+class SheetInfo:
+    sheet_id: int
+    title: str
+    rows: int
+    columns: int
+    rules: int = 0  # conditional format rules on the sheet
+    hidden: bool = False
+    fingerprint: str | None = None  # what goalsync last wrote here (its developer metadata)
+    fingerprint_id: int | None = None  # that metadata's id
+
+    @property
+    def cells(self) -> int:
+        return self.rows * self.columns
+
+
+Batch = list[dict[str, Any]]
+
+
+@dataclass(slots=True)
+class WritePlan:
+    """The batches of a publish as their JSON bodies, each made when it is sent: the cells of a
+    100,000-row publish as dicts take over 700 MB. A body is made straight from the table, row
+    by row (the rows were measured the same way when the plan was made)."""
+
+    parts: list[Callable[[], str]] = field(default_factory=list)  # each makes one body
+    sizes: list[int] = field(default_factory=list)  # bytes of each batch's JSON body
+    staged: list[str] = field(default_factory=list)  # tabs that go through staging
+    added: list[str] = field(default_factory=list)  # owned tabs the sheet did not have
+    unchanged: list[str] = field(default_factory=list)  # tabs left out: they show this already
+    cells: int = 0  # cells of the whole spreadsheet after the publish
+
+    @property
+    def batches(self) -> list[Batch]:
+        """Every batch's requests, made now (a look at the whole plan; sending uses `parts`)."""
+        return [json.loads(make())["requests"] for make in self.parts]
+
+
+def parse_sheets(reply: Mapping[str, Any]) -> list[SheetInfo]:
+    """spreadsheets.get (with SHEET_FIELDS) -> the sheets. The API leaves out zero and false
+    values (sheetId 0, hidden false), hence the defaults. A reply of another shape (no
+    `sheets` list, a title that is not text) raises FatalError: planned from it, a publish would
+    add tabs that exist or drop marks it cannot read."""
+    checked(SPREADSHEET, reply, who="Google Sheets", what="spreadsheets.get")
+    sheets = []
+    for sheet in reply.get("sheets") or []:
+        props = sheet.get("properties") or {}
+        grid = props.get("gridProperties") or {}
+        marks = [
+            m
+            for m in sheet.get("developerMetadata") or []
+            if m.get("metadataKey") == FINGERPRINT_KEY
+        ]
+        mark: Mapping[str, Any] = marks[0] if marks else {}
+        sheets.append(
+            SheetInfo(
+                sheet_id=int(props.get("sheetId", 0)),
+                title=str(props.get("title", "")),
+                rows=int(grid.get("rowCount", 0)),
+                columns=int(grid.get("columnCount", 0)),
+                rules=len(sheet.get("conditionalFormats") or []),
+                hidden=bool(props.get("hidden", False)),
+                fingerprint=mark.get("metadataValue"),
+                fingerprint_id=mark.get("metadataId"),
+            )
+        )
+    return sheets
+
+
+def find_tab(sheets: Sequence[SheetInfo], title: str) -> SheetInfo | None:
+    """Sheets refuses two tabs whose names differ only in case, so a match ignores case."""
+    wanted = title.casefold()
+    return next((s for s in sheets if s.title.casefold() == wanted), None)
+
+
+def merge_history(
+    table: Table, remote: Sequence[HistoryRow], verbatim: Sequence[tuple[Cell, ...]] = ()
+) -> Table:
+    """The History tab upserted by (date, ID): this run's rows replace the tab's rows of the same
+    key, the tab's other rows stay (a rerun on the same day never adds). Rows goalsync could not
+    read are kept as they were, after the others: the tab is rewritten whole, and a row typed by
+    a person must not vanish."""
+    ours = {(row[0], row[1]) for row in table.rows}
+    kept: list[tuple[Cell, ...]] = [
+        (h.date, h.id, h.value, h.progress, h.expected, h.status)
+        for h in remote
+        if (h.date, h.id) not in ours
+    ]
+    rows = sorted([*table.rows, *kept], key=lambda r: (str(r[0]), str(r[1])))
+    return Table(table.name, table.columns, [*rows, *verbatim])
+
+
+def fingerprint(table: Table, salt: str) -> str:
+    """What a tab shows, in 32 hex digits: its name, columns and rows, and `salt`."""
+    digest = hashlib.sha256(
+        f"{FINGERPRINT_VERSION}\n{salt}\n{table.name}\n{table.columns!r}\n".encode()
+    )
+    for row in table.rows:
+        digest.update(repr(row).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:32]
+
+
+def to_write_plan(
+    tables: Sequence[Table],
+    sheets: Sequence[SheetInfo],
+    *,
+    body_limit: int = BODY_LIMIT,
+    chunk_limit: int = CHUNK_LIMIT,
+    salt: str | None = None,
+) -> WritePlan:
+    """The batches of one publish. With a `salt`, tabs are marked with their fingerprint and a
+    tab already showing this run's table (same fingerprint, same grid) is left out."""
+    for table in tables:
+        if table.name not in TAB_NAMES:
+            raise PublishError(f"{table.name!r} is not a tab goalsync owns; not written")
+    used = {s.sheet_id for s in sheets}
+    leftovers = [s for s in sheets if s.title.startswith(STAGING_PREFIX)]
+    plan = WritePlan()
+    tabs: list[_Tab] = []
+    for table in tables:
+        existing = find_tab(sheets, table.name)
+        sheet_id = existing.sheet_id if existing else _new_id(table.name, used)
+        if existing is None:
+            plan.added.append(table.name)
+        grid = grid_for(table)
+        mark = fingerprint(table, salt) if salt is not None else None
+        if mark is not None and existing is not None and _shows(existing, grid, mark):
+            plan.unchanged.append(table.name)
+            mark = None  # nothing is written to this tab, its mark included
+        tabs.append(_Tab(table, sheet_id, grid, existing, mark, table.name in plan.unchanged))
+    skip = {s.sheet_id for s in leftovers} | {t.existing.sheet_id for t in tabs if t.existing}
+    others = sum(s.cells for s in sheets if s.sheet_id not in skip)
+    plan.cells = others + sum(t.grid.cells for t in tabs)
+    if plan.cells > GRID_CELL_LIMIT:
+        raise PublishError(
+            f"this publish needs {plan.cells:,} cells, more than the 10,000,000 a "
+            f"spreadsheet holds ({others:,} in tabs goalsync does not own); nothing was sent. "
+            "Narrow the scope (fewer items), or use a spreadsheet of its own for the status"
+        )
+    cleanup = [{"deleteSheet": {"sheetId": s.sheet_id}} for s in leftovers]
+    tabs = [t for t in tabs if not t.unchanged]
+    for tab in tabs:
+        tab.measure()
+    single = body_size(
+        [json_size(r) for r in cleanup] + [size for tab in tabs for size in tab.request_sizes()]
+    )
+    if single <= body_limit:
+        if cleanup or tabs:  # nothing to send when every tab shows this run's table already
+
+            def body() -> str:
+                texts = json_texts(cleanup)
+                for tab in tabs:
+                    texts += [*json_texts(tab.prelude()), tab.write(), *json_texts(tab.formats())]
+                return body_text(texts)
+
+            plan.parts, plan.sizes = [body], [single]
+        return plan
+    _plan_staged(plan, tabs, cleanup, used, others, body_limit, chunk_limit)
+    return plan
+
+
+def _shows(existing: SheetInfo, grid: Grid, mark: str) -> bool:
+    """The tab already holds the table whose fingerprint is `mark`, at its grid size."""
+    return (
+        existing.fingerprint == mark
+        and existing.rows == grid.rows
+        and existing.columns == grid.columns
+    )
+
+
+@dataclass(slots=True)
+class _Tab:
+    table: Table
+    sheet_id: int
+    grid: Grid
+    existing: SheetInfo | None
+    mark: str | None = None  # the fingerprint to leave on the tab, if any
+    unchanged: bool = False  # it shows this table already: left out, its cells never built
+    row_sizes: list[int] = field(default_factory=list)  # of each row's JSON, header first
+    frame_sizes: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.unchanged:
+            # One row's cells at a time, measured and dropped: they are made again, as JSON
+            # text, when the body that carries them is made.
+            self.row_sizes = [len(json.dumps(r)) for r in iter_rows(self.table)]
+
+    def row_texts(self, start: int = 0, end: int | None = None) -> list[str]:
+        """Rows `start` to `end` (0 is the header) as the JSON of their RowData."""
+        end = len(self.row_sizes) if end is None else end
+        header = next(iter_rows(self.table))
+        return [
+            json.dumps(header if i == 0 else to_row_data(self.table.rows[i - 1]))
+            for i in range(start, end)
+        ]
+
+    def measure(self) -> None:
+        self.frame_sizes = [json_size(r) for r in self.frame()]
+
+    @property
+    def content_size(self) -> int:
+        """The size of `write()`'s JSON, from the rows' sizes (each row is serialised once)."""
+        frame = json_size(to_write_cells(self.sheet_id, self.grid, []))
+        return frame + sum(self.row_sizes) + 2 * max(0, len(self.row_sizes) - 1)
+
+    def request_sizes(self, staging_id: int | None = None) -> list[int]:
+        """Sizes of this tab's requests in the final batch, unstaged or staged."""
+        if staging_id is None:
+            return [*self.frame_sizes, self.content_size]
+        return [*self.frame_sizes, *(json_size(r) for r in self.swap(staging_id))]
+
+    def write(self) -> str:
+        """The JSON of the request that writes every cell of the tab."""
+        frame = json.dumps(to_write_cells(self.sheet_id, self.grid, []))
+        return with_row_texts(frame, self.row_texts())
+
+    def swap(self, staging_id: int) -> list[dict[str, Any]]:
+        """Clear first (notes, validation), then a server-side copy of the staging tab: values
+        and HYPERLINK formulas (copied as formulas, never re-parsed text), in one step."""
+        return [
+            to_clear_cells(self.sheet_id, self.grid),
+            {
+                "copyPaste": {
+                    "source": grid_range(staging_id, self.grid),
+                    "destination": grid_range(self.sheet_id, self.grid),
+                    "pasteType": "PASTE_NORMAL",
+                    "pasteOrientation": "NORMAL",
+                }
+            },
+        ]
+
+    def prelude(self) -> list[dict[str, Any]]:
+        """Make the tab exist at its new size, without the conditional formats of last time."""
+        if self.existing is None:
+            props = to_sheet_properties(self.sheet_id, self.table.name, self.grid, hidden=False)
+            return [{"addSheet": {"properties": props}}]
+        # Deleting index 0 n times: each deletion shifts the remaining rules down by one.
+        deletes = [
+            {"deleteConditionalFormatRule": {"sheetId": self.sheet_id, "index": 0}}
+        ] * self.existing.rules
+        return [*deletes, to_resize(self.sheet_id, self.grid)]
+
+    def formats(self) -> list[dict[str, Any]]:
+        """The tab's formats, and (last) its fingerprint mark."""
+        return [*to_format_requests(self.sheet_id, self.table, self.grid), *self.marking()]
+
+    def marking(self) -> list[dict[str, Any]]:
+        if self.mark is None:
+            return []
+        metadata_id = self.existing.fingerprint_id if self.existing else None
+        if metadata_id is not None:
+            return [
+                {
+                    "updateDeveloperMetadata": {
+                        "dataFilters": [{"developerMetadataLookup": {"metadataId": metadata_id}}],
+                        "developerMetadata": {"metadataValue": self.mark},
+                        "fields": "metadataValue",
+                    }
+                }
+            ]
+        return [
+            {
+                "createDeveloperMetadata": {
+                    "developerMetadata": {
+                        "metadataKey": FINGERPRINT_KEY,
+                        "metadataValue": self.mark,
+                        "location": {"sheetId": self.sheet_id},
+                        "visibility": "DOCUMENT",
+                    }
+                }
+            }
+        ]
+
+    def frame(self) -> list[dict[str, Any]]:
+        return [*self.prelude(), *self.formats()]
+
+
+def fill_chunks(sheet_id: int, tab: _Tab, limit: int) -> list[tuple[Callable[[], str], int]]:
+    """updateCells requests of consecutive rows of `tab`, each about `limit` bytes, with their
+    sizes; each request's JSON is made when its batch is."""
+    out: list[tuple[Callable[[], str], int]] = []
+    row_sizes = tab.row_sizes
+    start = 0
+    while start < len(row_sizes):
+        end, total = start, 0
+        while end < len(row_sizes) and (end == start or total + row_sizes[end] + 2 <= limit):
+            total += row_sizes[end] + (2 if end > start else 0)
+            end += 1
+        request = functools.partial(fill_request, sheet_id, tab, start, end)
+        # The request's JSON is its frame (with an empty list) plus the rows and separators.
+        size = json_size(to_fill_cells(sheet_id, start, [])) + total
+        out.append((request, size))
+        start = end
+    return out
+
+
+def fill_request(sheet_id: int, tab: _Tab, start: int, end: int) -> str:
+    frame = json.dumps(to_fill_cells(sheet_id, start, []))
+    return with_row_texts(frame, tab.row_texts(start, end))
+
+
+def _plan_staged(
+    plan: WritePlan,
+    tabs: list[_Tab],
+    cleanup: list[dict[str, Any]],
+    used: set[int],
+    others: int,
+    body_limit: int,
+    chunk_limit: int,
+) -> None:
+    """Stage the biggest tables until the final batch (frames, the unstaged tables' cells and a
+    copyPaste per staged table) fits the limit."""
+    staged: dict[str, int] = {}  # tab name -> staging sheet id
+
+    def final_size() -> int:
+        sizes = [n for tab in tabs for n in tab.request_sizes(staged.get(tab.table.name))]
+        sizes += [json_size({"deleteSheet": {"sheetId": i}}) for i in staged.values()]
+        return body_size(sizes)
+
+    for tab in sorted(tabs, key=lambda t: t.content_size, reverse=True):
+        if final_size() <= body_limit:
+            break
+        staged[tab.table.name] = _new_id(STAGING_PREFIX + tab.table.name, used)
+    if final_size() > body_limit:
+        raise PublishError("the formats of the status tabs alone pass the request size limit")
+    peak = others + sum(max(t.grid.cells, t.existing.cells if t.existing else 0) for t in tabs)
+    peak += sum(t.grid.cells for t in tabs if t.table.name in staged)
+    if peak > GRID_CELL_LIMIT:
+        raise PublishError(
+            f"staging this publish needs {peak:,} cells at its peak (the live tabs and "
+            "their staging copies), more than the 10,000,000 a spreadsheet holds; nothing was "
+            "sent. Narrow the scope, or use a spreadsheet of its own for the status"
+        )
+    batch: list[Callable[[], str]] = [json_later(r) for r in cleanup]
+    sizes: list[int] = [json_size(r) for r in cleanup]
+    for tab in tabs:
+        if tab.table.name in staged:
+            title = STAGING_PREFIX + tab.table.name
+            props = to_sheet_properties(staged[tab.table.name], title, tab.grid, hidden=True)
+            add = {"addSheet": {"properties": props}}
+            batch.append(json_later(add))
+            sizes.append(json_size(add))
+    # A chunk never fills more than half a body, so batches stay well packed.
+    chunk_limit = min(chunk_limit, body_limit // 2)
+    for tab in tabs:
+        if tab.table.name not in staged:
+            continue
+        for request, size in fill_chunks(staged[tab.table.name], tab, chunk_limit):
+            if body_size([size]) > body_limit:
+                raise PublishError(
+                    f"a row of {tab.table.name} alone passes the request size limit "
+                    f"({size:,} bytes); nothing was sent"
+                )
+            if body_size([*sizes, size]) > body_limit:
+                plan.parts.append(functools.partial(body_from_makers, batch))
+                plan.sizes.append(body_size(sizes))
+                batch, sizes = [], []
+            batch.append(request)
+            sizes.append(size)
+    plan.parts.append(functools.partial(body_from_makers, batch))
+    plan.sizes.append(body_size(sizes))
+
+    def final() -> str:
+        texts: list[str] = []
+        for tab in tabs:
+            staging_id = staged.get(tab.table.name)
+            texts += json_texts(tab.prelude())
+            texts += [tab.write()] if staging_id is None else json_texts(tab.swap(staging_id))
+            texts += json_texts(tab.formats())
+        return body_text(
+            texts + json_texts([{"deleteSheet": {"sheetId": i}} for i in staged.values()])
+        )
+
+    plan.parts.append(final)
+    plan.sizes.append(final_size())
+    plan.staged = list(staged)
+
+
+def _new_id(title: str, used: set[int]) -> int:
+    """A sheet id derived from the title (stable, so request bodies are predictable), moved on
+    past ids already taken. Sheet ids are non-negative 31-bit integers."""
+    sheet_id = zlib.crc32(title.encode("utf-8")) & 0x7FFFFFFF
+    while sheet_id in used:
+        sheet_id = (sheet_id + 1) & 0x7FFFFFFF
+    used.add(sheet_id)
+    return sheet_id

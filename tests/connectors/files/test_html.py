@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors.files.html import GENERATOR_MARK, MAX_LISTED, HtmlSink, HtmlSinkConfig, render_page
+from sync.base.errors import ConfigError, PublishError
+from sync.base.report import RiskRow, RunInfo, StatusReport, StatusRow
+from sync.tables import to_tables
+from tests.connectors.helpers import (
+    BERLIN,
+    FORMULA_TITLE,
+    JS_URL,
+    NOW,
+    SCRIPT_TITLE,
+    publish_context,
+    sample_report,
+    sample_run,
+    sample_tables,
+)
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, and the text, as a browser would see them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(page: str) -> Tags:
+    parser = Tags()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+def page(*, stale: bool = False, title: str = "Execution status") -> str:
+    return render_page(sample_tables(stale=stale), title=title, generated=NOW.astimezone(BERLIN))
+
+
+def test_the_sink_writes_one_page_on_apply(tmp_path: Path) -> None:
+    config = HtmlSinkConfig.model_validate(
+        {"type": "html", "path": "site/index.html", "title": "<b>Q4</b> board"}
+    )
+    sink = config.build(tmp_path)
+    staged = sink.prepare(sample_tables(), publish_context())
+    assert not (tmp_path / "site" / "index.html").exists()
+    staged.apply()
+    written = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert written.startswith("<!doctype html>")
+    assert "<title>&lt;b&gt;Q4&lt;/b&gt; board</title>" in written
+    assert "<b>Q4</b>" not in written
+    assert [p.name for p in (tmp_path / "site").iterdir()] == ["index.html"]
+
+
+def test_untrusted_text_is_escaped() -> None:
+    text = page()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<script" not in text.lower()
+    assert "Side quest &lt;b&gt;bold&lt;/b&gt;" in text
+    assert html.escape(FORMULA_TITLE, quote=True) in text
+    seen = "".join(parse(text).text)
+    assert SCRIPT_TITLE in seen  # the reader sees the title as it was written
+    assert "Side quest <b>bold</b>" in seen
+
+
+def test_nothing_is_fetched_from_the_network() -> None:
+    text = page()
+    lowered = text.lower()
+    for needle in ("src=", "srcset=", "@import", "url(", "<link", "<script", "<iframe", "<img"):
+        assert needle not in lowered, needle
+    tags = parse(text).tags
+    assert {t for t, _ in tags}.isdisjoint(
+        {"script", "link", "img", "iframe", "object", "embed", "video", "audio", "source", "base"}
+    )
+    for tag, attrs in tags:
+        assert "src" not in attrs, tag
+        if tag == "meta":
+            assert "http-equiv" not in attrs
+    # the only URLs on the page are links a reader may click
+    assert {t for t, a in tags if any(v and "://" in v for v in a.values())} == {"a"}
+
+
+def test_a_javascript_url_is_not_a_link() -> None:
+    text = page()
+    tags = parse(text).tags
+    hrefs = [a["href"] for t, a in tags if t == "a"]
+    assert hrefs == [
+        "https://acme.atlassian.net/browse/PAY-102",
+        "https://plan.example/ops/9",
+    ]
+    assert "javascript:" not in text.lower()
+    assert "EVIL-1" in text  # the item is still listed, as text
+
+
+def test_other_schemes_are_not_links_either() -> None:
+    report = sample_report()
+    risks = tuple(
+        RiskRow(
+            key_result="G1.1",
+            goal="G1",
+            item=f"X-{n}",
+            risk="stale",
+            owner=None,
+            since=None,
+            reason="r",
+            item_url=url,
+        )
+        for n, url in enumerate(
+            ["data:text/html,<script>alert(1)</script>", " javascript:x", "JAVASCRIPT:x", "//evil"]
+        )
+    )
+    tables = to_tables(StatusReport(now=NOW, rows=report.rows, risks=risks), sample_run(), BERLIN)
+    text = render_page(tables, title="t", generated=NOW)
+    assert [a for t, a in parse(text).tags if t == "a"] == []
+    assert "<script" not in text.lower()
+
+
+def test_progress_bars_show_progress_and_expected() -> None:
+    text = page()
+    tags = parse(text).tags
+    bars = [a for t, a in tags if t == "div" and (a.get("class") or "").startswith("bar")]
+    assert [b["class"] for b in bars] == ["bar big", "bar", "bar", "bar big", "bar"]
+    fills = [a["style"] for t, a in tags if t == "b" and a.get("style")]
+    assert fills == ["width:62.5%", "width:62.5%", "width:0.0%", "width:100.0%"]
+    markers = [a["style"] for t, a in tags if t == "i" and a.get("class") == "exp"]
+    assert markers == ["left:50.0%", "left:40.0%", "left:40.0%", "left:0.0%", "left:0.0%"]
+    assert 'aria-label="progress no data / 0 % expected"' in text  # G2 has no progress yet
+    assert 'aria-label="progress 62 % / 40 % expected"' in text
+
+
+def test_status_pills_and_summary() -> None:
+    text = page()
+    pills = [
+        a["class"] for t, a in parse(text).tags if t == "span" and "pill" in (a.get("class") or "")
+    ]
+    assert pills == ["pill ok", "pill risk", "pill off", "pill ns", "pill done"]
+    assert "<b>2</b> goals, <b>3</b> key results" in text
+    assert "Alignment: <b>75.0 %</b>" in text
+    assert "(100.0 % by points)" in text
+
+
+def test_stale_sources_are_named() -> None:
+    assert "Stale data" not in page()
+    stale = page(stale=True)
+    assert re.search(r'<p class="warn">Stale data: gh \(file\) could not be read', stale)
+
+
+def test_long_lists_are_cut_with_a_pointer_to_the_tab() -> None:
+    report = sample_report()
+    risks = tuple(
+        RiskRow(
+            key_result="G1.1",
+            goal="G1",
+            item=f"PAY-{n}",
+            risk="overdue",
+            owner=None,
+            since=date(2026, 10, 1),
+            reason="late",
+        )
+        for n in range(MAX_LISTED + 5)
+    )
+    tables = to_tables(StatusReport(now=NOW, rows=report.rows, risks=risks), sample_run(), BERLIN)
+    text = render_page(tables, title="t", generated=NOW)
+    assert f"Risks ({MAX_LISTED + 5})" in text
+    assert "and 5 more in the Risks tab." in text
+    assert f"PAY-{MAX_LISTED - 1}<" in text
+    assert f"PAY-{MAX_LISTED}<" not in text
+
+
+def test_empty_report() -> None:
+    tables = to_tables(
+        StatusReport(now=NOW, rows=()),
+        RunInfo(run_id="r", started=NOW, as_of=NOW, version="0.1.0"),
+        UTC,
+    )
+    text = render_page(tables, title="t", generated=datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
+    assert "No goals are configured." in text
+    assert "No risks found." in text
+    assert "As of 2026-11-16 09:00 UTC" in text
+
+
+_HOSTILE = st.text(alphabet=st.sampled_from(list("<>&\"'=/ scriptSCRIPTa:jv()")), max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=_HOSTILE, owner=_HOSTILE, note=_HOSTILE)
+def test_any_text_stays_text(title: str, owner: str, note: str) -> None:
+    row = StatusRow(
+        id="G1",
+        level="goal",
+        title=title,
+        owner=owner,
+        start=date(2026, 10, 1),
+        due=date(2026, 12, 31),
+        value=None,
+        target=None,
+        progress=10.0,
+        expected=20.0,
+        status="On track",
+        note=note,
+    )
+    tables = to_tables(StatusReport(now=NOW, rows=(row,)), sample_run(), BERLIN)
+    text = render_page(tables, title=title, generated=NOW)
+    assert "<script" not in text.lower()
+    parsed = parse(text)
+    assert {t for t, _ in parsed.tags} <= {
+        "html", "head", "meta", "title", "style", "body", "header", "h1", "p", "section", "h2",
+        "div", "span", "h3", "b", "i", "table", "thead", "tr", "th", "tbody", "td", "footer", "a",
+    }  # fmt: skip
+    seen = "".join(parsed.text)
+    for piece in (title, owner, note):
+        assert piece.strip() in seen
+
+
+def test_js_url_constant_is_in_the_sample() -> None:
+    # guards the javascript: test above: the sample report really carries such a URL
+    assert any(r.item_url == JS_URL for r in sample_report().risks)
+
+
+# --- writing only its own page -------------------------------------------------------------------
+
+
+def build(tmp_path: Path, path: str = "status.html") -> HtmlSink:
+    return HtmlSinkConfig.model_validate({"type": "html", "path": path}).build(tmp_path)
+
+
+def publish(tmp_path: Path) -> Path:
+    build(tmp_path).prepare(sample_tables(), publish_context()).apply()
+    return tmp_path / "status.html"
+
+
+def test_the_page_carries_goalsyncs_mark_in_its_head(tmp_path: Path) -> None:
+    head = publish(tmp_path).read_bytes()[:512]
+    assert GENERATOR_MARK.encode() in head
+    tags = Tags()
+    tags.feed(page())
+    assert ("meta", {"name": "generator", "content": "goalsync"}) in tags.tags
+
+
+def test_a_rerun_onto_its_own_page_works(tmp_path: Path) -> None:
+    first = publish(tmp_path).read_bytes()
+    second = publish(tmp_path).read_bytes()
+    assert second == first
+
+
+def test_an_earlier_releases_page_is_adopted(tmp_path: Path) -> None:
+    target = tmp_path / "status.html"
+    # An earlier release's page: the same, less the mark.
+    target.write_text(page().replace(GENERATOR_MARK + "\n", ""), encoding="utf-8")
+    assert GENERATOR_MARK not in target.read_text(encoding="utf-8")
+    publish(tmp_path)
+    assert GENERATOR_MARK in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "<!doctype html><title>The team's own page</title>\n",
+        # goalsync's first lines, but not its footer: someone's page built from a copy
+        page().replace(GENERATOR_MARK + "\n", "").replace("Made by goalsync.", "Made by us."),
+        page().replace(GENERATOR_MARK + "\n", "") + "\n<p>added by hand</p>",
+        "root:x:0:0:root:/root:/bin/bash\n",
+    ],
+)
+def test_a_page_goalsync_did_not_write_is_refused_untouched(tmp_path: Path, content: str) -> None:
+    target = tmp_path / "status.html"
+    target.write_text(content, encoding="utf-8")
+    before = target.read_bytes()
+    with pytest.raises(ConfigError, match="goalsync did not write it") as caught:
+        build(tmp_path)
+    assert str(target) in str(caught.value)
+    assert target.read_bytes() == before
+
+
+def test_a_page_that_appeared_while_pulling_fails_the_publish(tmp_path: Path) -> None:
+    sink = build(tmp_path)
+    target = tmp_path / "status.html"
+    target.write_bytes(b"<p>theirs</p>")
+    with pytest.raises(PublishError, match="goalsync did not write it"):
+        sink.prepare(sample_tables(), publish_context())
+    assert target.read_bytes() == b"<p>theirs</p>"
+    assert [p.name for p in tmp_path.iterdir()] == ["status.html"]
+
+
+def test_a_folder_or_a_link_at_the_path_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    with pytest.raises(ConfigError, match="is a folder"):
+        build(tmp_path, "site")
+    own = publish(tmp_path)
+    (tmp_path / "link.html").symlink_to(own)
+    with pytest.raises(ConfigError, match="is a symbolic link"):
+        build(tmp_path, "link.html")

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from sync.base.records import (
+    Event,
+    GoalDef,
+    Metric,
+    Override,
+    WorkItem,
+    from_json,
+    record_type,
+    to_json,
+    utc,
+)
+
+
+def test_work_item_round_trips_through_json() -> None:
+    item = WorkItem(
+        source="jira",
+        key="PAY-12",
+        title="Refunds",
+        state="in_progress",
+        labels=("billing", "api"),
+        points=3.0,
+        created=datetime(2026, 10, 2, 9, 30, tzinfo=UTC),
+        due=date(2026, 11, 30),
+        fields={"resolution": None},
+    )
+    back = from_json("item", to_json(item))
+    assert back == item
+    assert isinstance(back, WorkItem)
+    assert back.labels == ("billing", "api")
+    assert back.created is not None and back.created.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        Event(
+            source="gh",
+            item_key="a/b#1",
+            at=datetime(2026, 10, 1, tzinfo=UTC),
+            kind="closed",
+            to_state="done",
+        ),
+        Metric(source="kpi", name="nps", at=datetime(2026, 10, 1, tzinfo=UTC), value=-3.5),
+        GoalDef(source="plan", id="G1", target=12.0, due=date(2026, 12, 1)),
+        Override(
+            source="plan", id="G1.1", status="At risk", reason="vendor", until=date(2026, 12, 1)
+        ),
+    ],
+)
+def test_every_record_type_round_trips(record: Event | Metric | GoalDef | Override) -> None:
+    assert from_json(record_type(record), to_json(record)) == record
+
+
+def test_utc_refuses_naive_and_normalises_aware() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        utc(datetime(2026, 1, 1))
+    berlin_noon = datetime(2026, 7, 1, 12, tzinfo=timezone(timedelta(hours=2)))
+    assert utc(berlin_noon) == datetime(2026, 7, 1, 10, tzinfo=UTC)
+    assert utc(berlin_noon).tzinfo is UTC
+
+
+def test_event_identity_is_stable_and_distinguishes_transitions() -> None:
+    at = datetime(2026, 10, 1, 8, tzinfo=UTC)
+    a = Event(source="j", item_key="X-1", at=at, kind="status_changed", to_value="Done")
+    b = Event(source="j", item_key="X-1", at=at, kind="status_changed", to_value="Done", actor="z")
+    c = Event(source="j", item_key="X-1", at=at, kind="status_changed", to_value="In Progress")
+    assert a.identity == b.identity
+    assert a.identity != c.identity
