@@ -34,10 +34,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from connectors.github.client import PER_PAGE, GitHubClient, PagingLimit, with_query
+from connectors.github.client import PER_PAGE, GitHubClient, PagingLimit, Reply, with_query
 from connectors.github.parse import parse_link_rel, parse_time
 from sync.base.contracts import ProgressCallback, no_progress
 from sync.base.errors import FatalError
+from sync.base.paging import Endpoint, Pages
 from sync.base.records import Event, WorkItem
 
 Raw = Mapping[str, Any]
@@ -95,65 +96,74 @@ def fetch_list(
     full, the next page number is asked for too, which answers empty at the real end and 422 at
     the limit (one request, for a list that ends exactly on a page boundary)."""
     out = Listing(url=client.page_key(path, params))
-    url: str | None = path
-    seen: set[str] = set()
     bound: str | None = None  # the last page the server says it serves (rel="last")
-    while url is not None:
-        key = out.url if out.pages == 0 else client.page_key(url)
-        if key in seen:
-            raise FatalError(
-                f"source {client.settings.source!r}: GitHub sent the page {url[:160]} twice "
-                f"({scope}); stopped rather than loop"
-            )
-        seen.add(key)
+    following: str | None = None  # the next page, as the body of the loop finds it
+
+    def fetch(url: str | None) -> Reply:
         first = out.pages == 0
-        try:
-            reply = client.fetch_json(
-                url,
-                params if first else None,
-                etag=etag if first else None,
-                scope=scope,
-                what=f"{what} page {out.pages + 1}",
-            )
-        except PagingLimit:
-            if not bounded or first:
-                raise
-            out.cut = True
-            return out
-        if reply.not_modified:
-            out.not_modified = True
-            return out
-        out.pages += 1
-        if first:
-            out.etag = reply.headers.get("etag")
-        if not isinstance(reply.data, list):
-            raise FatalError(
-                f"source {client.settings.source!r}: GitHub answered {scope}'s {what} with "
-                f"{type(reply.data).__name__}, not a list"
-            )
-        rows = [row for row in reply.data if isinstance(row, Mapping)]
-        if len(rows) != len(reply.data):
-            raise FatalError(f"source {client.settings.source!r}: a {what} entry is not an object")
-        if keep is None:
-            out.rows.extend(rows)
-        else:  # each page made into what is kept as it comes: its raw rows are not
-            out.rows.extend(kept for kept in map(keep, rows) if kept is not None)
-        progress(1, len(rows))
-        link = reply.headers.get("link")
-        last = parse_link_rel(link, "last")
-        bound = client.page_key(last) if last is not None else bound
-        url = linked = parse_link_rel(link, "next")
-        if linked is not None:
-            client.check_same_api(linked)
-        elif bounded and key == bound and len(rows) >= PER_PAGE:
-            url = with_query(key, {"page": _page_number(key) + 1})  # the limit, or the end?
-        if url is not None:
-            if stop_after is not None and stop_after(rows):
-                out.complete = False
-                url = None
-            elif bounded and linked is not None and key == bound:
-                out.cut = True  # the last page served links more beyond it
-                url = None
+        return client.fetch_json(
+            path if first else str(url),
+            params if first else None,
+            etag=etag if first else None,
+            scope=scope,
+            what=f"{what} page {out.pages + 1}",
+        )
+
+    pages = Pages(
+        fetch,
+        lambda reply: following,
+        endpoint=Endpoint(
+            f"source {client.settings.source!r}", "GitHub", f"{scope}'s {what}", "page"
+        ),
+        first=out.url,
+        key=client.page_key,
+        count=lambda reply: len(reply.data),
+        progress=progress,
+    )
+    try:
+        for reply in pages:
+            if reply.not_modified:
+                out.not_modified = True
+                break
+            out.pages += 1
+            key = client.page_key(reply.url) if out.pages > 1 else out.url
+            if out.pages == 1:
+                out.etag = reply.headers.get("etag")
+            if not isinstance(reply.data, list):
+                raise FatalError(
+                    f"source {client.settings.source!r}: GitHub answered {scope}'s {what} with "
+                    f"{type(reply.data).__name__}, not a list"
+                )
+            rows = [row for row in reply.data if isinstance(row, Mapping)]
+            if len(rows) != len(reply.data):
+                raise FatalError(
+                    f"source {client.settings.source!r}: a {what} entry is not an object"
+                )
+            if keep is None:
+                out.rows.extend(rows)
+            else:  # each page made into what is kept as it comes: its raw rows are not
+                out.rows.extend(kept for kept in map(keep, rows) if kept is not None)
+            link = reply.headers.get("link")
+            last = parse_link_rel(link, "last")
+            bound = client.page_key(last) if last is not None else bound
+            following = linked = parse_link_rel(link, "next")
+            if linked is not None:
+                client.check_same_api(linked)
+            elif bounded and key == bound and len(rows) >= PER_PAGE:
+                following = with_query(
+                    key, {"page": _page_number(key) + 1}
+                )  # the limit, or the end?
+            if following is not None:
+                if stop_after is not None and stop_after(rows):
+                    out.complete = False
+                    following = None
+                elif bounded and linked is not None and key == bound:
+                    out.cut = True  # the last page served links more beyond it
+                    following = None
+    except PagingLimit:
+        if not bounded or out.pages == 0:
+            raise
+        out.cut = True
     return out
 
 

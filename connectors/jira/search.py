@@ -31,12 +31,12 @@ from connectors.jira.client import JiraHttp, quote_key
 from connectors.jira.parse import parse_time
 from sync.base.contracts import ProgressCallback, no_progress
 from sync.base.errors import FatalError
+from sync.base.paging import Endpoint, Pages
 
 log = structlog.get_logger(__name__)
 
 DC_WINDOW_LIMIT = 10_000  # Data Center refuses startAt paging past this many results
 BULK_CHANGELOG_ISSUES = 1_000  # /changelog/bulkfetch takes at most this many issues a call
-MAX_PAGES = 100_000  # a guard against a server that never says "last page"
 # What a search keeps of each page, as it comes: one entry per issue, in order (the live source
 # parses pages as they arrive; without it the raw issues are kept).
 Keep = Callable[[list[Mapping[str, Any]]], list[Any]]
@@ -47,8 +47,6 @@ Keep = Callable[[list[Mapping[str, Any]]], list[Any]]
 # next page's first issue onto the read page, missed (dropped from a complete pull's snapshot
 # until the next reconcile). In key order that cannot happen whatever the token is; the edit
 # itself is read by the next run (the cursor is this run's start, before the edit).
-CLOUD_ORDER = "key ASC"
-DC_ORDER = "key ASC"
 KEY_ORDER = "key ASC"
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 
@@ -135,26 +133,26 @@ def fetch_cloud_search(
     """Every issue of `jql`, as `keep` makes each page into what is kept (one entry per issue),
     or raw."""
     issues: list[Any] = []
-    token: str | None = None
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        page = http.search_cloud(
+
+    def fetch(token: str | None) -> Mapping[str, Any]:
+        return http.search_cloud(
             jql, fields=fields, expand=expand, max_results=page_size, token=token
         )
+
+    def following(page: Mapping[str, Any]) -> str | None:
+        return None if page.get("isLast") is True else next_page_token(page)
+
+    pages = Pages(
+        fetch,
+        following,
+        endpoint=_endpoint(http, repr(jql)),
+        count=lambda page: len(page_issues(page)),
+        progress=progress,
+    )
+    for page in pages:
         batch = page_issues(page)
         issues.extend(keep(batch) if keep else batch)
-        progress(1, len(batch))
-        following = page.get("nextPageToken")
-        if not following or page.get("isLast") is True:
-            return issues
-        if not isinstance(following, str) or following in seen:
-            raise FatalError(
-                f"source {http.source!r}: Jira answered the same nextPageToken twice while "
-                f"paging {jql!r}; stopped instead of looping (read {len(issues)} issues)"
-            )
-        seen.add(following)
-        token = following
-    raise FatalError(f"source {http.source!r}: more than {MAX_PAGES} pages for {jql!r}")
+    return issues
 
 
 # --- Server / Data Center ---------------------------------------------------------------------
@@ -182,25 +180,32 @@ def fetch_dc_search(
             q.render(), fields=fields, expand=expand, max_results=page_size, start_at=0
         )
 
-    def rest(q: Query, page: Mapping[str, Any]) -> list[Any]:
-        first = page_issues(page)
-        issues: list[Any] = keep(first) if keep else first
-        progress(1, len(issues))
-        total = _total(page)
-        while len(issues) < min(total, window_limit):
-            page = http.search_dc(
-                q.render(),
-                fields=fields,
-                expand=expand,
-                max_results=page_size,
-                start_at=len(issues),
+    def rest(q: Query, first: Mapping[str, Any]) -> list[Any]:
+        issues: list[Any] = []
+        ended = False  # a page came back empty before `total` (issues left the scope)
+
+        def fetch(start_at: int | None) -> Mapping[str, Any]:
+            if start_at is None:
+                return first  # asked already: its total decided the windows
+            return http.search_dc(
+                q.render(), fields=fields, expand=expand, max_results=page_size, start_at=start_at
             )
+
+        def following(page: Mapping[str, Any]) -> int | None:
+            more = not ended and len(issues) < min(_total(page), window_limit)
+            return len(issues) if more else None
+
+        pages = Pages(
+            fetch,
+            following,
+            endpoint=_endpoint(http, repr(q.render()), marker="startAt"),
+            count=lambda page: len(page_issues(page)),
+            progress=progress,
+        )
+        for page in pages:
             batch = page_issues(page)
-            progress(1, len(batch))
-            if not batch:  # fewer than `total` (issues left the scope while paging)
-                break
+            ended = not batch
             issues.extend(keep(batch) if keep else batch)
-            total = _total(page)
         return issues
 
     def window(
@@ -248,6 +253,20 @@ def _total(page: Mapping[str, Any]) -> int:
 
 
 # --- both ---------------------------------------------------------------------------------------
+
+
+def next_page_token(page: Mapping[str, Any]) -> str | None:
+    """The token of the next page (Cloud's search and bulkfetch), None on the last."""
+    token = page.get("nextPageToken")
+    if not token:
+        return None
+    if not isinstance(token, str):
+        raise FatalError(f"a Jira page whose nextPageToken is not text: {token!r}"[:200])
+    return token
+
+
+def _endpoint(http: JiraHttp, name: str, marker: str = "nextPageToken") -> Endpoint:
+    return Endpoint(f"source {http.source!r}", "Jira", name, marker)
 
 
 def page_issues(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -312,9 +331,8 @@ def fetch_bulk_changelogs(
     """Issue id -> its status histories, up to `batch` issues a call (Cloud only)."""
     out: dict[str, list[Mapping[str, Any]]] = {}
     for chunk in _chunks(issue_ids, batch):
-        token: str | None = None
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
+
+        def fetch(token: str | None, chunk: Sequence[str] = chunk) -> Mapping[str, Any]:
             body: dict[str, Any] = {
                 "issueIdsOrKeys": list(chunk),
                 "fieldIds": ["status"],
@@ -325,20 +343,13 @@ def fetch_bulk_changelogs(
             page = http.post("changelog/bulkfetch", body, what="changelog bulkfetch")
             if not isinstance(page, Mapping):
                 raise FatalError("a Jira changelog bulkfetch answer that is not an object")
+            return page
+
+        for page in Pages(fetch, next_page_token, endpoint=_endpoint(http, "changelog bulkfetch")):
             for entry in page.get("issueChangeLogs") or ():
                 if isinstance(entry, Mapping) and entry.get("issueId") is not None:
                     histories = [h for h in entry.get("changeHistories") or () if h]
                     out.setdefault(str(entry["issueId"]), []).extend(histories)
-            following = page.get("nextPageToken")
-            if not following:
-                break
-            if not isinstance(following, str) or following in seen:
-                raise FatalError(
-                    f"source {http.source!r}: Jira answered the same nextPageToken twice "
-                    "while bulk-fetching changelogs; stopped instead of looping"
-                )
-            seen.add(following)
-            token = following
     return out
 
 

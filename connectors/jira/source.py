@@ -290,7 +290,7 @@ class JiraSource:
         literal = jira_search.relative_since(since, self.clock()) if since is not None else None
         fields = self._fields(site)
         if http.cloud:
-            query = Query(self.config.jql, jira_search.CLOUD_ORDER, since=literal)
+            query = Query(self.config.jql, jira_search.KEY_ORDER, since=literal)
             return jira_search.fetch_cloud_search(
                 http,
                 query.render(),
@@ -300,7 +300,7 @@ class JiraSource:
                 progress=progress,
                 keep=keep,
             )
-        query = Query(self.config.jql, jira_search.DC_ORDER, since=literal)
+        query = Query(self.config.jql, jira_search.KEY_ORDER, since=literal)
         return jira_search.fetch_dc_search(
             http,
             query,
