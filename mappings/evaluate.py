@@ -30,7 +30,7 @@ from mappings.rows import (
     trend_base,
 )
 from mappings.select import ItemIndex, JqlMatches
-from mappings.status import local_date, worst
+from mappings.status import local_date
 from mappings.suggest import unmatched_clauses
 from mappings.timing import ItemTimes
 from sync.base.records import Records, WorkItem
@@ -162,7 +162,7 @@ def _evaluate_goals(
             sources=sources,
             risk_count=risk_count,
             forecast_p85=max(forecasts) if forecasts else None,  # the latest of its parts
-            status_from_children=worst(words) if ctx.rules.goal_status == "worst" else None,
+            children=words,
             no_data=no_data,
         )
     return out

@@ -13,6 +13,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from sync.base.records import Kind, State, StatusWord
 
+# The measures of mappings/measures.py's registry (MEASURES), which says what each one does; a
+# test holds the two lists equal.
 Measure: TypeAlias = Literal[
     "percent_done",
     "count",
@@ -24,25 +26,6 @@ Measure: TypeAlias = Literal[
     "milestone",
     "metric",
 ]
-ITEM_MEASURES: frozenset[str] = frozenset(
-    {
-        "percent_done",
-        "count",
-        "sum",
-        "open_count",
-        "throughput",
-        "cycle_time",
-        "lead_time",
-        "milestone",
-    }
-)
-# Lower is better for these: `direction: down` is inferred.
-DOWN_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
-# Measured from where the team started: a baseline is required.
-BASELINE_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
-DEFAULT_TARGETS: dict[str, float] = {"percent_done": 100.0, "milestone": 100.0, "open_count": 0.0}
-# Built so far; the others validate as names but are reported as not built yet.
-BUILT_MEASURES: frozenset[str] = frozenset(ITEM_MEASURES | {"metric"})
 DEFAULT_CANCELLED_RESOLUTIONS = (
     "Won't Do",
     "Won't Fix",
