@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from sync.base.records import Kind, State, StatusWord
+from sync.base.records import Kind, State
 
 # The measures of mappings/measures.py's registry (MEASURES), which says what each one does; a
 # test holds the two lists equal.
@@ -169,17 +169,3 @@ class StatusRules(_Model):
     blocked_labels: tuple[str, ...] = ("blocked",)
     cancelled_resolutions: tuple[str, ...] = DEFAULT_CANCELLED_RESOLUTIONS
 
-
-STATUS_ALIASES: dict[str, StatusWord] = {
-    "on track": "On track",
-    "at risk": "At risk",
-    "off track": "Off track",
-    "done": "Done",
-    "not started": "Not started",
-}
-
-
-def parse_status_word(text: str) -> StatusWord | None:
-    """ "on TRACK", "On_track" and "on-track" all read as "On track"; None if not a status."""
-    key = " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
-    return STATUS_ALIASES.get(key)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mappings.model import StatusRules, parse_status_word
+from mappings.model import StatusRules
 from mappings.rule import Facts, status_rule
 from mappings.status import day_end, day_start, expected_pct, local_date, progress_pct
 from tests.mappings.conftest import BERLIN, NOW, RULES, ts
@@ -197,22 +197,6 @@ def test_past_due_after_24_00_of_the_due_day_is_off_track() -> None:
     past = ts("2026-11-15T23:00Z")
     assert _status(95.0, 100.0, now=past, due=due) == ("Off track", "past due")
     assert _status(100.0, 100.0, now=past, due=due) == ("Done", "")
-
-
-@pytest.mark.parametrize(
-    ("text", "word"),
-    [
-        ("on TRACK", "On track"),
-        ("On_track", "On track"),
-        ("off-track", "Off track"),
-        ("  at   risk ", "At risk"),
-        ("DONE", "Done"),
-        ("not started", "Not started"),
-        ("green", None),
-    ],
-)
-def test_status_words_from_the_overrides_tab(text: str, word: str | None) -> None:
-    assert parse_status_word(text) == word
 
 
 # --- properties -----------------------------------------------------------------------------------
