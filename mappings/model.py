@@ -168,4 +168,3 @@ class StatusRules(_Model):
     blocked_statuses: tuple[str, ...] = ("Blocked",)
     blocked_labels: tuple[str, ...] = ("blocked",)
     cancelled_resolutions: tuple[str, ...] = DEFAULT_CANCELLED_RESOLUTIONS
-
