@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from sync.base.records import CheckIn
 from sync.base.report import (
     MAX_WARNINGS_SHOWN,
+    TRENDS_TAB,
     Cell,
     Column,
     HistoryRow,
@@ -47,6 +47,7 @@ def to_tables(
     """
     return [
         _status_table(report, tz),
+        _trends_table(report, history if history is not None else report.history, tz),
         _risks_table(report, tz),
         _items_table(report, tz),
         _unaligned_table(report, tz),
@@ -84,8 +85,6 @@ def _status_table(report: StatusReport, tz: tzinfo) -> Table:
         Column("Sources", "text", 14),
         Column("Updated", "datetime", 16),
         Column("Note", "text", 40),
-        Column("Confidence", "text", 11),
-        Column("Comment", "text", 40),
     )
     rows: list[tuple[Cell, ...]] = []
     for r in report.rows:
@@ -110,19 +109,9 @@ def _status_table(report: StatusReport, tz: tzinfo) -> Table:
                 ", ".join(r.sources) or None,
                 _local(r.updated, tz),
                 r.note or None,
-                r.checkin.confidence if r.checkin else None,
-                checkin_comment(r.checkin),
             )
         )
     return Table("Status", columns, rows)
-
-
-def checkin_comment(checkin: CheckIn | None) -> str | None:
-    """The owner's comment with who said it and when: a check-in weeks old reads as such."""
-    if checkin is None:
-        return None
-    said = ", ".join(x for x in (checkin.by, checkin.date.isoformat()) if x)
-    return f"{checkin.comment} ({said})" if checkin.comment else f"({said})"
 
 
 def _risks_table(report: StatusReport, tz: tzinfo) -> Table:
@@ -186,6 +175,33 @@ def _workload_table(report: StatusReport) -> Table:
         (r.assignee, r.goal, r.open_items, r.open_points, r.over_wip) for r in report.workload
     ]
     return Table("Workload", columns, rows)
+
+
+def _trends_table(report: StatusReport, history: Sequence[HistoryRow], tz: tzinfo) -> Table:
+    """Per goal (config order), a row per day of History from the goal's start to today: the
+    rows a chart per goal is drawn from. A No data day keeps its row with blank percentages (a
+    gap in the line, never a zero); a day without a run has no row (nothing was measured)."""
+    columns = (
+        Column("Goal", "text", 8),
+        Column("Title", "text", 40),
+        Column("Date", "date", 11),
+        Column("Progress %", "percent", 10),
+        Column("Expected %", "percent", 10),
+    )
+    today = report.now.astimezone(tz).date()
+    by_id: dict[str, list[HistoryRow]] = {}
+    for h in history:
+        by_id.setdefault(h.id, []).append(h)
+    rows: list[tuple[Cell, ...]] = []
+    for goal in report.rows:
+        if goal.level != "goal":
+            continue
+        days = sorted(
+            (h for h in by_id.get(goal.id, ()) if goal.start <= h.date <= today),
+            key=lambda h: h.date,
+        )
+        rows.extend((goal.id, goal.title, h.date, h.progress, h.expected) for h in days)
+    return Table(TRENDS_TAB, columns, rows)
 
 
 def _history_table(history: Sequence[HistoryRow]) -> Table:

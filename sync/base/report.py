@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, Literal, TypeAlias
 
-from sync.base.records import CheckIn, State
+from sync.base.records import State
 
 ColumnType: TypeAlias = Literal[
     "text", "int", "number", "percent", "date", "datetime", "status", "link", "bool"
@@ -30,7 +30,12 @@ ROW_STATUSES: tuple[RowStatus, ...] = (
 )  # fmt: skip
 
 MAX_WARNINGS_SHOWN = 20  # per source in the Run tab; the log has all of them
-TAB_NAMES: tuple[str, ...] = ("Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run")
+TAB_NAMES: tuple[str, ...] = (
+    "Status", "Trends", "Risks", "Items", "Unaligned", "Workload", "History", "Run",
+)  # fmt: skip
+TRENDS_TAB: Final = "Trends"
+# Trends: Goal, Title, Date, Progress %, Expected %; one block of rows per goal (config order),
+# a row per day of History. Sinks draw one chart per block from these cells (trend_blocks).
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,6 @@ class StatusRow:
     note: str = ""
     goal_id: str = ""  # the goal a key result belongs to; a goal's own id for goal rows
     depth: int = 0  # nesting of goals under parent goals, for indentation
-    checkin: CheckIn | None = None  # the owner's latest word (Confidence, Comment); never status
 
 
 @dataclass(slots=True, kw_only=True)  # not frozen: there can be one per item, see ItemRow
@@ -139,6 +143,49 @@ class HistoryRow:
     progress: float | None
     expected: float | None
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrendBlock:
+    """One goal's rows of the Trends table: rows `first` to `last` (0-based, inclusive, header
+    not counted) are its days, oldest first. Progress and Expected are None on a No data day."""
+
+    goal: str
+    title: str
+    first: int
+    last: int
+    days: tuple[date, ...]
+    progress: tuple[float | None, ...]
+    expected: tuple[float | None, ...]
+
+
+def trend_blocks(table: Table) -> list[TrendBlock]:
+    """The goals of a Trends table, each with its consecutive rows: what each sink's chart per
+    goal reads (the cells themselves in Sheets and xlsx, the values in html)."""
+    blocks: list[TrendBlock] = []
+    rows = table.rows
+    start = 0
+    for i, row in enumerate(rows):
+        if i + 1 < len(rows) and rows[i + 1][0] == row[0]:
+            continue
+        days: list[date] = []
+        progress: list[float | None] = []
+        expected: list[float | None] = []
+        for r in rows[start : i + 1]:
+            if isinstance(r[2], date):
+                days.append(r[2])
+                progress.append(_percent(r[3]))
+                expected.append(_percent(r[4]))
+        title = str(row[1] or "")
+        blocks.append(
+            TrendBlock(str(row[0]), title, start, i, tuple(days), tuple(progress), tuple(expected))
+        )
+        start = i + 1
+    return blocks
+
+
+def _percent(value: Cell) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ laid out as the sinks receive it (through sync.tables.to_tables), full of hostil
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,8 +35,9 @@ DESIGN_HEADERS: dict[str, list[str]] = {
     "Status": [
         "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",
         "Expected %", "Status", "Trend 7d", "Forecast P85", "Risks", "Done / Total", "Sources",
-        "Updated", "Note", "Confidence", "Comment",
+        "Updated", "Note",
     ],
+    "Trends": ["Goal", "Title", "Date", "Progress %", "Expected %"],
     "Risks": ["Key result", "Goal", "Item", "Risk", "Owner", "Since", "Reason"],
     "Items": [
         "Key", "Source", "Title", "State", "Status", "Assignee", "Points", "Goal", "Key result",
@@ -46,7 +47,7 @@ DESIGN_HEADERS: dict[str, list[str]] = {
     "Workload": ["Assignee", "Goal", "Open items", "Open points", "Over WIP limit"],
     "History": ["Date", "ID", "Value", "Progress %", "Expected %", "Status"],
 }  # fmt: skip
-TAB_ORDER = ["Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run"]
+TAB_ORDER = ["Status", "Trends", "Risks", "Items", "Unaligned", "Workload", "History", "Run"]
 
 SCRIPT_TITLE = "<script>alert(1)</script>"
 FORMULA_TITLE = '=HYPERLINK("http://x","y")'
@@ -253,3 +254,34 @@ def sample_run(*, stale: bool = False) -> RunInfo:
 
 def sample_tables(*, stale: bool = False) -> list[Table]:
     return to_tables(sample_report(), sample_run(stale=stale), BERLIN)
+
+
+def trend_history() -> list[HistoryRow]:
+    """A month of History for both goals and G1.1: G1 from 1 October every third day, with a
+    No data day on 10 October; G2 (starting 1 December) and G1.1 on a few days."""
+    rows = [
+        HistoryRow(
+            date=date(2026, 10, 1) + timedelta(days=d),
+            id="G1",
+            value=None,
+            progress=None if d == 9 else 2.0 * d,
+            expected=100 * d / 91,
+            status="No data" if d == 9 else "On track",
+        )
+        for d in range(0, 47, 3)
+    ]
+    rows += [
+        HistoryRow(date=date(2026, 11, 16) - timedelta(days=d), id="G1.1", value=5.0,
+                   progress=60.0 - d, expected=40.0, status="At risk")
+        for d in range(0, 40, 5)
+    ]  # fmt: skip
+    rows.append(
+        HistoryRow(date=date(2026, 11, 20), id="G2", value=None, progress=None, expected=0.0,
+                   status="Not started")
+    )  # fmt: skip
+    return rows
+
+
+def trend_tables() -> list[Table]:
+    """The sample report's tables with a month of History: G1 has a trend, G2 none yet."""
+    return to_tables(sample_report(), sample_run(), BERLIN, trend_history())

@@ -62,7 +62,7 @@ EXPECTED: dict[str, tuple[float | None, float | None, float | None, float, str, 
 STATUS_COLUMNS = [
     "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",
     "Expected %", "Status", "Trend 7d", "Forecast P85", "Risks", "Done / Total", "Sources",
-    "Updated", "Note", "Confidence", "Comment",
+    "Updated", "Note",
 ]  # fmt: skip
 
 
@@ -134,7 +134,9 @@ def test_demo_exits_0_and_prints_a_summary(demo: dict[str, Any]) -> None:
 
 def test_xlsx_status_tab_matches_hand_computed_values(demo: dict[str, Any]) -> None:
     wb = openpyxl.load_workbook(demo["root"] / "out" / "status.xlsx")
-    assert wb.sheetnames == ["Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run"]
+    assert wb.sheetnames == [
+        "Status", "Trends", "Risks", "Items", "Unaligned", "Workload", "History", "Run",
+    ]  # fmt: skip
     ws = wb["Status"]
     rows = list(ws.iter_rows(values_only=True))
     assert list(rows[0]) == STATUS_COLUMNS
@@ -210,6 +212,7 @@ def test_csv_and_html_hold_the_same_status(demo: dict[str, Any]) -> None:
         "Risks.csv",
         "Run.csv",
         "Status.csv",
+        "Trends.csv",
         "Unaligned.csv",
         "Workload.csv",
     ]

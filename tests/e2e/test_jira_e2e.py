@@ -212,7 +212,9 @@ def test_first_run_outputs(runs: dict[str, Any], root: Path) -> None:
     assert items["PAY-101"]["State"] == "done" and items["PAY-150"]["State"] == "todo"
     assert items["PAY-101"]["URL"].endswith("/browse/PAY-101")
     wb = openpyxl.load_workbook(root / "out" / "status.xlsx")
-    assert wb.sheetnames == ["Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run"]
+    assert wb.sheetnames == [
+        "Status", "Trends", "Risks", "Items", "Unaligned", "Workload", "History", "Run",
+    ]  # fmt: skip
 
 
 def test_incremental_run_reads_only_what_changed(runs: dict[str, Any]) -> None:

@@ -184,6 +184,7 @@ def test_the_human_tab_is_untouched(file_run: dict[str, Any]) -> None:
     assert book.titles()[1:] == [
         "History",
         "Status",
+        "Trends",
         "Risks",
         "Items",
         "Unaligned",

@@ -155,7 +155,7 @@ def test_csv_fields_get_a_leading_apostrophe_and_numbers_stay_numbers(
     items = ws.csv_rows("Items")
     assert sorted(r["Title"] for r in items) == sorted(f"'{t}" for t in HOSTILE * 2)
     assert {r["Assignee"] for r in items} == {"'@mallory", "'+eve"}
-    for tab in ("Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run"):
+    for tab in ("Status", "Trends", "Risks", "Items", "Unaligned", "Workload", "History", "Run"):
         for row in ws.csv_rows(tab):
             for text in row.values():
                 if text.startswith(TRIGGERS):  # only numbers may start like a formula

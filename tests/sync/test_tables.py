@@ -11,6 +11,7 @@ from sync.base.report import (
     MAX_WARNINGS_SHOWN,
     TAB_NAMES,
     Alignment,
+    TrendBlock,
     HistoryRow,
     ItemRow,
     Link,
@@ -25,6 +26,7 @@ from sync.base.report import (
     looks_like_formula,
     row_dicts,
     status_counts,
+    trend_blocks,
 )
 from sync.tables import to_tables
 
@@ -37,7 +39,7 @@ COLUMNS = {
     "Status": [
         "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",
         "Expected %", "Status", "Trend 7d", "Forecast P85", "Risks", "Done / Total", "Sources",
-        "Updated", "Note", "Confidence", "Comment",
+        "Updated", "Note",
     ],
     "Items": [
         "Key", "Source", "Title", "State", "Status", "Assignee", "Points", "Goal", "Key result",
@@ -47,6 +49,7 @@ COLUMNS = {
     "Unaligned": ["Key", "Source", "Title", "State", "Assignee", "Updated", "URL"],
     "Workload": ["Assignee", "Goal", "Open items", "Open points", "Over WIP limit"],
     "History": ["Date", "ID", "Value", "Progress %", "Expected %", "Status"],
+    "Trends": ["Goal", "Title", "Date", "Progress %", "Expected %"],
 }  # fmt: skip
 
 
@@ -373,3 +376,58 @@ def test_formula_detection_and_row_dicts() -> None:
             "Over WIP limit": True,
         }
     ]
+
+
+def hist(day: int, ident: str, progress: float | None, expected: float | None) -> HistoryRow:
+    status = "No data" if progress is None else "On track"
+    return HistoryRow(
+        date=date(2026, 10, day) if day > 0 else date(2026, 9, 30 + day),
+        id=ident, value=progress, progress=progress, expected=expected, status=status,
+    )  # fmt: skip
+
+
+def test_trends_are_goal_blocks_of_history_days_with_no_data_days_blank() -> None:
+    """Per goal in config order, a row per History day from the goal's start to today; a No
+    data day keeps its row with blank percentages (a gap, not a zero); key results, days before
+    the start (a previous cycle) and days after today are left out."""
+    report = StatusReport(
+        now=datetime(2026, 10, 4, 23, 30, tzinfo=UTC),  # 01:30 on 5 October in Berlin
+        rows=(
+            status_row("G2", "goal", title="Second", start=date(2026, 10, 2)),
+            status_row("G2.1"),
+            status_row("G1", "goal", title="First"),
+        ),
+    )
+    history = [
+        hist(3, "G1", 20.0, 22.2),
+        hist(1, "G1", 10.0, 11.1),
+        hist(2, "G1", None, 16.7),  # a run that could measure nothing
+        hist(5, "G1", 30.0, 33.3),  # today in Berlin
+        hist(6, "G1", 40.0, 44.4),  # after today: an --as-of run of the past
+        hist(0, "G1", 5.0, 100.0),  # 30 September: the previous cycle
+        hist(1, "G2", 1.0, 1.0),  # before G2's start
+        hist(2, "G2", 2.0, 2.5),
+        hist(2, "G2.1", 9.0, 9.0),  # a key result: not a row of Trends
+    ]
+    trends = tables_by_name(to_tables(report, run_info(), BERLIN, history))["Trends"]
+    assert trends.rows == [
+        ("G2", "Second", date(2026, 10, 2), 2.0, 2.5),
+        ("G1", "First", date(2026, 10, 1), 10.0, 11.1),
+        ("G1", "First", date(2026, 10, 2), None, 16.7),
+        ("G1", "First", date(2026, 10, 3), 20.0, 22.2),
+        ("G1", "First", date(2026, 10, 5), 30.0, 33.3),
+    ]
+    assert [c.type for c in trends.columns] == ["text", "text", "date", "percent", "percent"]
+    assert trend_blocks(trends) == [
+        TrendBlock("G2", "Second", 0, 0, (date(2026, 10, 2),), (2.0,), (2.5,)),
+        TrendBlock(
+            "G1", "First", 1, 4,
+            (date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 3), date(2026, 10, 5)),
+            (10.0, None, 20.0, 30.0), (11.1, 16.7, 22.2, 33.3),
+        ),
+    ]  # fmt: skip
+
+
+def test_trends_without_history_hold_no_rows() -> None:
+    trends = tables_by_name(to_tables(sample_report(), run_info(), BERLIN, []))["Trends"]
+    assert trends.rows == [] and trend_blocks(trends) == []

@@ -192,7 +192,8 @@ def test_a_marked_folder_keeps_other_files(tmp_path: Path) -> None:
 def test_an_earlier_releases_folder_is_adopted(tmp_path: Path) -> None:
     publish(tmp_path)
     folder = tmp_path / "out"
-    (folder / FOLDER_MARK).unlink()  # as an earlier release left it: the tabs, no marker
+    (folder / FOLDER_MARK).unlink()  # as an earlier release left it: the tabs, no marker,
+    (folder / "Trends.csv").unlink()  # and no Trends tab (it came with the mark's releases)
     (folder / ".Items.csv.k2j3h4_x.tmp").write_bytes(b"a killed run's leftover")
     build(tmp_path).prepare(sample_tables(), publish_context()).apply()
     assert (folder / FOLDER_MARK).is_file()

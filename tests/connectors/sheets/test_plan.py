@@ -166,6 +166,7 @@ def test_leftover_staging_tabs_are_removed_and_other_tabs_never_named() -> None:
     assert HUMAN.sheet_id not in _sheet_ids(batch[1:])
     assert [r["addSheet"]["properties"]["title"] for r in batch if "addSheet" in r] == [
         "Status",
+        "Trends",
         "Risks",
         "Items",
         "Unaligned",
