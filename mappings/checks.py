@@ -15,17 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from mappings.model import (
-    BASELINE_MEASURES,
-    BUILT_MEASURES,
-    DEFAULT_TARGETS,
-    DOWN_MEASURES,
-    ITEM_MEASURES,
-    Cycle,
-    Goal,
-    KeyResult,
-    SelectClause,
-)
+from mappings.measures import MEASURES, OptionKey, direction_of, taking
+from mappings.model import Cycle, Goal, KeyResult, SelectClause
 
 Loc = tuple[str | int, ...]
 # Which clause keys a source's items fill in; "any" for a source whose own config is broken
@@ -176,12 +167,8 @@ def _check_kr(
 ) -> list[PlanIssue]:
     issues: list[PlanIssue] = []
     m = kr.measure
-    if m not in BUILT_MEASURES:
-        built = ", ".join(sorted(BUILT_MEASURES))
-        issues.append(
-            PlanIssue((*kloc, "measure"), f"measure {m!r} is not built yet", f"use one of: {built}")
-        )
-    if m in ITEM_MEASURES and not kr.select:
+    spec = MEASURES[m]
+    if spec.selects_items and not kr.select:
         issues.append(
             PlanIssue(
                 (*kloc, "select"),
@@ -216,10 +203,6 @@ def _check_kr(
                     "remove select, or use an item measure",
                 )
             )
-    elif kr.metric is not None:
-        issues.append(_only_for(kloc, "metric", "measure: metric"))
-    if kr.state is not None and m != "count" and m != "sum":
-        issues.append(_only_for(kloc, "state", "measure: count or sum"))
     if m == "sum" and not kr.field:
         issues.append(
             PlanIssue(
@@ -228,15 +211,18 @@ def _check_kr(
                 "add field: points (or a name from the items' extra fields)",
             )
         )
-    if kr.field is not None and m != "sum":
-        issues.append(_only_for(kloc, "field", "measure: sum"))
-    if kr.stat is not None and m not in ("cycle_time", "lead_time"):
-        issues.append(_only_for(kloc, "stat", "measure: cycle_time or lead_time"))
-    if kr.window_weeks is not None and m not in ("throughput", "cycle_time", "lead_time"):
-        issues.append(_only_for(kloc, "window_weeks", "throughput, cycle_time and lead_time"))
-    if kr.by == "points" and m not in ("percent_done", "count", "open_count", "throughput"):
-        issues.append(_only_for(kloc, "by", "percent_done, count, open_count and throughput"))
-    if m in BASELINE_MEASURES and kr.baseline is None:
+    given: dict[OptionKey, bool] = {
+        "metric": kr.metric is not None,
+        "state": kr.state is not None,
+        "field": kr.field is not None,
+        "stat": kr.stat is not None,
+        "window_weeks": kr.window_weeks is not None,
+        "by": kr.by == "points",  # `by: count` is the default every measure takes
+    }
+    issues.extend(
+        _only_for(kloc, key) for key, set_ in given.items() if set_ and key not in spec.keys
+    )
+    if spec.needs_baseline and kr.baseline is None:
         issues.append(
             PlanIssue(
                 (*kloc, "baseline"),
@@ -244,7 +230,7 @@ def _check_kr(
                 "add baseline: <number>",
             )
         )
-    if kr.target is None and m not in DEFAULT_TARGETS:
+    if kr.target is None and spec.default_target is None:
         issues.append(
             PlanIssue(
                 (*kloc, "target"),
@@ -259,11 +245,12 @@ def _check_kr(
 
 
 def _check_direction(kr: KeyResult, kloc: Loc) -> list[PlanIssue]:
-    target = kr.target if kr.target is not None else DEFAULT_TARGETS.get(kr.measure)
-    if target is None or (kr.baseline is None and kr.measure in BASELINE_MEASURES):
+    spec = MEASURES[kr.measure]
+    target = kr.target if kr.target is not None else spec.default_target
+    if target is None or (kr.baseline is None and spec.needs_baseline):
         return []  # the missing target or baseline is the problem already reported
     baseline = kr.baseline if kr.baseline is not None else 0.0
-    direction = kr.direction or ("down" if kr.measure in DOWN_MEASURES else "up")
+    direction = direction_of(kr.measure, kr.direction)
     if target == baseline:
         return [
             PlanIssue(
@@ -440,7 +427,12 @@ def _check_parent_cycles(goals: Sequence[Goal]) -> list[PlanIssue]:
     return issues
 
 
-def _only_for(kloc: Loc, key: str, where: str) -> PlanIssue:
+def _only_for(kloc: Loc, key: OptionKey) -> PlanIssue:
+    names = taking(key)
+    if len(names) <= 2:
+        where = "measure: " + " or ".join(names)
+    else:
+        where = f"{', '.join(names[:-1])} and {names[-1]}"
     return PlanIssue((*kloc, key), f"{key} applies only to {where}", f"remove {key}")
 
 

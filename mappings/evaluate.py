@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, tzinfo
 
 from mappings.asof import items_as_of
+from mappings.checkins import latest_checkins, with_checkin
 from mappings.keyresult import finish_kr, measure_kr, run_forecasts
 from mappings.measures import Clock, MetricSeries
 from mappings.model import StatusRules
@@ -29,7 +30,7 @@ from mappings.rows import (
     trend_base,
 )
 from mappings.select import ItemIndex, JqlMatches
-from mappings.status import local_date, worst
+from mappings.status import local_date
 from mappings.suggest import unmatched_clauses
 from mappings.timing import ItemTimes
 from sync.base.records import Records, WorkItem
@@ -71,17 +72,22 @@ def evaluate(
     kr_risks: dict[str, list[RiskRow]] = {}
     item_rows: list[ItemRow] = []
     selected: dict[str, list[int]] = {}
+    ids = {g.id for g in plan.goals} | {kr.id for g in plan.goals for kr in g.key_results}
+    checkins = latest_checkins(records.checkins, ids, today)
     measured = [measure_kr(goal, kr, ctx) for goal in plan.goals for kr in goal.key_results]
     forecasts = run_forecasts([m.job for m in measured], ctx)
     for m, forecast in zip(measured, forecasts, strict=True):
         row, found = finish_kr(m, forecast, ctx)
+        row, found = with_checkin(
+            row, found, m.kr, checkins, ctx.computed[m.kr.id], today, rules.checkin_stale_days
+        )
         kr_rows[m.kr.id], kr_risks[m.kr.id], selected[m.kr.id] = row, found, m.chosen
         item_rows.extend(_item_row(items[i], m.goal.id, m.kr.id) for i in m.chosen)
     goal_rows = _evaluate_goals(plan, kr_rows, kr_risks, ctx)
     rows: list[StatusRow] = []
     risks: list[RiskRow] = []
     for goal in plan.goals:
-        rows.append(goal_rows[goal.id])
+        rows.append(replace(goal_rows[goal.id], checkin=checkins.latest.get(goal.id)))
         risks.extend(plan_risks(goal, None, None))
         for kr in goal.key_results:
             rows.append(kr_rows[kr.id])
@@ -97,7 +103,7 @@ def evaluate(
         history=tuple(_history_row(r, today) for r in rows),
         alignment=alignment,
         plan_changes=plan.changes,
-        warnings=plan.warnings,
+        warnings=plan.warnings + checkins.problems,
         unmatched=tuple(
             unmatched_clauses(
                 (kr for g in plan.goals for kr in g.key_results), ctx.index, selected, ctx.health
@@ -156,7 +162,7 @@ def _evaluate_goals(
             sources=sources,
             risk_count=risk_count,
             forecast_p85=max(forecasts) if forecasts else None,  # the latest of its parts
-            status_from_children=worst(words) if ctx.rules.goal_status == "worst" else None,
+            children=words,
             no_data=no_data,
         )
     return out

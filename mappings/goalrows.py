@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from mappings.model import BASELINE_MEASURES, DOWN_MEASURES, Cycle, Goal, KeyResult
+from mappings.measures import MEASURES, direction_of
+from mappings.model import Cycle, Goal, KeyResult
 from sync.base.records import GoalDef
 
 GOAL_FIELDS = ("title", "owner", "start", "due", "parent")
@@ -153,8 +154,8 @@ def _target_problem(kr: KeyResult) -> str:
     if kr.target is None:
         return ""
     baseline = kr.baseline if kr.baseline is not None else 0.0
-    direction = kr.direction or ("down" if kr.measure in DOWN_MEASURES else "up")
-    if kr.baseline is None and kr.measure in BASELINE_MEASURES:
+    direction = direction_of(kr.measure, kr.direction)
+    if kr.baseline is None and MEASURES[kr.measure].needs_baseline:
         return ""
     if kr.target == baseline:
         return f"target {kr.target:g} would equal the baseline"

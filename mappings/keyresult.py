@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from mappings.forecast import MIN_DONE_IN_WINDOW, Forecast, forecast_dates, seed_for
-from mappings.measures import Measured, measure_items, measure_metric
+from mappings.measures import MEASURES, Measured, measure_items, measure_metric
 from mappings.nodata import NoData, candidate_sources, clause_text, unread_sources
 from mappings.plan import PlannedGoal, PlannedKR
 from mappings.risks import forecast_risk, item_risks, plan_risks, scope_risk
@@ -24,10 +24,6 @@ from mappings.suggest import check_clause
 from mappings.timing import daily_throughput, done_in_window, window_bounds
 from sync.base.records import WorkItem
 from sync.base.report import RiskRow, StatusRow
-
-# Measures whose remaining work a throughput forecast can finish (what is left is items or
-# points to close); the time measures, sum and metric have no "remaining items".
-FORECAST_MEASURES = frozenset({"percent_done", "milestone", "count", "open_count"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +124,7 @@ def finish_kr(
         measured = replace(measured, note=m.no_data.note())
     risks = item_risks(kr, m.picked, ctx.now, ctx.rules, ctx.tz)
     risks.extend(plan_risks(m.goal, kr, measured))
-    if kr.measure in FORECAST_MEASURES or kr.measure == "sum":
+    if MEASURES[kr.measure].scope_risk:
         risks.extend(scope_risk(kr, m.picked, ctx.now, ctx.rules.scope_growth_pct))
     if forecast is not None:
         risks.extend(forecast_risk(kr, forecast.p85))
@@ -159,7 +155,7 @@ def _forecast_job(
     kr: PlannedKR, picked: Sequence[WorkItem], measured: Measured, ctx: EvalContext
 ) -> ForecastJob | None:
     """What to replay for an item measure with at least 3 items done in the window."""
-    if kr.measure not in FORECAST_MEASURES or measured.value is None:
+    if not MEASURES[kr.measure].forecasts or measured.value is None:
         return None
     remaining = _remaining(kr, picked, measured.value)
     if remaining is None or remaining <= 0:

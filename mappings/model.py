@@ -11,8 +11,10 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from sync.base.records import Kind, State, StatusWord
+from sync.base.records import Kind, State
 
+# The measures of mappings/measures.py's registry (MEASURES), which says what each one does; a
+# test holds the two lists equal.
 Measure: TypeAlias = Literal[
     "percent_done",
     "count",
@@ -24,25 +26,6 @@ Measure: TypeAlias = Literal[
     "milestone",
     "metric",
 ]
-ITEM_MEASURES: frozenset[str] = frozenset(
-    {
-        "percent_done",
-        "count",
-        "sum",
-        "open_count",
-        "throughput",
-        "cycle_time",
-        "lead_time",
-        "milestone",
-    }
-)
-# Lower is better for these: `direction: down` is inferred.
-DOWN_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
-# Measured from where the team started: a baseline is required.
-BASELINE_MEASURES: frozenset[str] = frozenset({"open_count", "cycle_time", "lead_time"})
-DEFAULT_TARGETS: dict[str, float] = {"percent_done": 100.0, "milestone": 100.0, "open_count": 0.0}
-# Built so far; the others validate as names but are reported as not built yet.
-BUILT_MEASURES: frozenset[str] = frozenset(ITEM_MEASURES | {"metric"})
 DEFAULT_CANCELLED_RESOLUTIONS = (
     "Won't Do",
     "Won't Fix",
@@ -176,6 +159,8 @@ class StatusRules(_Model):
     off_track_gap: float = Field(default=25, ge=0, le=100)
     # Bounded because they reach dates and counts: a billion days overflows `now - stale_after`.
     stale_after_days: int = Field(default=14, ge=1, le=3660)
+    # A key result with an owner and no check-in for this long is a risk ("no check-in").
+    checkin_stale_days: int = Field(default=14, ge=1, le=3660)
     goal_status: Literal["rollup", "worst"] = "rollup"
     wip_limit: int = Field(default=8, ge=1, le=100_000)
     scope_growth_pct: float = Field(default=20, ge=0, le=NUMBER_LIMIT)
@@ -183,18 +168,3 @@ class StatusRules(_Model):
     blocked_statuses: tuple[str, ...] = ("Blocked",)
     blocked_labels: tuple[str, ...] = ("blocked",)
     cancelled_resolutions: tuple[str, ...] = DEFAULT_CANCELLED_RESOLUTIONS
-
-
-STATUS_ALIASES: dict[str, StatusWord] = {
-    "on track": "On track",
-    "at risk": "At risk",
-    "off track": "Off track",
-    "done": "Done",
-    "not started": "Not started",
-}
-
-
-def parse_status_word(text: str) -> StatusWord | None:
-    """ "on TRACK", "On_track" and "on-track" all read as "On track"; None if not a status."""
-    key = " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
-    return STATUS_ALIASES.get(key)

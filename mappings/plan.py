@@ -10,15 +10,8 @@ from datetime import date
 from typing import Literal
 
 from mappings.goalrows import apply_goal_rows
-from mappings.model import (
-    DEFAULT_TARGETS,
-    DOWN_MEASURES,
-    Cycle,
-    Goal,
-    KeyResult,
-    Measure,
-    SelectClause,
-)
+from mappings.measures import MEASURES, direction_of
+from mappings.model import Cycle, Goal, KeyResult, Measure, SelectClause
 from sync.base.records import GoalDef, State
 
 
@@ -116,7 +109,8 @@ def _plan_goal(goal: Goal, cycle: Cycle, depth: int) -> PlannedGoal:
 
 
 def _plan_kr(kr: KeyResult, goal: Goal, start: date, due: date) -> PlannedKR:
-    target = kr.target if kr.target is not None else DEFAULT_TARGETS.get(kr.measure, 0.0)
+    default = MEASURES[kr.measure].default_target
+    target = kr.target if kr.target is not None else default or 0.0
     baseline = kr.baseline if kr.baseline is not None else 0.0
     return PlannedKR(
         id=kr.id,
@@ -130,7 +124,7 @@ def _plan_kr(kr: KeyResult, goal: Goal, start: date, due: date) -> PlannedKR:
         clauses=tuple(kr.select),
         target=target,
         baseline=baseline,
-        direction=kr.direction or ("down" if kr.measure in DOWN_MEASURES else "up"),
+        direction=direction_of(kr.measure, kr.direction),
         weight=kr.weight,
         metric=kr.metric,
         states=kr.state,

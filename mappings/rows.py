@@ -14,10 +14,11 @@ from mappings.measures import Clock, Measured, MetricSeries
 from mappings.model import StatusRules
 from mappings.nodata import NoData, SourceHealth, unread_note
 from mappings.plan import PlannedGoal
+from mappings.rule import Facts, status_rule
 from mappings.select import ItemIndex
-from mappings.status import expected_pct, status_word
+from mappings.status import expected_pct
 from sync.base.records import Override, WorkItem
-from sync.base.report import NO_DATA, HistoryRow, RowStatus, StatusRow
+from sync.base.report import HistoryRow, RowStatus, StatusRow
 
 __all__ = ["EvalContext", "SourceHealth", "build_row"]
 
@@ -61,40 +62,36 @@ def build_row(
     target: float | None = None,
     measured: Measured | None = None,
     forecast_p85: date | None = None,
-    status_from_children: RowStatus | None = None,
+    children: Sequence[RowStatus] | None = None,
     note: str = "",
     no_data: NoData | None = None,
     unread: Sequence[tuple[str, str]] = (),
 ) -> StatusRow:
     """`no_data`: why the row has no value (its Status is then No data, its Note says why).
-    `unread`: sources the row could draw from that were never read, beyond `sources`."""
+    `unread`: sources the row could draw from that were never read, beyond `sources`.
+    `children`: a goal's parts' computed words (the status rule's step 2)."""
     expected = round1(expected_pct(start, due, ctx.now, ctx.tz))
     assert expected is not None
-    word: RowStatus
-    if no_data is not None:
-        word, reason = NO_DATA, ""
-        notes = [n for n in (note, no_data.note()) if n]
-    else:
-        word, reason = status_word(
+    verdict = status_rule(
+        Facts(
             now=ctx.now,
+            tz=ctx.tz,
             start=start,
             due=due,
             progress=progress,
             expected=expected,
             rules=ctx.rules,
-            tz=ctx.tz,
+            has_data=no_data is None,
+            children=children,
+            forecast_p85=forecast_p85,
+            override=ctx.overrides.get(ident),
         )
-        if status_from_children is not None and word != "Not started":
-            word, reason = status_from_children, "worst of its key results"
-        if word == "On track" and forecast_p85 is not None and forecast_p85 > due:
-            word, reason = "At risk", f"forecast after due (P85 {forecast_p85})"
-        notes = [n for n in (note, measured.note if measured else "", reason) if n]
-    ctx.computed[ident] = word
-    override = ctx.overrides.get(ident)
-    if override is not None:
-        word = override.status
-        until = f" (until {override.until})" if override.until else ""
-        notes.insert(0, f"override: {override.reason or 'set by hand'}{until}")
+    )
+    ctx.computed[ident] = verdict.computed
+    if no_data is not None:
+        notes = verdict.notes(note, no_data.note())
+    else:
+        notes = verdict.notes(note, measured.note if measured else "")
     notes.extend(_source_notes(ctx, sources, unread, no_data))
     pulled = [ctx.health[s].last_success for s in sources if s in ctx.health]
     # As of an earlier instant, the data is as of that instant (and the column stays the same
@@ -117,7 +114,7 @@ def build_row(
         target=target,
         progress=progress,
         expected=expected,
-        status=word,
+        status=verdict.status,
         trend_7d=trend,
         forecast_p85=forecast_p85,
         risks=risk_count,

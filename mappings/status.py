@@ -1,4 +1,5 @@
-"""Progress, expected progress and the status word: DESIGN.md's formulas, nothing else.
+"""Progress and expected progress: DESIGN.md's formulas, nothing else (rule.py turns them into
+the status word).
 
 Dates are whole days in the config's timezone: a start is 00:00 of its day, a due is 24:00 of its
 day. Arithmetic happens in UTC, so a day that has 23 or 25 hours (daylight saving) is measured as
@@ -7,16 +8,8 @@ long as it really is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
-
-from mappings.model import StatusRules
-from sync.base.records import StatusWord
-from sync.base.report import RowStatus
-
-# Worst first: `goal_status: worst` takes the first of these that a key result has.
-SEVERITY: tuple[StatusWord, ...] = ("Off track", "At risk", "On track", "Not started", "Done")
 
 
 def day_start(day: date, tz: tzinfo) -> datetime:
@@ -56,40 +49,6 @@ def progress_pct(
         reached = value >= target if direction == "up" else value <= target
         return 100.0 if reached else 0.0
     return _clip(100.0 * (value - baseline) / (target - baseline))
-
-
-def status_word(
-    *,
-    now: datetime,
-    start: date,
-    due: date,
-    progress: float | None,
-    expected: float,
-    rules: StatusRules,
-    tz: tzinfo,
-) -> tuple[StatusWord, str]:
-    """The status and, when it is not plain arithmetic on the gap, the reason why."""
-    if now < day_start(start, tz):
-        return "Not started", ""
-    measured = progress if progress is not None else 0.0
-    if measured >= 100.0:
-        return "Done", ""
-    if now >= day_end(due, tz):
-        return "Off track", "past due"
-    gap = expected - measured
-    if gap <= rules.at_risk_gap:
-        return "On track", ""
-    if gap <= rules.off_track_gap:
-        return "At risk", f"{gap:.1f} points behind expected"
-    return "Off track", f"{gap:.1f} points behind expected"
-
-
-def worst(words: Sequence[RowStatus]) -> StatusWord | None:
-    """The worst status word among `words`; No data is no word (it says nothing of progress)."""
-    for word in SEVERITY:
-        if word in words:
-            return word
-    return None
 
 
 def _clip(value: float) -> float:

@@ -147,13 +147,6 @@ def check_clause(
     return ClauseCheck(clause=clause, matched=(), hints=tuple(hints), scope=scope)
 
 
-def did_you_mean(clause: SelectClause, index: ItemIndex, known_sources: Iterable[str] = ()) -> str:
-    """For the No data Note: '' when the clause matches an item; else what matches nothing and
-    the closest existing values, e.g. '{source: jira, labels: [bugg]} matches no item: labels
-    "bugg" is on no item of jira; did you mean "bug"?'."""
-    return check_clause(clause, index, known_sources).message()
-
-
 def closest(
     wanted: str, existing: Iterable[str] | Mapping[str, int], n: int = MAX_CLOSEST
 ) -> list[str]:

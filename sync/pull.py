@@ -238,6 +238,7 @@ def _commit_for(
             metrics=tuple(result.metrics),
             goal_defs=tuple(result.goal_defs),
             overrides=tuple(result.overrides),
+            checkins=tuple(result.checkins),
         )
     return SourceCommit(
         type=type_,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sync.base.contracts import PullResult
-from sync.base.records import Event, GoalDef, Metric, Override, Records, WorkItem
+from sync.base.records import CheckIn, Event, GoalDef, Metric, Override, Records, WorkItem
 
 
 def staged_records(
@@ -24,6 +24,7 @@ def staged_records(
         items = _dedupe_items(pulled.items)
         metrics = pulled.metrics
         goal_defs, overrides = pulled.goal_defs, pulled.overrides
+        checkins = pulled.checkins
     else:
         by_key = {i.key: i for i in committed.items}
         for item in pulled.items:
@@ -33,6 +34,7 @@ def staged_records(
         metrics = [*pulled.metrics, *(m for m in committed.metrics if m.identity not in seen)]
         goal_defs = pulled.goal_defs or list(committed.goal_defs)
         overrides = pulled.overrides or list(committed.overrides)
+        checkins = pulled.checkins or list(committed.checkins)
     # One order whatever the pull: a complete pull lists items as the server paged them, an
     # incremental one lays them over the store's (read back in key order). Sorted by key, a
     # rerun on the same data writes the Items, Risks and Unaligned tabs row for row the same.
@@ -53,6 +55,7 @@ def staged_records(
         metrics=tuple(metrics),
         goal_defs=tuple(goal_defs),
         overrides=tuple(overrides),
+        checkins=tuple(checkins),
     )
     return staged, recorded
 
@@ -99,18 +102,21 @@ def merge(parts: Iterable[Records]) -> Records:
     metrics: list[Metric] = []
     goal_defs: list[GoalDef] = []
     overrides: list[Override] = []
+    checkins: list[CheckIn] = []
     for r in parts:
         items.extend(r.items)
         events.extend(r.events)
         metrics.extend(r.metrics)
         goal_defs.extend(r.goal_defs)
         overrides.extend(r.overrides)
+        checkins.extend(r.checkins)
     return Records(
         items=tuple(items),
         events=tuple(events),
         metrics=tuple(metrics),
         goal_defs=tuple(goal_defs),
         overrides=tuple(overrides),
+        checkins=tuple(checkins),
     )
 
 

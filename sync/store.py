@@ -34,12 +34,8 @@ from typing import Any
 
 from sync import signals
 from sync.base.records import (
-    Event,
-    GoalDef,
-    Metric,
-    Override,
+    Record,
     Records,
-    WorkItem,
     from_json,
     to_json,
 )
@@ -64,6 +60,7 @@ CREATE TABLE IF NOT EXISTS history (
     date TEXT NOT NULL, id TEXT NOT NULL, value REAL, progress REAL, expected REAL,
     status TEXT NOT NULL, PRIMARY KEY (date, id));
 """
+MARK_PREFIX = "mark:"  # run-kept values in `meta`, apart from the schema's own keys
 _TABLES = ("meta", "records", "sources", "source_state", "runs", "history")
 
 
@@ -138,6 +135,7 @@ class Store:
                 metrics=tuple(kinds.get("metric", ())),
                 goal_defs=tuple(kinds.get("goal_def", ())),
                 overrides=tuple(kinds.get("override", ())),
+                checkins=tuple(kinds.get("checkin", ())),
             )
         return out
 
@@ -177,6 +175,16 @@ class Store:
                 )
             ]
 
+    def mark(self, name: str) -> str | None:
+        """A value a run kept with `commit_run(kept=...)`, None if never kept."""
+        with self._read() as db:
+            if db is None:
+                return None
+            row = db.execute(
+                "SELECT value FROM meta WHERE key = ?", (f"{MARK_PREFIX}{name}",)
+            ).fetchone()
+        return str(row[0]) if row else None
+
     def last_runs(self, limit: int = 10) -> list[dict[str, Any]]:
         with self._read() as db:
             if db is None:
@@ -211,11 +219,17 @@ class Store:
         summary: Mapping[str, Any],
         sources: Mapping[str, SourceCommit],
         history: Sequence[HistoryRow],
+        kept: Mapping[str, str] | None = None,
     ) -> None:
         """Write a run's outcome in one transaction: all of it, or (on any error) none. Once it
         is committed the run's outcome is settled: a SIGTERM from then on ends the process with
-        `exit_code`, not 143 (sync.signals)."""
+        `exit_code`, not 143 (sync.signals). `kept`: values the run keeps beside its records
+        (the week whose digest was sent), committed with it or not at all."""
         with self._write(settles=exit_code) as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [(f"{MARK_PREFIX}{k}", v) for k, v in (kept or {}).items()],
+            )
             configured = list(sources)
             marks = ",".join("?" * len(configured)) or "''"
             # Sources no longer in the config: their records and cursors go.
@@ -363,6 +377,7 @@ def _commit_source(db: sqlite3.Connection, name: str, c: SourceCommit, pulled: d
         ((name, "metric", m.identity, _payload(m)) for m in r.metrics),
         ((name, "goal_def", f"{n:08d}|{g.id}", _payload(g)) for n, g in enumerate(r.goal_defs)),
         ((name, "override", f"{n:08d}|{o.id}", _payload(o)) for n, o in enumerate(r.overrides)),
+        ((name, "checkin", f"{n:08d}|{c.id}", _payload(c)) for n, c in enumerate(r.checkins)),
     )
     db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
     db.execute(
@@ -392,7 +407,7 @@ def _write_history(db: sqlite3.Connection, rows: Sequence[HistoryRow]) -> None:
     )
 
 
-def _payload(record: WorkItem | Event | Metric | GoalDef | Override) -> str:
+def _payload(record: Record) -> str:
     return json.dumps(to_json(record), separators=(",", ":"), default=str)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
+from sync.base.records import CheckIn
 from sync.base.report import (
     MAX_WARNINGS_SHOWN,
     TRENDS_TAB,
@@ -85,6 +86,8 @@ def _status_table(report: StatusReport, tz: tzinfo) -> Table:
         Column("Sources", "text", 14),
         Column("Updated", "datetime", 16),
         Column("Note", "text", 40),
+        Column("Confidence", "text", 11),
+        Column("Comment", "text", 40),
     )
     rows: list[tuple[Cell, ...]] = []
     for r in report.rows:
@@ -109,9 +112,19 @@ def _status_table(report: StatusReport, tz: tzinfo) -> Table:
                 ", ".join(r.sources) or None,
                 _local(r.updated, tz),
                 r.note or None,
+                r.checkin.confidence if r.checkin else None,
+                checkin_comment(r.checkin),
             )
         )
     return Table("Status", columns, rows)
+
+
+def checkin_comment(checkin: CheckIn | None) -> str | None:
+    """The owner's comment with who said it and when: a check-in weeks old reads as such."""
+    if checkin is None:
+        return None
+    said = ", ".join(x for x in (checkin.by, checkin.date.isoformat()) if x)
+    return f"{checkin.comment} ({said})" if checkin.comment else f"({said})"
 
 
 def _risks_table(report: StatusReport, tz: tzinfo) -> Table:

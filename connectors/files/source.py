@@ -26,7 +26,13 @@ from sync.base.errors import ConfigError, FatalError
 log = structlog.get_logger(__name__)
 
 FileFormat = Literal[
-    "jira_search", "github_issues", "csv_items", "csv_metrics", "csv_goals", "csv_overrides"
+    "jira_search",
+    "github_issues",
+    "csv_items",
+    "csv_metrics",
+    "csv_goals",
+    "csv_overrides",
+    "csv_checkins",
 ]
 # Formats and what they yield, for the plan's checks of select clauses.
 ITEM_FLAVOURS: dict[str, Literal["jira", "github", "items", "none"]] = {
@@ -36,6 +42,7 @@ ITEM_FLAVOURS: dict[str, Literal["jira", "github", "items", "none"]] = {
     "csv_metrics": "none",
     "csv_goals": "none",
     "csv_overrides": "none",
+    "csv_checkins": "none",
 }
 
 
@@ -100,7 +107,7 @@ class FileSource:
 
 def _rows(result: PullResult) -> int:
     r = result
-    return len(r.items) + len(r.metrics) + len(r.goal_defs) + len(r.overrides)
+    return len(r.items) + len(r.metrics) + len(r.goal_defs) + len(r.overrides) + len(r.checkins)
 
 
 def _matches(pattern: Path) -> list[Path]:
@@ -167,6 +174,13 @@ def _read_csv_overrides(src: FileSource, path: Path, ctx: PullContext, out: Pull
     out.warnings.extend(parsed.problems)
 
 
+def _read_csv_checkins(src: FileSource, path: Path, ctx: PullContext, out: PullResult) -> None:
+    header, rows = _read_csv(path)
+    parsed = tabular.parse_checkin_rows(header, rows, source=src.name, origin=path.name)
+    out.checkins.extend(parsed.records)
+    out.warnings.extend(parsed.problems)
+
+
 def _read_export(src: FileSource, path: Path, ctx: PullContext, out: PullResult) -> None:
     reader = EXPORT_READERS.get(src.config.format)
     if reader is None:  # the registry (connectors/__init__.py) names a reader per export format
@@ -181,4 +195,5 @@ _READERS: dict[str, Callable[[FileSource, Path, PullContext, PullResult], None]]
     "csv_metrics": _read_csv_metrics,
     "csv_goals": _read_csv_goals,
     "csv_overrides": _read_csv_overrides,
+    "csv_checkins": _read_csv_checkins,
 }

@@ -40,6 +40,7 @@ from sync.base.contracts import ProgressCallback, no_progress
 from sync.base.errors import FatalError
 from sync.base.paging import Endpoint, Pages
 from sync.base.records import Event, WorkItem
+from sync.base.window import lookback_start
 
 Raw = Mapping[str, Any]
 FIRST_EVENTS_DAYS = 365  # a repository's first pull reads its events stream back this far
@@ -204,7 +205,7 @@ class RepoPlan:
     def events_floor(self) -> datetime:
         if self.watermark is None:
             return self.run_started - timedelta(days=FIRST_EVENTS_DAYS)
-        return self.watermark - self.lookback
+        return lookback_start(self.watermark, self.run_started, self.lookback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +280,7 @@ def fetch_repo(
             "per_page": PER_PAGE,
         }
         if not plan.full and plan.watermark is not None:
-            params["since"] = to_since(plan.watermark - plan.lookback)
+            params["since"] = to_since(plan.events_floor)  # the cursor minus the lookback
         listing = fetch_list(
             client, path, params, scope=scope, what="issues", progress=progress, keep=parsers.issue
         )

@@ -79,10 +79,12 @@ from sync.base.contracts import (
     no_progress,
 )
 from sync.base.errors import AuthError, ConfigError, GoalsyncError
+from sync.base.paging import dedupe_by_key
 from sync.base.records import Event, WorkItem
 from sync.base.retry import Budget
 from sync.base.secrets import read_secret
 from sync.base.shapes import Skipped
+from sync.base.window import choose
 
 log = structlog.get_logger(__name__)
 
@@ -177,7 +179,16 @@ class GitHubSource:
                 f"no token in {self.config.token_env}: anonymous requests (60 an hour)"
             )
         cursor = parse_cursor(ctx.cursor)
-        full = ctx.full or cursor is None or self._reconcile_due(ctx)
+        window = choose(
+            asked_full=ctx.full,
+            cursor=ctx.cursor,
+            readable=cursor is not None,
+            last_full=ctx.last_full,
+            run_started=ctx.run_started,
+            reconcile_hours=self.config.reconcile_hours,
+            lookback=timedelta(minutes=self.config.lookback_minutes),
+        )
+        full = window.full  # the lookback counts back from each repository's own cursor
         repos = self._scope(ctx, full, budget, tally, result)
         left = sorted(set(cursor or {}) - set(repos))
         if left and not full:
@@ -230,16 +241,14 @@ class GitHubSource:
     ) -> None:
         """Parse every repository's payloads into the result, with the new cursor and state."""
         watermarks: dict[str, datetime | None] = {}
-        items: dict[str, WorkItem] = {}
+        items: list[WorkItem] = []
         events: dict[str, Event] = {}
         for plan in plans:
             pull = pulls.get(plan.repo)
             if pull is None:  # left out with a warning (an org's repository gone)
                 continue
             repo_items, repo_events = self._parse(pull)
-            for item in repo_items:
-                items.pop(item.key, None)
-                items[item.key] = item  # duplicates by key: the later copy is the newer one
+            items += repo_items
             events.update((e.identity, e) for e in repo_events)
             watermark = to_watermark(plan.watermark, repo_items, run_started)
             watermarks[plan.repo] = watermark
@@ -267,16 +276,11 @@ class GitHubSource:
                 items=len(repo_items),
                 events=len(repo_events),
             )
-        result.items = list(items.values())
+        result.items = dedupe_by_key(items, key=lambda item: item.key)  # the later is newer
         result.events = list(events.values())
         result.cursor = json.dumps({"v": 1, "repos": watermarks}, default=iso, sort_keys=True)
 
     # --- what to pull ---------------------------------------------------------------------
-
-    def _reconcile_due(self, ctx: PullContext) -> bool:
-        if ctx.last_full is None:
-            return True
-        return ctx.run_started - ctx.last_full >= timedelta(hours=self.config.reconcile_hours)
 
     def _scope(
         self, ctx: PullContext, full: bool, budget: Budget, tally: Tally, result: PullResult

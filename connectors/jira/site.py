@@ -24,6 +24,7 @@ from connectors.jira.parse import CATEGORY_STATES, FieldIds, find_field_ids
 from sync.base.contracts import PullContext
 from sync.base.errors import FatalError
 from sync.base.records import State
+from sync.base.window import Window, choose
 
 log = structlog.get_logger(__name__)
 
@@ -116,23 +117,32 @@ def fetch_status_categories(http: JiraHttp) -> dict[str, State]:
     return out
 
 
-def complete_reason(
-    ctx: PullContext, kept: Site | None, scope: str, reconcile_hours: float
-) -> str | None:
-    """Why this pull must re-read the whole scope, or None for an incremental pull."""
-    if ctx.full:
-        return "--full"
-    if ctx.cursor is None:
-        return "first pull"
-    if parse_cursor(ctx.cursor) is None:
-        return "unreadable cursor"
+def pull_window(
+    ctx: PullContext,
+    kept: Site | None,
+    scope: str,
+    reconcile_hours: float,
+    lookback: timedelta = timedelta(0),
+) -> Window:
+    """Complete (and why) or incremental (and from when): the shared rule, plus Jira's own
+    reasons its kept site details cannot serve an incremental pull."""
+    cursor = parse_cursor(ctx.cursor) if ctx.cursor is not None else None
+    stale = None
     if kept is None:
-        return "no site details kept"
-    if kept.scope != scope:
-        return "jql or points_field changed"
-    if ctx.last_full is None or ctx.run_started - ctx.last_full >= timedelta(hours=reconcile_hours):
-        return "reconcile"
-    return None
+        stale = "no site details kept"
+    elif kept.scope != scope:
+        stale = "jql or points_field changed"
+    return choose(
+        asked_full=ctx.full,
+        cursor=ctx.cursor,
+        readable=cursor is not None,
+        last_full=ctx.last_full,
+        run_started=ctx.run_started,
+        reconcile_hours=reconcile_hours,
+        lookback=lookback,
+        newest=cursor,
+        stale=stale,
+    )
 
 
 def scope_fingerprint(url: str, jql: str, points_field: str) -> str:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -52,10 +52,9 @@ from connectors.jira.parse import (
 from connectors.jira.search import Query
 from connectors.jira.site import (
     Site,
-    complete_reason,
     fetch_site,
     fetch_status_categories,
-    parse_cursor,
+    pull_window,
     scope_fingerprint,
 )
 from sync.base.contracts import (
@@ -66,12 +65,12 @@ from sync.base.contracts import (
     no_progress,
 )
 from sync.base.errors import FatalError
+from sync.base.paging import dedupe_by_key
 from sync.base.records import Event, State, WorkItem
 from sync.base.retry import Budget
 from sync.base.shapes import Skipped
 
 log = structlog.get_logger(__name__)
-T = TypeVar("T")
 
 PAGE_SIZE = 100  # issues with fields and changelog; Jira may answer fewer, paging copes
 KEY_PAGE_SIZE = 1000  # keys-only searches (jql clauses) fit many more a page
@@ -154,12 +153,10 @@ class JiraSource:
     def _pull(self, http: JiraHttp, ctx: PullContext) -> PullResult:
         scope = self._scope()
         kept = Site.from_state(ctx.state)
-        reason = complete_reason(ctx, kept, scope, self.config.reconcile_hours)
+        lookback = timedelta(minutes=self.config.lookback_minutes)
+        window = pull_window(ctx, kept, scope, self.config.reconcile_hours, lookback)
+        reason, since = window.reason, window.since
         site = kept if kept is not None and reason is None else self._site(http, kept)
-        since: datetime | None = None
-        if reason is None and ctx.cursor is not None:
-            cursor = parse_cursor(ctx.cursor) or ctx.run_started
-            since = min(cursor, ctx.run_started) - timedelta(minutes=self.config.lookback_minutes)
         log.info(
             "jira_pull",
             source=self.name,
@@ -208,7 +205,7 @@ class JiraSource:
                 f"source {self.name!r}: no story points field found (none named Story Points or "
                 "Story point estimate); points are unknown: set points_field"
             )
-        entries = dedupe_by_key([e for e in entries if e is not _MALFORMED], key=_entry_key)
+        entries = dedupe_by_key([e for e in entries if e is not _MALFORMED], key=entry_key)
         raw = [e for e in entries if not isinstance(e, _Parsed)]  # what pages could not parse
         raw = self._complete_changelogs(http, raw, warnings)
         categories = {**site.categories, **pages.learnt}
@@ -452,24 +449,12 @@ class _PageParser:
 _MALFORMED: Any = object()
 
 
-def _entry_key(entry: Any) -> object:
-    return entry.item.key if isinstance(entry, _Parsed) else entry.get("key")
-
-
-def _raw_key(issue: Any) -> object:
-    return issue.get("key")
-
-
-def dedupe_by_key(issues: Sequence[T], key: Callable[[T], object] = _raw_key) -> list[T]:
-    """By key, the later copy wins (an issue edited while pages were read comes again)."""
-    by_key: dict[str, T] = {}
-    for issue in issues:
-        name = key(issue)
-        if not isinstance(name, str):
-            raise FatalError(f"Jira answered an issue without a key: {str(issue)[:120]}")
-        by_key.pop(name, None)
-        by_key[name] = issue
-    return list(by_key.values())
+def entry_key(entry: Any) -> str:
+    """A search entry's issue key (parsed, or raw); an issue without one fails the source."""
+    name = entry.item.key if isinstance(entry, _Parsed) else entry.get("key")
+    if not isinstance(name, str):
+        raise FatalError(f"Jira answered an issue without a key: {str(entry)[:120]}")
+    return name
 
 
 def with_histories(

@@ -52,6 +52,7 @@ class SheetTabs(BaseModel):
     metrics: str | None = None
     overrides: str | None = None
     tasks: str | None = None
+    checkins: str | None = None  # owners' check-ins; not in the default (a sheet may lack it)
 
 
 def _check_endpoint(value: str | None) -> str | None:

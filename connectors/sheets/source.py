@@ -1,6 +1,6 @@
 """Google Sheets source (`type: sheets`): the plan tabs leadership and sheet-planning teams edit.
 
-The Goals, Metrics, Overrides and Tasks tabs (names from `tabs:`) are read in one
+The Goals, Metrics, Overrides, Tasks and Check-ins tabs (names from `tabs:`) are read in one
 `values.batchGet`, unformatted, with dates as serial numbers, so a cell's value does not depend
 on its display format or the sheet's locale. Columns are found by header name (sync.base.tabular,
 shared with the CSV file sources); a bad row is reported with tab, row and column and skipped.
@@ -32,7 +32,8 @@ from sync.base.errors import ConfigError, FatalError, GoalsyncError
 from sync.base.retry import Budget
 
 log = structlog.get_logger(__name__)
-TAB_KINDS = ("goals", "metrics", "overrides", "tasks")  # the order they are read and reported
+# The order they are read and reported.
+TAB_KINDS = ("goals", "metrics", "overrides", "tasks", "checkins")
 
 
 class SheetsSource:
@@ -71,7 +72,8 @@ class SheetsSource:
                 continue
             parse_tab(kind, title, values, ctx, result, source=self.name)
         r = result
-        ctx.progress(1, len(r.items) + len(r.metrics) + len(r.goal_defs) + len(r.overrides))
+        rows = len(r.items) + len(r.metrics) + len(r.goal_defs) + len(r.overrides)
+        ctx.progress(1, rows + len(r.checkins))
         result.requests = client.calls
         for problem in result.warnings:
             log.warning("skipped_row", source=self.name, problem=problem)
@@ -120,6 +122,9 @@ def parse_tab(
         elif kind == "goals":
             parsed = tabular.parse_goal_rows(header, rows, source=source, origin=title)
             out.goal_defs.extend(parsed.records)
+        elif kind == "checkins":
+            parsed = tabular.parse_checkin_rows(header, rows, source=source, origin=title)
+            out.checkins.extend(parsed.records)
         else:
             parsed = tabular.parse_override_rows(header, rows, source=source, origin=title)
             out.overrides.extend(parsed.records)

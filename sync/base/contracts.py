@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Protocol, TypeAlias
 
-from sync.base.records import Event, GoalDef, Metric, Override, WorkItem
+from sync.base.records import CheckIn, Event, GoalDef, Metric, Override, WorkItem
 from sync.base.report import HistoryRow, Table
 
 
@@ -82,6 +82,7 @@ class PullResult:
     metrics: list[Metric] = field(default_factory=list)
     goal_defs: list[GoalDef] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
+    checkins: list[CheckIn] = field(default_factory=list)
     complete: bool = True  # a whole snapshot: it replaces what the store holds for the source
     has_history: bool = False  # the source reports status changes itself (a changelog)
     cursor: str | None = None

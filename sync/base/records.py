@@ -24,6 +24,10 @@ StatusWord: TypeAlias = Literal["On track", "At risk", "Off track", "Done", "Not
 STATES: tuple[State, ...] = ("todo", "in_progress", "done", "cancelled")
 KINDS: tuple[Kind, ...] = ("issue", "pull_request", "task", "epic")
 STATUS_WORDS: tuple[StatusWord, ...] = ("On track", "At risk", "Off track", "Done", "Not started")
+# What an owner may say of a key result in a check-in: a confidence, not a status (Done and Not
+# started are facts the data tells; the owner tells how the rest feels).
+Confidence: TypeAlias = Literal["On track", "At risk", "Off track"]
+CONFIDENCES: tuple[Confidence, ...] = ("On track", "At risk", "Off track")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,7 +125,21 @@ class Override:
     origin: str = ""
 
 
-Record: TypeAlias = WorkItem | Event | Metric | GoalDef | Override
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckIn:
+    """An owner's word on a key result at a date: a confidence and a comment (a Check-ins tab
+    or csv_checkins row). It never changes the status; it stands beside it."""
+
+    source: str
+    id: str
+    date: date
+    confidence: Confidence
+    comment: str = ""
+    by: str | None = None
+    origin: str = ""
+
+
+Record: TypeAlias = WorkItem | Event | Metric | GoalDef | Override | CheckIn
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +151,7 @@ class Records:
     metrics: tuple[Metric, ...] = ()
     goal_defs: tuple[GoalDef, ...] = ()
     overrides: tuple[Override, ...] = ()
+    checkins: tuple[CheckIn, ...] = ()
 
 
 def utc(value: datetime) -> datetime:
@@ -148,6 +167,7 @@ _TYPES: dict[str, type[Any]] = {
     "metric": Metric,
     "goal_def": GoalDef,
     "override": Override,
+    "checkin": CheckIn,
 }
 _NAMES: dict[type[Any], str] = {v: k for k, v in _TYPES.items()}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final, Literal, TypeAlias
 
-from sync.base.records import State
+from sync.base.records import CheckIn, State
 
 ColumnType: TypeAlias = Literal[
     "text", "int", "number", "percent", "date", "datetime", "status", "link", "bool"
@@ -85,6 +85,7 @@ class StatusRow:
     note: str = ""
     goal_id: str = ""  # the goal a key result belongs to; a goal's own id for goal rows
     depth: int = 0  # nesting of goals under parent goals, for indentation
+    checkin: CheckIn | None = None  # the owner's latest word (Confidence, Comment); never status
 
 
 @dataclass(slots=True, kw_only=True)  # not frozen: there can be one per item, see ItemRow

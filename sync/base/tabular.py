@@ -17,7 +17,17 @@ from typing import Any, TypeVar
 
 from sync.base.contracts import ItemRules
 from sync.base.errors import FatalError
-from sync.base.records import STATES, GoalDef, Metric, Override, State, StatusWord, WorkItem
+from sync.base.records import (
+    STATES,
+    CheckIn,
+    Confidence,
+    GoalDef,
+    Metric,
+    Override,
+    State,
+    StatusWord,
+    WorkItem,
+)
 
 ITEM_COLUMNS = (
     "key", "title", "state", "status", "assignee", "labels", "parent", "milestone", "points",
@@ -26,6 +36,7 @@ ITEM_COLUMNS = (
 METRIC_COLUMNS = ("name", "date", "value")
 GOAL_COLUMNS = ("id", "title", "owner", "start", "due", "target", "parent")
 OVERRIDE_COLUMNS = ("id", "status", "reason", "until")
+CHECKIN_COLUMNS = ("id", "date", "confidence", "comment", "by")
 _SHEETS_EPOCH = date(1899, 12, 30)  # day 0 of spreadsheet serial dates
 _STATUS_WORDS: dict[str, StatusWord] = {
     "ontrack": "On track", "atrisk": "At risk", "offtrack": "Off track", "done": "Done",
@@ -148,6 +159,31 @@ def parse_override_rows(
         )
 
     return _parse(header, rows, ("id", "status"), origin, build)
+
+
+def parse_checkin_rows(
+    header: Sequence[Any], rows: Iterable[Sequence[Any]], *, source: str, origin: str
+) -> Parsed:
+    """Check-ins: `id, date, confidence, comment, by`. A row whose date is not a date or whose
+    confidence is not one of the three is skipped and named; an unknown id is the plan's to
+    judge (mappings.checkins), since only the plan knows its ids."""
+
+    def build(cell: _Cells) -> CheckIn:
+        ident = cell.text("id", required=True)
+        day = cell.parse("date", to_date, required=True)
+        confidence = cell.parse("confidence", _confidence, required=True)
+        assert ident is not None and day is not None and confidence is not None
+        return CheckIn(
+            source=source,
+            id=ident,
+            date=day,
+            confidence=confidence,
+            comment=cell.text("comment") or "",
+            by=cell.text("by"),
+            origin=cell.origin,
+        )
+
+    return _parse(header, rows, ("id", "date", "confidence"), origin, build)
 
 
 def to_date(value: Any) -> date:
@@ -287,6 +323,14 @@ def _state(value: Any) -> State:
         raise CellError(f"{value!r} is not a state (use todo, in_progress, done or cancelled)")
     state: State = text
     return state
+
+
+def _confidence(value: Any) -> Confidence:
+    word = _STATUS_WORDS.get(normalize_header(value))
+    if word not in ("On track", "At risk", "Off track"):
+        raise CellError(f"{value!r} is not a confidence (use On track, At risk or Off track)")
+    confidence: Confidence = word
+    return confidence
 
 
 def _status_word(value: Any) -> StatusWord:

@@ -35,7 +35,7 @@ DESIGN_HEADERS: dict[str, list[str]] = {
     "Status": [
         "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",
         "Expected %", "Status", "Trend 7d", "Forecast P85", "Risks", "Done / Total", "Sources",
-        "Updated", "Note",
+        "Updated", "Note", "Confidence", "Comment",
     ],
     "Trends": ["Goal", "Title", "Date", "Progress %", "Expected %"],
     "Risks": ["Key result", "Goal", "Item", "Risk", "Owner", "Since", "Reason"],

@@ -45,7 +45,7 @@ PLAN, STATUS = "PLAN1", "STATUS1"  # the plan spreadsheet (source) and the statu
 STATUS_COLUMNS = [
     "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",
     "Expected %", "Status", "Trend 7d", "Forecast P85", "Risks", "Done / Total", "Sources",
-    "Updated", "Note",
+    "Updated", "Note", "Confidence", "Comment",
 ]  # fmt: skip
 # What these tests compare of a Status row: everything but Updated (the time of each pull).
 COMPARED = [c for c in STATUS_COLUMNS if c != "Updated"]

@@ -62,7 +62,7 @@ EXPECTED: dict[str, tuple[float | None, float | None, float | None, float, str, 
 STATUS_COLUMNS = [
     "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",
     "Expected %", "Status", "Trend 7d", "Forecast P85", "Risks", "Done / Total", "Sources",
-    "Updated", "Note",
+    "Updated", "Note", "Confidence", "Comment",
 ]  # fmt: skip
 
 

@@ -1,23 +1,30 @@
-"""mappings/measures.py: the value of a key result from its items or its metric."""
+"""mappings/measures.py: the measure registry, and the value of a key result from its items or
+its metric."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappings.measures import (
+    MEASURES,
     Clock,
     Measured,
     MetricSeries,
+    OptionKey,
+    direction_of,
     field_value,
     measure_items,
     measure_metric,
+    taking,
 )
+from mappings.model import KeyResult, Measure
 from mappings.timing import ItemTimes
 from sync.base.records import Event, State, WorkItem
+from sync.schema import config_schema
 from tests.mappings.conftest import BERLIN, NOW, event, item, metric, pkr, ts
 
 # A done, a todo, an in-progress and a cancelled item: the cancelled one is never scope.
@@ -306,3 +313,54 @@ def test_milestone_is_the_done_share_of_its_items() -> None:
     items = [item("A", state="done"), item("B", state="todo"), item("C", state="cancelled")]
     got = measure_items(pkr(measure="milestone"), items)
     assert (got.value, got.done, got.total) == (50.0, 1, 2)
+
+
+# --- the registry ---------------------------------------------------------------------------------
+
+
+def test_the_registry_holds_exactly_the_measures_the_config_accepts() -> None:
+    assert tuple(MEASURES) == get_args(Measure)
+    schema = KeyResult.model_json_schema()["properties"]["measure"]
+    assert schema["enum"] == list(MEASURES)
+    whole = config_schema()["$defs"]["KeyResult"]["properties"]["measure"]
+    assert whole["enum"] == list(MEASURES)
+
+
+def test_every_measure_says_how_it_computes_and_which_way_is_better() -> None:
+    for name, spec in MEASURES.items():
+        assert spec.value, name
+        assert spec.direction in ("up", "down"), name
+        assert isinstance(spec.needs_baseline, bool), name
+        assert isinstance(spec.forecasts, bool), name
+        assert isinstance(spec.scope_risk, bool), name
+        assert (spec.compute is None) == (name == "metric"), name
+        assert set(spec.keys) <= set(get_args(OptionKey)), name
+        # a forecast finishes the remaining items: scope growth moves it
+        assert spec.scope_risk or not spec.forecasts, name
+
+
+def test_the_registry_says_what_design_says() -> None:
+    """DESIGN.md, "Measures and status"."""
+    down = {n for n, s in MEASURES.items() if s.direction == "down"}
+    assert down == {"open_count", "cycle_time", "lead_time"}
+    assert {n for n, s in MEASURES.items() if s.needs_baseline} == down
+    forecast = {n for n, s in MEASURES.items() if s.forecasts}
+    assert forecast == {"percent_done", "milestone", "count", "open_count"}
+    assert {n for n, s in MEASURES.items() if s.default_target is not None} == {
+        "percent_done",
+        "milestone",
+        "open_count",
+    }
+    assert taking("state") == ["count", "sum"]
+    assert taking("field") == ["sum"]
+    assert taking("stat") == ["cycle_time", "lead_time"]
+    assert taking("window_weeks") == ["throughput", "cycle_time", "lead_time"]
+    assert taking("metric") == ["metric"]
+    assert taking("by") == ["percent_done", "count", "open_count", "throughput"]
+
+
+@pytest.mark.parametrize("measure", list(MEASURES))
+def test_direction_is_the_measures_own_unless_the_config_gives_one(measure: Measure) -> None:
+    assert direction_of(measure, None) == MEASURES[measure].direction
+    assert direction_of(measure, "up") == "up"
+    assert direction_of(measure, "down") == "down"

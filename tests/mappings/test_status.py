@@ -1,4 +1,5 @@
-"""mappings/status.py: the progress, expected-progress and status formulas of DESIGN.md."""
+"""mappings/status.py: the progress and expected-progress formulas of DESIGN.md, and the status
+rule's first step (mappings/rule.py; tests/mappings/test_rule.py has its table)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mappings.model import StatusRules, parse_status_word
-from mappings.status import (
-    day_end,
-    day_start,
-    expected_pct,
-    local_date,
-    progress_pct,
-    status_word,
-    worst,
-)
+from mappings.model import StatusRules
+from mappings.rule import Facts, status_rule
+from mappings.status import day_end, day_start, expected_pct, local_date, progress_pct
 from tests.mappings.conftest import BERLIN, NOW, RULES, ts
 
 START = date(2026, 10, 1)
@@ -156,15 +150,11 @@ def _status(
     due: date = DUE,
     rules: StatusRules = RULES,
 ) -> tuple[str, str]:
-    return status_word(
-        now=now,
-        start=start,
-        due=due,
-        progress=progress,
-        expected=expected,
-        rules=rules,
-        tz=BERLIN,
+    facts = Facts(
+        now=now, start=start, due=due, progress=progress, expected=expected, rules=rules, tz=BERLIN
     )
+    verdict = status_rule(facts)
+    return verdict.status, verdict.reason
 
 
 @pytest.mark.parametrize(
@@ -207,30 +197,6 @@ def test_past_due_after_24_00_of_the_due_day_is_off_track() -> None:
     past = ts("2026-11-15T23:00Z")
     assert _status(95.0, 100.0, now=past, due=due) == ("Off track", "past due")
     assert _status(100.0, 100.0, now=past, due=due) == ("Done", "")
-
-
-def test_worst_takes_the_most_severe_word() -> None:
-    assert worst(["On track", "Off track", "Done"]) == "Off track"
-    assert worst(["Done", "At risk", "On track"]) == "At risk"
-    assert worst(["Done", "Not started"]) == "Not started"
-    assert worst(["Done", "Done"]) == "Done"
-    assert worst([]) is None
-
-
-@pytest.mark.parametrize(
-    ("text", "word"),
-    [
-        ("on TRACK", "On track"),
-        ("On_track", "On track"),
-        ("off-track", "Off track"),
-        ("  at   risk ", "At risk"),
-        ("DONE", "Done"),
-        ("not started", "Not started"),
-        ("green", None),
-    ],
-)
-def test_status_words_from_the_overrides_tab(text: str, word: str | None) -> None:
-    assert parse_status_word(text) == word
 
 
 # --- properties -----------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ COLUMNS = {
     "Status": [
         "ID", "Level", "Title", "Owner", "Start", "Due", "Value", "Target", "Progress %",
         "Expected %", "Status", "Trend 7d", "Forecast P85", "Risks", "Done / Total", "Sources",
-        "Updated", "Note",
+        "Updated", "Note", "Confidence", "Comment",
     ],
     "Items": [
         "Key", "Source", "Title", "State", "Status", "Assignee", "Points", "Goal", "Key result",

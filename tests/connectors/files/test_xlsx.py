@@ -150,7 +150,7 @@ def test_every_sheet_has_a_frozen_bold_header_and_a_filter(tmp_path: Path) -> No
         assert ws.freeze_panes == "A2"
         assert all(c.font.bold for c in ws[1])
         assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:")
-    assert wb["Status"].auto_filter.ref == "A1:R6"
+    assert wb["Status"].auto_filter.ref == "A1:T6"
 
 
 def test_item_keys_link_to_their_items(tmp_path: Path) -> None:

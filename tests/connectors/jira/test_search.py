@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from connectors.jira.parse import FieldIds, parse_time
 from connectors.jira.search import Query, is_cut_short, jql_time, site_zone, strip_order_by
-from connectors.jira.site import Site, complete_reason, parse_cursor, scope_fingerprint
-from connectors.jira.source import dedupe_by_key, with_histories
+from connectors.jira.site import Site, parse_cursor, pull_window, scope_fingerprint
+from connectors.jira.source import entry_key, with_histories
 from sync.base.contracts import PullContext
 from sync.base.errors import FatalError
+from sync.base.paging import dedupe_by_key
 
 RUN = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -128,7 +129,7 @@ SITE = Site("Cloud", "UTC", FieldIds(), "scope")
 def test_when_a_pull_must_be_complete(
     context: PullContext, kept: Site | None, reason: str | None
 ) -> None:
-    assert complete_reason(context, kept, "scope", reconcile_hours=24) == reason
+    assert pull_window(context, kept, "scope", reconcile_hours=24).reason == reason
 
 
 def test_scope_fingerprint_changes_with_what_is_pulled() -> None:
@@ -150,9 +151,9 @@ def test_cut_short_and_completed_changelogs() -> None:
 
 def test_dedupe_by_key_keeps_the_later_copy_in_the_later_place() -> None:
     issues = [{"key": "A-1", "v": 1}, {"key": "A-2", "v": 1}, {"key": "A-1", "v": 2}]
-    assert dedupe_by_key(issues) == [{"key": "A-2", "v": 1}, {"key": "A-1", "v": 2}]
+    assert dedupe_by_key(issues, entry_key) == [{"key": "A-2", "v": 1}, {"key": "A-1", "v": 2}]
     with pytest.raises(FatalError, match="without a key"):
-        dedupe_by_key([{"id": "1"}])
+        dedupe_by_key([{"id": "1"}], entry_key)
 
 
 def test_bulkfetch_epoch_times_are_read() -> None:
