@@ -39,6 +39,26 @@ STATUS_CLASS = {
     "Not started": "ns",
     "No data": "nd",
 }
+# Risk kinds, most severe first: what stops delivery, what says it will be late, what hides the
+# truth, then housekeeping. A kind not named here follows them, the most frequent first.
+RISK_RANK = {
+    kind: rank
+    for rank, kind in enumerate(
+        (
+            "blocked",
+            "overdue",
+            "forecast slip",
+            "no data",
+            "owner and data disagree",
+            "scope growth",
+            "stale",
+            "no check-in",
+            "unassigned",
+            "no owner",
+            "unestimated",
+        )
+    )
+}
 
 
 class HtmlSinkConfig(BaseModel):
@@ -169,9 +189,9 @@ def _goals(status: Sequence[Mapping[str, Cell]]) -> str:
                 f'<span class="who">{_e(r["Owner"] or "no owner")} · due {_e(r["Due"])}</span>'
                 f"</div>{_bar(r['Progress %'], r['Expected %'], big=True)}"
                 f"{_note(r['Note'])}"
-                '<table class="krs"><thead><tr><th>ID</th><th>Key result</th><th>Owner</th>'
-                "<th>Due</th><th>Value / target</th><th>Progress vs expected</th><th>Status</th>"
-                "<th>Forecast P85</th><th>Risks</th></tr></thead><tbody>"
+                '<table class="krs stack"><thead><tr><th>ID</th><th>Key result</th>'
+                "<th>Owner</th><th>Due</th><th>Value / target</th><th>Progress vs expected</th>"
+                "<th>Status</th><th>Forecast P85</th><th>Risks</th></tr></thead><tbody>"
             )
         else:
             value = _num(r["Value"])
@@ -181,13 +201,18 @@ def _goals(status: Sequence[Mapping[str, Cell]]) -> str:
                 if r["Done / Total"]
                 else ""
             )
+            # data-label names each cell where a narrow screen stacks the row into a card
             out.append(
-                f'<tr><td class="id">{_e(r["ID"])}</td><td>{_e(r["Title"])}{_note(r["Note"])}</td>'
-                f'<td>{_e(r["Owner"])}</td><td class="nowrap">{_e(r["Due"])}</td>'
-                f'<td class="num">{_e(value)} / {_e(target)}{done_total}</td>'
-                f"<td>{_bar(r['Progress %'], r['Expected %'])}</td><td>{_pill(r['Status'])}</td>"
-                f'<td class="nowrap">{_e(r["Forecast P85"])}</td>'
-                f'<td class="num">{_e(r["Risks"] or "")}</td></tr>'
+                f'<tr><td class="id">{_e(r["ID"])}</td>'
+                f'<td class="kr">{_e(r["Title"])}{_note(r["Note"])}</td>'
+                f'<td data-label="Owner">{_e(r["Owner"])}</td>'
+                f'<td class="nowrap" data-label="Due">{_e(r["Due"])}</td>'
+                f'<td class="num" data-label="Value / target">{_e(value)} / {_e(target)}'
+                f"{done_total}</td>"
+                f'<td data-label="Progress">{_bar(r["Progress %"], r["Expected %"])}</td>'
+                f'<td data-label="Status">{_pill(r["Status"])}</td>'
+                f'<td class="nowrap" data-label="Forecast P85">{_e(r["Forecast P85"])}</td>'
+                f'<td class="num" data-label="Risks">{_e(r["Risks"] or "")}</td></tr>'
             )
     if open_goal:
         out.append("</tbody></table></div>")
@@ -197,18 +222,30 @@ def _goals(status: Sequence[Mapping[str, Cell]]) -> str:
 def _risks(rows: Sequence[Mapping[str, Cell]]) -> str:
     if not rows:
         return "<section><h2>Risks</h2><p>No risks found.</p></section>"
-    body = "".join(
-        f"<tr><td>{_e(r['Risk'])}</td><td class=id>{_e(r['Key result'] or r['Goal'])}</td>"
-        f"<td>{_link(r['Item'])}</td><td>{_e(r['Reason'])}</td><td>{_e(r['Owner'])}</td>"
-        f"<td class=nowrap>{_e(r['Since'])}</td></tr>"
-        for r in rows[:MAX_LISTED]
-    )
     kinds = Counter(str(r["Risk"]) for r in rows)
-    by_kind = ", ".join(f"{n} {_e(k)}" for k, n in kinds.most_common())
+    order = sorted(kinds, key=lambda k: (RISK_RANK.get(k, len(RISK_RANK)), -kinds[k], k))
+    groups: list[str] = []
+    left = MAX_LISTED  # the cut counts rows over all kinds, as the other long lists do
+    for kind in order:
+        listed = [r for r in rows if str(r["Risk"]) == kind][:left]
+        left -= len(listed)
+        body = "".join(
+            f"<tr><td class=id data-label='Key result'>{_e(r['Key result'] or r['Goal'])}</td>"
+            f"<td data-label=Item>{_link(r['Item'])}</td>"
+            f"<td data-label=Reason>{_e(r['Reason'])}</td>"
+            f"<td data-label=Owner>{_e(r['Owner'])}</td>"
+            f"<td class=nowrap data-label=Since>{_e(r['Since'])}</td></tr>"
+            for r in listed
+        )
+        groups.append(
+            f'<tbody class="kind"><tr><th colspan=5>{_e(kind)} '
+            f'<span class="count">{kinds[kind]}</span></th></tr>{body}</tbody>'
+        )
+    by_kind = ", ".join(f"{kinds[k]} {_e(k)}" for k in order)
     return (
-        f"<section><h2>Risks ({len(rows)})</h2><p class=meta>{by_kind}</p>"
-        "<table><thead><tr><th>Risk</th><th>Key result</th><th>Item</th><th>Reason</th>"
-        f"<th>Owner</th><th>Since</th></tr></thead><tbody>{body}</tbody></table>"
+        f"<section><h2>Risks ({len(rows)})</h2><p class=meta>{by_kind}; the most severe kind "
+        'first.</p><table class="risks stack"><thead><tr><th>Key result</th><th>Item</th>'
+        f"<th>Reason</th><th>Owner</th><th>Since</th></tr></thead>{''.join(groups)}</table>"
         f"{_more(len(rows), 'Risks')}</section>"
     )
 
@@ -216,31 +253,47 @@ def _risks(rows: Sequence[Mapping[str, Cell]]) -> str:
 def _workload(rows: Sequence[Mapping[str, Cell]]) -> str:
     if not rows:
         return ""
+    # the limit counts a person's open items over all goals, so the flag says how many they hold
+    open_by_person = Counter[str]()
+    for r in rows:
+        n = r["Open items"]
+        open_by_person[_text(r["Assignee"])] += n if isinstance(n, int) else 0
     body = "".join(
-        f"<tr{' class=over' if r['Over WIP limit'] else ''}><td>{_e(r['Assignee'])}</td>"
-        f"<td class=id>{_e(r['Goal'])}</td><td class=num>{_e(r['Open items'])}</td>"
-        f"<td class=num>{_e(_num(r['Open points']))}</td>"
-        f"<td>{'over WIP limit' if r['Over WIP limit'] else ''}</td></tr>"
+        f"<tr{' class=over' if r['Over WIP limit'] else ''}>"
+        f"<td data-label=Assignee>{_e(r['Assignee'])}</td>"
+        f"<td class=id data-label=Goal>{_e(r['Goal'])}</td>"
+        f"<td class=num data-label='Open items'>{_e(r['Open items'])}</td>"
+        f"<td class=num data-label='Open points'>{_e(_num(r['Open points']))}</td>"
+        f"<td data-label='Over WIP limit'>"
+        f"{_wip_flag(open_by_person[_text(r['Assignee'])]) if r['Over WIP limit'] else ''}</td>"
+        "</tr>"
         for r in rows
     )
     return (
-        "<section><h2>Workload</h2><table><thead><tr><th>Assignee</th><th>Goal</th>"
-        "<th>Open items</th><th>Open points</th><th></th></tr></thead>"
-        f"<tbody>{body}</tbody></table></section>"
+        "<section><h2>Workload</h2><p class=meta>Open items per person and goal; a person is "
+        "over the WIP limit (<code>status: wip_limit</code>) when they hold more open items "
+        "than it allows, over all goals.</p><table class=stack><thead><tr><th>Assignee</th>"
+        "<th>Goal</th><th>Open items</th><th>Open points</th><th>Over WIP limit</th></tr>"
+        f"</thead><tbody>{body}</tbody></table></section>"
     )
+
+
+def _wip_flag(total: int) -> str:
+    return f'<span class="flag">over: {total} open in all</span>'
 
 
 def _unaligned(rows: Sequence[Mapping[str, Cell]]) -> str:
     if not rows:
         return "<section><h2>Unaligned work</h2><p>Every item serves a key result.</p></section>"
     body = "".join(
-        f"<tr><td>{_link(r['Key'])}</td><td>{_e(r['Title'])}</td><td>{_e(r['State'])}</td>"
-        f"<td>{_e(r['Assignee'])}</td></tr>"
+        f"<tr><td data-label=Item>{_link(r['Key'])}</td><td data-label=Title>{_e(r['Title'])}</td>"
+        f"<td data-label=State>{_e(_words(r['State']))}</td>"
+        f"<td data-label=Assignee>{_e(r['Assignee'])}</td></tr>"
         for r in rows[:MAX_LISTED]
     )
     return (
         f"<section><h2>Unaligned work ({len(rows)})</h2><p class=meta>Open or recently done items "
-        "that no key result selects.</p><table><thead><tr><th>Item</th><th>Title</th>"
+        "that no key result selects.</p><table class=stack><thead><tr><th>Item</th><th>Title</th>"
         f"<th>State</th><th>Assignee</th></tr></thead><tbody>{body}</tbody></table>"
         f"{_more(len(rows), 'Unaligned')}</section>"
     )
@@ -251,7 +304,10 @@ def _run(rows: Sequence[Mapping[str, Cell]]) -> str:
         f"<tr><th>{_e(r['Key'])}</th><td>{_e(r['Value'])}</td><td>{_e(r['Detail'])}</td></tr>"
         for r in rows
     )
-    return f'<section><h2>This run</h2><table class="run"><tbody>{body}</tbody></table></section>'
+    return (
+        '<section><h2>This run</h2><table class="run stack"><tbody>'
+        f"{body}</tbody></table></section>"
+    )
 
 
 def _bar(progress: Cell, expected: Cell, *, big: bool = False) -> str:
@@ -296,6 +352,11 @@ def _more(total: int, tab: str) -> str:
     return f"<p class=meta>and {total - MAX_LISTED} more in the {tab} tab.</p>"
 
 
+def _words(value: Cell) -> str:
+    """A state as a reader says it: `in progress`, not `in_progress`."""
+    return _text(value).replace("_", " ")
+
+
 def _num(value: Cell) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.4g}"
@@ -318,34 +379,92 @@ def _e(value: Cell) -> str:
     return html.escape(_text(value), quote=True)
 
 
+# Screen first, then the three readers the page must also serve: a phone (under 640 px the tables
+# stack into cards: no sideways scrolling at 390 px), paper (A4 or Letter: a goal card is never
+# split, colours kept, nothing wider than the page) and a dark room (the reader's colour scheme).
 _CSS = """
-:root{--ok:#1e7b34;--okb:#d9f2df;--risk:#8a5a00;--riskb:#fff0c2;--off:#a1121f;--offb:#fbd5d8;
---done:#1f4e78;--doneb:#dcebf7;--ns:#555;--nsb:#ececec;--nd:#5b4a7a;--ndb:#ece7f4;
---line:#e3e3e3;--muted:#6b6b6b}
+:root{color-scheme:light dark;--ok:#1e7b34;--okb:#d9f2df;--risk:#8a5a00;--riskb:#fff0c2;
+--off:#a1121f;--offb:#fbd5d8;--done:#1f4e78;--doneb:#dcebf7;--ns:#555;--nsb:#ececec;--nd:#5b4a7a;
+--ndb:#ece7f4;--line:#e3e3e3;--muted:#6b6b6b;--fg:#1d1d1f;--bg:#fafafa;--card:#fff;
+--track:#e9e9e9;--fill:#3b7dd8;--mark:#222;--link:#0b57d0;--overb:#fff4f4;--kindb:#f4f4f5}
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
-color:#1d1d1f;margin:0 auto;max-width:1200px;padding:24px;background:#fafafa}
-h1{font-size:24px;margin:0}h2{font-size:18px;margin:28px 0 8px}h3{font-size:16px;margin:0;flex:1}
+color:var(--fg);margin:0 auto;max-width:1200px;padding:24px;background:var(--bg)}
+h1{font-size:24px;margin:0}h2{font-size:18px;margin:28px 0 8px}
+h3{font-size:16px;margin:0;flex:1 1 16em;min-width:0}
 .meta{color:var(--muted);margin:2px 0}header{margin-bottom:12px}
-.summary{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 16px}
-.chip{display:inline-block;border-radius:12px;padding:1px 10px;margin:0 4px;font-weight:600}
+.summary{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px 16px}
+.chip{display:inline-block;border-radius:12px;padding:1px 10px;margin:2px 4px;font-weight:600}
 .pill{display:inline-block;border-radius:10px;padding:1px 9px;font-weight:600;white-space:nowrap;
 font-size:12px}.ok{background:var(--okb);color:var(--ok)}.risk{background:var(--riskb);
 color:var(--risk)}.off{background:var(--offb);color:var(--off)}.done{background:var(--doneb);
 color:var(--done)}.ns{background:var(--nsb);color:var(--ns)}
 .nd{background:var(--ndb);color:var(--nd);font-style:italic}
-.goal{background:#fff;border:1px solid var(--line);border-radius:8px;padding:12px 16px;
-margin:12px 0}.ghead{display:flex;gap:12px;align-items:center}.who{color:var(--muted)}
+.goal{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px;
+margin:12px 0}.ghead{display:flex;flex-wrap:wrap;gap:4px 12px;align-items:center}
+.who{color:var(--muted)}
 .id{color:var(--muted);font-variant-numeric:tabular-nums;white-space:nowrap}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:5px 8px;
-border-bottom:1px solid var(--line);vertical-align:top}th{font-size:12px;color:var(--muted);
-font-weight:600}.krs{margin-top:8px}.num{text-align:right;font-variant-numeric:tabular-nums;
-white-space:nowrap}.nowrap{white-space:nowrap}.dt{color:var(--muted);font-size:12px}
+table{border-collapse:collapse;width:100%;background:var(--card)}th,td{text-align:left;
+padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:break-word}
+th{font-size:12px;color:var(--muted);font-weight:600}.krs{margin-top:8px}
+td.kr,td[data-label=Reason],td[data-label=Title],.run td{overflow-wrap:anywhere}
+td.kr{min-width:12em}
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.nowrap{white-space:nowrap}.dt{color:var(--muted);font-size:12px}
 .bar{position:relative;display:inline-block;vertical-align:middle;width:120px;height:8px;
-background:#e9e9e9;border-radius:4px;overflow:visible}.bar.big{width:100%;height:10px;
+background:var(--track);border-radius:4px;overflow:visible}.bar.big{width:100%;height:10px;
 margin:10px 0 2px;display:block}.bar b{position:absolute;left:0;top:0;bottom:0;border-radius:4px;
-background:#3b7dd8}.bar i.exp{position:absolute;top:-3px;bottom:-3px;width:2px;background:#222}
+background:var(--fill)}.bar i.exp{position:absolute;top:-3px;bottom:-3px;width:2px;
+background:var(--mark)}
 .pct{margin-left:6px;font-variant-numeric:tabular-nums;white-space:nowrap;font-size:12px}
 .note{color:var(--muted);font-size:12px}.warn{color:var(--off);font-weight:600}
-tr.over td{background:#fff4f4}.run th{width:200px}a{color:#0b57d0}
+tr.over td{background:var(--overb)}.flag{color:var(--off);font-weight:600}
+.risks tbody.kind th{background:var(--kindb);color:var(--fg);font-size:13px}
+.risks tbody.kind th::first-letter{text-transform:uppercase}.count{display:inline-block;
+min-width:1.6em;margin-left:6px;padding:0 6px;border-radius:9px;background:var(--line);
+text-align:center;font-size:12px}
+.run th{width:200px}a{color:var(--link)}code{font-size:12px}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
+@media (prefers-color-scheme:dark){:root{--ok:#7dd99a;--okb:#163d22;--risk:#f0c463;
+--riskb:#3d3110;--off:#ff9aa2;--offb:#4a1a1f;--done:#9cc8f0;--doneb:#173049;--ns:#c4c4c4;
+--nsb:#333;--nd:#c9b8ea;--ndb:#302845;--line:#38383c;--muted:#a1a1a6;--fg:#e8e8ea;
+--bg:#121214;--card:#1c1c1f;--track:#3a3a3e;--fill:#5b9cf0;--mark:#f2f2f2;--link:#8ab4f8;
+--overb:#3a1e22;--kindb:#26262a}}
+@media screen and (max-width:640px){body{padding:12px 10px}h1{font-size:20px}
+.goal{padding:10px 12px}.summary{padding:6px 12px}
+table.stack,table.stack tbody,table.stack tr,table.stack td,table.stack th{display:block;
+width:auto}table.stack thead{display:none}table.stack{background:none}
+table.stack tr{background:var(--card);border:1px solid var(--line);border-radius:6px;
+padding:6px 10px;margin:8px 0}table.stack td,table.stack th{border:0;padding:2px 0;
+text-align:left;white-space:normal;overflow-wrap:anywhere}
+table.stack td[data-label]{display:flex;gap:8px}
+table.stack td[data-label]::before{content:attr(data-label);flex:0 0 7.5em;color:var(--muted);
+font-size:12px;padding-top:1px}table.stack td:empty{display:none}
+table.krs.stack tr{display:grid;grid-template-columns:1fr 1fr;gap:4px 12px;
+grid-auto-flow:row dense}table.krs.stack td.id,table.krs.stack td.kr{grid-column:1/-1}
+table.krs.stack td.kr{font-weight:600}.krs td.kr .note{font-weight:400}
+table.krs.stack td[data-label]{display:block}table.krs.stack td[data-label]::before{
+display:block;font-size:11px}table.krs.stack td[data-label=Progress]{grid-column:1/-1}
+table.risks.stack td[data-label]{display:inline}table.risks.stack td[data-label]::before{
+content:none}table.risks.stack td[data-label=Item]::before{content:" · ";color:var(--muted)}
+table.risks.stack td[data-label=Reason]{display:block}table.risks.stack td[data-label=Owner],
+table.risks.stack td[data-label=Since]{color:var(--muted);font-size:12px}
+table.risks.stack td[data-label=Since]::before{content:" · since ";color:var(--muted)}
+table.stack td[data-label]:empty{display:none}
+.risks tbody.kind>tr:first-child{background:none;border:0;padding:8px 0 0;margin:12px 0 0}
+.run th{width:auto;color:var(--fg)}}
+@media print{:root{--ok:#1e7b34;--okb:#d9f2df;--risk:#8a5a00;--riskb:#fff0c2;--off:#a1121f;
+--offb:#fbd5d8;--done:#1f4e78;--doneb:#dcebf7;--ns:#555;--nsb:#ececec;--nd:#5b4a7a;
+--ndb:#ece7f4;--line:#d0d0d0;--muted:#555;--fg:#000;--bg:#fff;--card:#fff;--track:#e3e3e3;
+--fill:#3b7dd8;--mark:#000;--link:#000;--overb:#fff4f4;--kindb:#f0f0f0}
+@page{margin:12mm}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{font-size:10.5px;max-width:none;padding:0;background:#fff}h1{font-size:18px}
+h2{font-size:14px;margin:16px 0 6px;break-after:avoid}.goal{break-inside:avoid;margin:8px 0;
+padding:8px 10px}.summary{break-inside:avoid}tr{break-inside:avoid}
+thead{display:table-header-group}th,td{padding:3px 5px}
+.krs{table-layout:fixed}.krs th{width:10%}.krs th:first-child{width:5%}
+.krs th:nth-child(2){width:25%}.krs th:nth-child(3){width:9%}.krs th:nth-child(6){width:14%}
+.krs th:last-child{width:7%}.risks tbody.kind>tr:first-child{break-after:avoid}
+.krs .num{white-space:normal}.risks th:nth-child(3){width:45%}.krs .bar{width:56px}
+.krs .pct{display:block;margin:2px 0 0;white-space:normal}a{text-decoration:none}
+footer{margin-top:12px}}
 """

@@ -1,10 +1,12 @@
 """Excel sink (`type: xlsx`): one workbook, one sheet per tab.
 
 Header row bold and frozen, a filter over each table, column widths, number formats (percent
-columns are numbers 0..100 shown with one decimal, dates as dates), status cells coloured, item
-keys as links. Untrusted text stays text: openpyxl would store a string starting with "=" as a
-formula, so string cells are typed explicitly, and text that starts like a formula also gets
-Excel's quote prefix. Characters XML cannot hold are dropped; cells stop at Excel's 32,767.
+columns are numbers 0..100 shown with one decimal, dates as dates), status cells coloured and goal
+rows bold by conditional formats (they follow edits), item keys as links; each tab prints
+landscape, one page wide, with the header row on every page. Untrusted text stays text: openpyxl
+would store a string starting with "=" as a formula, so string cells are typed explicitly, and
+text that starts like a formula also gets Excel's quote prefix. Characters XML cannot hold are
+dropped; cells stop at Excel's 32,767.
 
 The workbook carries goalsync's mark, a custom document property `goalsync` (Excel and LibreOffice
 keep it when someone saves the file), and the sink replaces only a workbook with that mark, or one
@@ -25,14 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from connectors.files.localfs import UNMARKED_RELEASE_TABS, StagedFiles, ensure_own_file
 from sync.base.contracts import PublishContext, resolve_path
 from sync.base.errors import PublishError
-from sync.base.report import (
-    TRENDS_TAB,
-    Link,
-    Table,
-    is_web_url,
-    looks_like_formula,
-    trend_blocks,
-)
+from sync.base.report import Link, Table, is_web_url, looks_like_formula
 
 EXCEL_CELL_LIMIT = 32_767
 # The control characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, kept here so
@@ -48,6 +43,7 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
     "Not started": ("EDEDED", "595959"),
     "No data": ("E4DFEC", "5B4A7A"),  # lavender: not a colour of progress (nothing was measured)
 }
+SHEET_ROWS = 1_048_576  # Excel's last row: a format over the whole column follows added rows
 MARK_PROPERTY = "goalsync"  # the custom document property that makes a workbook goalsync's
 _MARK = re.compile(rb'<(?:\w+:)?property\b[^>]*\bname="goalsync"')
 _SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"')
@@ -107,12 +103,15 @@ def write_workbook(tables: Sequence[Table], fh: IO[bytes]) -> None:
         StringProperty(name=MARK_PROPERTY, value="written by goalsync; replaced on every run")
     )
     header_font = Font(bold=True)
+    # written as well as the conditional formats: a preview or a reader that does not evaluate
+    # rules still shows the colour; the rules take over when someone edits a status
     fills = {
         w: (PatternFill("solid", fgColor=f), Font(color=c)) for w, (f, c) in STATUS_STYLES.items()
     }
     link_font = Font(color="0563C1", underline="single")
     for table in tables:
         ws = wb.create_sheet(table.name)
+        _print_and_formats(ws, table)
         ws.append([c.name for c in table.columns])
         for cell in ws[1]:
             cell.font = header_font
@@ -132,45 +131,7 @@ def write_workbook(tables: Sequence[Table], fh: IO[bytes]) -> None:
         ws.freeze_panes = "A2"
         last = get_column_letter(len(table.columns))
         ws.auto_filter.ref = f"A1:{last}{max(1, len(table.rows) + 1)}"
-        if table.name == TRENDS_TAB:
-            add_trend_charts(ws, table)
     wb.save(fh)
-
-
-CHART_ROWS = 18  # rows of the Trends tab per chart: charts stack down beside the table
-
-
-def add_trend_charts(ws: Any, table: Table) -> None:
-    """One native line chart per goal beside the Trends table, progress against expected, each
-    series a reference to the goal's cells (an edit of a cell redraws the line). A blank cell,
-    a No data day, is a gap in the line, never a zero."""
-    from openpyxl.chart import LineChart, Reference, Series
-    from openpyxl.chart.series import SeriesLabel
-    from openpyxl.utils import get_column_letter
-
-    anchor_column = get_column_letter(len(table.columns) + 2)  # one empty column between
-    for n, block in enumerate(trend_blocks(table)):
-        first, last = block.first + 2, block.last + 2  # sheet rows: the header is row 1
-        chart = LineChart()
-        title = _ILLEGAL.sub("", f"{block.goal} {block.title}")
-        chart.title = _NOT_IN_XML.sub("\ufffd", title)[:250]
-        chart.display_blanks = "gap"
-        chart.y_axis.title = "%"
-        chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
-        chart.x_axis.number_format = "mm-dd"
-        chart.x_axis.delete = False  # openpyxl 3.1 hides both axes unless told
-        chart.y_axis.delete = False
-        chart.height, chart.width = 8.5, 17.0  # cm: about CHART_ROWS rows high
-        for column, dash in ((4, None), (5, "dash")):  # Progress %, Expected %
-            ref = Reference(ws, min_col=column, min_row=first, max_row=last)
-            series = Series(ref, title_from_data=False)
-            series.tx = SeriesLabel(v=str(table.columns[column - 1].name))
-            series.smooth = False
-            if dash:
-                series.graphicalProperties.line.dashStyle = dash
-            chart.series.append(series)
-        chart.set_categories(Reference(ws, min_col=3, min_row=first, max_row=last))
-        ws.add_chart(chart, f"{anchor_column}{2 + n * CHART_ROWS}")
 
 
 def _put(cell: Any, value: object) -> None:
@@ -192,6 +153,50 @@ def _put(cell: Any, value: object) -> None:
     cell.data_type = "s"  # never a formula, whatever the text starts with
     if looks_like_formula(text):
         cell.quotePrefix = True
+
+
+def _print_and_formats(ws: Any, table: Table) -> None:
+    """Printed, a tab is landscape, one page wide (as many pages long as it takes), the header
+    row repeated on each page. Status colours and bold goal rows are conditional formats, so
+    they follow the cells: an edited status recolours, a sorted row keeps its weight."""
+    from openpyxl.formatting.rule import CellIsRule, FormulaRule
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # 0: no limit on the pages down
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
+    ws.print_options.horizontalCentered = True
+    last = get_column_letter(len(table.columns))
+    names = [c.name for c in table.columns]
+    if "Level" in names:  # the Status tab: a goal's row stands out from its key results'
+        level = get_column_letter(names.index("Level") + 1)
+        ws.conditional_formatting.add(
+            f"A2:{last}{SHEET_ROWS}",
+            FormulaRule(formula=[f'${level}2="goal"'], font=Font(bold=True)),
+        )
+    for c, column in enumerate(table.columns, start=1):
+        if column.type != "status":
+            continue
+        letter = get_column_letter(c)
+        for word, (fill, font) in STATUS_STYLES.items():
+            ws.conditional_formatting.add(
+                f"{letter}2:{letter}{SHEET_ROWS}",
+                CellIsRule(
+                    operator="equal",
+                    formula=[_quoted(word)],
+                    fill=PatternFill("solid", start_color=fill, end_color=fill),
+                    font=Font(color=font),
+                ),
+            )
+
+
+def _quoted(text: str) -> str:
+    """`text` as a string in an Excel formula."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def is_goalsync_workbook(fh: IO[bytes]) -> bool:

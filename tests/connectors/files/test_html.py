@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -193,6 +194,100 @@ def test_empty_report() -> None:
     assert "No goals are configured." in text
     assert "No risks found." in text
     assert "As of 2026-11-16 09:00 UTC" in text
+
+
+def _risk(item: str, kind: str) -> RiskRow:
+    return RiskRow(
+        key_result="G1.1",
+        goal="G1",
+        item=item,
+        risk=kind,
+        owner="Ana Ruiz",
+        since=date(2026, 10, 1),
+        reason=f"{kind} reason",
+    )
+
+
+def test_risks_are_grouped_by_kind_most_severe_first_with_counts() -> None:
+    risks = (
+        _risk("PAY-1", "stale"),
+        _risk("PAY-2", "unestimated"),
+        _risk("PAY-3", "stale"),
+        _risk("PAY-4", "a kind from a newer release"),
+        _risk("PAY-5", "overdue"),
+        _risk("PAY-6", "blocked"),
+        _risk("PAY-7", "stale"),
+    )
+    report = replace(sample_report(), risks=risks)
+    text = render_page(to_tables(report, sample_run(), BERLIN), title="t", generated=NOW)
+    groups = re.findall(
+        r'<tbody class="kind"><tr><th colspan=5>([^<]+) <span class="count">(\d+)', text
+    )
+    assert groups == [
+        ("blocked", "1"),
+        ("overdue", "1"),
+        ("stale", "3"),
+        ("unestimated", "1"),
+        ("a kind from a newer release", "1"),  # an unknown kind follows the known ones
+    ]
+    # each group holds its own rows, in the tab's order
+    stale = text.split("<th colspan=5>stale ")[1].split("</tbody>")[0]
+    assert re.findall(r"PAY-\d", stale) == ["PAY-1", "PAY-3", "PAY-7"]
+    assert "1 blocked, 1 overdue, 3 stale, 1 unestimated, 1 a kind from a newer release;" in text
+
+
+def test_the_kind_order_names_every_risk_goalsync_raises() -> None:
+    from connectors.files.html import RISK_RANK
+
+    mappings = Path(__file__).resolve().parents[3] / "mappings"
+    source = "".join(p.read_text(encoding="utf-8") for p in mappings.glob("*.py"))
+    raised = set(re.findall(r'\brisk(?:=|\(\s*item,\s*)"([a-z -]+)"', source))
+    assert {"blocked", "overdue", "no owner", "no data", "forecast slip"} <= raised  # found them
+    assert raised <= set(RISK_RANK), raised - set(RISK_RANK)
+
+
+def test_workload_flag_column_names_the_wip_limit() -> None:
+    text = page()
+    workload = text.split("<h2>Workload</h2>")[1].split("</section>")[0]
+    headers = re.findall(r"<th>([^<]*)</th>", workload)
+    assert headers == ["Assignee", "Goal", "Open items", "Open points", "Over WIP limit"]
+    assert "wip_limit" in workload
+    assert "over: 9 open in all" in workload  # Sam Ortiz: 9 open items over all goals
+
+
+def test_states_are_words() -> None:
+    report = sample_report()
+    unaligned = tuple(replace(u, state="in_progress") for u in report.unaligned)
+    text = render_page(
+        to_tables(replace(report, unaligned=unaligned), sample_run(), BERLIN),
+        title="t",
+        generated=NOW,
+    )
+    assert "in_progress" not in text
+    assert "<td data-label=State>in progress</td>" in text
+
+
+def test_key_result_rows_name_their_cells_for_the_phone_cards() -> None:
+    text = page()
+    tags = parse(text).tags
+    krs_tables = [a for t, a in tags if t == "table" and "krs" in (a.get("class") or "")]
+    assert krs_tables and all("stack" in (a["class"] or "") for a in krs_tables)
+    labels = [a["data-label"] for t, a in tags if t == "td" and "data-label" in a]
+    kr_labels = ["Owner", "Due", "Value / target", "Progress", "Status", "Forecast P85", "Risks"]
+    assert labels[: len(kr_labels)] == kr_labels
+    # every list table stacks on a phone, so none of them scrolls sideways
+    tables_ = [a.get("class") or "" for t, a in tags if t == "table"]
+    assert all("stack" in c for c in tables_), tables_
+
+
+def test_the_style_serves_phones_paper_and_dark_rooms() -> None:
+    css = page().split("<style>")[1].split("</style>")[0]
+    assert "@media screen and (max-width:640px)" in css
+    assert "@media (prefers-color-scheme:dark)" in css
+    print_css = css.split("@media print{")[1]
+    assert ".goal{break-inside:avoid" in print_css
+    assert "thead{display:table-header-group}" in print_css
+    assert "@page{margin:12mm}" in print_css  # no paper size: the reader's A4 or Letter
 
 
 _HOSTILE = st.text(alphabet=st.sampled_from(list("<>&\"'=/ scriptSCRIPTa:jv()")), max_size=40)

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,34 +10,25 @@ import openpyxl
 import pytest
 
 from connectors.files.xlsx import (
-    CHART_ROWS,
     EXCEL_CELL_LIMIT,
     MARK_PROPERTY,
     STATUS_STYLES,
     XlsxSink,
     XlsxSinkConfig,
+    _quoted,
     is_goalsync_workbook,
     write_workbook,
 )
 from sync.base.errors import ConfigError, PublishError
 from sync.base.report import Cell, Column, Table
-from sync.tables import to_tables
 from tests.connectors.helpers import (
-    BERLIN,
     DESIGN_HEADERS,
     FORMULA_TITLE,
     SCRIPT_TITLE,
     TAB_ORDER,
     publish_context,
-    sample_report,
-    sample_run,
-    trend_history,
-    trend_tables,
 )
 from tests.connectors.helpers import sample_tables as tables
-
-# The tabs of the releases before the mark (no Trends yet): how their workbooks are recognised.
-RELEASED_TABS = ["Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run"]
 
 
 def publish(tmp_path: Path) -> Path:
@@ -172,6 +162,57 @@ def test_six_statuses_have_six_styles() -> None:
     assert len({fill for fill, _ in STATUS_STYLES.values()}) == 6
 
 
+def test_every_tab_prints_landscape_one_page_wide_with_its_header_on_each_page(
+    tmp_path: Path,
+) -> None:
+    wb = workbook(tmp_path)
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)  # 0: any length
+        assert ws.print_title_rows == "$1:$1"
+
+
+def rules_by_range(ws: Any) -> dict[str, list[Any]]:
+    return {str(cf.sqref): list(cf.rules) for cf in ws.conditional_formatting}
+
+
+def test_status_colours_are_conditional_formats_that_follow_edits(tmp_path: Path) -> None:
+    wb = workbook(tmp_path)
+    for tab in ("Status", "History"):
+        ws = wb[tab]
+        letter = cells(ws, "Status")[0].column_letter
+        rules = rules_by_range(ws)[f"{letter}2:{letter}1048576"]  # the whole column: added rows
+        by_word = {r.formula[0]: r for r in rules if r.type == "cellIs"}
+        assert set(by_word) == {f'"{w}"' for w in STATUS_STYLES}
+        for word, (fill, font) in STATUS_STYLES.items():
+            rule = by_word[f'"{word}"']
+            assert rule.operator == "equal"
+            assert rule.dxf.fill.fgColor.rgb.endswith(fill)
+            assert rule.dxf.font.color.rgb.endswith(font)
+    # tabs without a status column have no colour rules
+    assert not any(r.type == "cellIs" for rs in rules_by_range(wb["Items"]).values() for r in rs)
+
+
+def test_goal_rows_are_bold_by_a_rule_on_their_level(tmp_path: Path) -> None:
+    wb = workbook(tmp_path)
+    ws = wb["Status"]
+    level = cells(ws, "Level")[0].column_letter
+    last = ws.cell(row=1, column=ws.max_column).column_letter
+    (rule,) = rules_by_range(ws)[f"A2:{last}1048576"]
+    assert rule.type == "expression"
+    assert rule.formula == [f'${level}2="goal"']
+    assert rule.dxf.font.b is True
+    assert "goal" in [c.value for c in cells(ws, "Level")]  # the sample has goal rows to bold
+    assert not any(
+        r.type == "expression" for rs in rules_by_range(wb["Risks"]).values() for r in rs
+    )
+
+
+def test_a_status_word_with_a_quote_stays_a_string_in_the_rule() -> None:
+    assert _quoted('say "hi"') == '"say ""hi"""'
+
+
 def test_characters_xml_cannot_hold_are_dropped_and_long_text_is_cut() -> None:
     table = Table(
         "T",
@@ -271,7 +312,7 @@ def legacy_workbook(path: Path, sheets: list[str]) -> None:
 
 def test_an_earlier_releases_workbook_is_adopted(tmp_path: Path) -> None:
     target = tmp_path / "out" / "status.xlsx"
-    legacy_workbook(target, RELEASED_TABS)
+    legacy_workbook(target, TAB_ORDER)
     build(tmp_path).prepare(tables(), publish_context()).apply()
     props = openpyxl.load_workbook(target).custom_doc_props.props
     assert MARK_PROPERTY in [p.name for p in props]
@@ -280,8 +321,7 @@ def test_an_earlier_releases_workbook_is_adopted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "sheets",
     [
-        [*RELEASED_TABS, "My notes"],  # a tab someone added: theirs to lose
-        RELEASED_TABS[::-1],
+        [*TAB_ORDER, "My notes"],  # a tab someone added: theirs to lose
         TAB_ORDER[::-1],
         ["Status"],
         ["Sheet1"],
@@ -345,43 +385,3 @@ def test_a_folder_or_a_link_at_the_path_is_refused(tmp_path: Path) -> None:
     (tmp_path / "link.xlsx").symlink_to(own)
     with pytest.raises(ConfigError, match="is a symbolic link"):
         build(tmp_path, "link.xlsx")
-
-
-def test_trends_tab_has_one_line_chart_per_goal_reading_its_cells(tmp_path: Path) -> None:
-    """G1 has a month of History: one native line chart, progress against expected, whose
-    series are references to G1's rows of the Trends tab; the No data day is a blank cell
-    that the chart shows as a gap. G2 has no History day in its cycle yet: no chart."""
-    path = tmp_path / "status.xlsx"
-    with path.open("wb") as fh:
-        write_workbook(trend_tables(), fh)
-    ws = openpyxl.load_workbook(path)["Trends"]
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 16 and {r[0] for r in rows} == {"G1"}
-    assert rows[3][2] == datetime(2026, 10, 10) and rows[3][3] is None  # No data: blank
-    charts = ws._charts
-    assert len(charts) == 1
-    (chart,) = charts
-    assert chart.tagname == "lineChart"
-    assert chart.display_blanks == "gap"
-    assert [s.val.numRef.f for s in chart.series] == ["'Trends'!$D$2:$D$17", "'Trends'!$E$2:$E$17"]
-    assert [s.tx.v for s in chart.series] == ["Progress %", "Expected %"]
-    assert {s.cat.numRef.f for s in chart.series} == {"'Trends'!$C$2:$C$17"}
-    assert chart.anchor._from.col == 6  # column G: beside the table, one column apart
-    title = "".join(r.t for p in chart.title.tx.rich.p for r in p.r)
-    assert title == f"G1 {SCRIPT_TITLE}"
-
-
-def test_two_goals_with_history_get_two_charts_stacked(tmp_path: Path) -> None:
-    history = [*trend_history(), *(replace(h, id="G2", date=date(2026, 12, d)) for d, h in
-               ((1, trend_history()[1]), (2, trend_history()[2])))]  # fmt: skip
-    report = replace(sample_report(), now=datetime(2026, 12, 3, 9, tzinfo=UTC))
-    tables_ = to_tables(report, sample_run(), BERLIN, history)
-    path = tmp_path / "status.xlsx"
-    with path.open("wb") as fh:
-        write_workbook(tables_, fh)
-    charts = openpyxl.load_workbook(path)["Trends"]._charts
-    assert [c.series[0].val.numRef.f for c in charts] == [
-        "'Trends'!$D$2:$D$17",
-        "'Trends'!$D$18:$D$19",
-    ]
-    assert [c.anchor._from.row for c in charts] == [1, 1 + CHART_ROWS]
