@@ -27,7 +27,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from connectors.files.localfs import UNMARKED_RELEASE_TABS, StagedFiles, ensure_own_file
 from sync.base.contracts import PublishContext, resolve_path
 from sync.base.errors import PublishError
-from sync.base.report import Link, Table, is_web_url, looks_like_formula
+from sync.base.report import (
+    TRENDS_TAB,
+    Link,
+    Table,
+    is_web_url,
+    looks_like_formula,
+    trend_blocks,
+)
 
 EXCEL_CELL_LIMIT = 32_767
 # The control characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, kept here so
@@ -131,7 +138,45 @@ def write_workbook(tables: Sequence[Table], fh: IO[bytes]) -> None:
         ws.freeze_panes = "A2"
         last = get_column_letter(len(table.columns))
         ws.auto_filter.ref = f"A1:{last}{max(1, len(table.rows) + 1)}"
+        if table.name == TRENDS_TAB:
+            add_trend_charts(ws, table)
     wb.save(fh)
+
+
+CHART_ROWS = 18  # rows of the Trends tab per chart: charts stack down beside the table
+
+
+def add_trend_charts(ws: Any, table: Table) -> None:
+    """One native line chart per goal beside the Trends table, progress against expected, each
+    series a reference to the goal's cells (an edit of a cell redraws the line). A blank cell,
+    a No data day, is a gap in the line, never a zero."""
+    from openpyxl.chart import LineChart, Reference, Series
+    from openpyxl.chart.series import SeriesLabel
+    from openpyxl.utils import get_column_letter
+
+    anchor_column = get_column_letter(len(table.columns) + 2)  # one empty column between
+    for n, block in enumerate(trend_blocks(table)):
+        first, last = block.first + 2, block.last + 2  # sheet rows: the header is row 1
+        chart = LineChart()
+        title = _ILLEGAL.sub("", f"{block.goal} {block.title}")
+        chart.title = _NOT_IN_XML.sub("\ufffd", title)[:250]
+        chart.display_blanks = "gap"
+        chart.y_axis.title = "%"
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
+        chart.x_axis.number_format = "mm-dd"
+        chart.x_axis.delete = False  # openpyxl 3.1 hides both axes unless told
+        chart.y_axis.delete = False
+        chart.height, chart.width = 8.5, 17.0  # cm: about CHART_ROWS rows high
+        for column, dash in ((4, None), (5, "dash")):  # Progress %, Expected %
+            ref = Reference(ws, min_col=column, min_row=first, max_row=last)
+            series = Series(ref, title_from_data=False)
+            series.tx = SeriesLabel(v=str(table.columns[column - 1].name))
+            series.smooth = False
+            if dash:
+                series.graphicalProperties.line.dashStyle = dash
+            chart.series.append(series)
+        chart.set_categories(Reference(ws, min_col=3, min_row=first, max_row=last))
+        ws.add_chart(chart, f"{anchor_column}{2 + n * CHART_ROWS}")
 
 
 def _put(cell: Any, value: object) -> None:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import openpyxl
 import pytest
 
 from connectors.files.xlsx import (
+    CHART_ROWS,
     EXCEL_CELL_LIMIT,
     MARK_PROPERTY,
     STATUS_STYLES,
@@ -21,14 +23,23 @@ from connectors.files.xlsx import (
 )
 from sync.base.errors import ConfigError, PublishError
 from sync.base.report import Cell, Column, Table
+from sync.tables import to_tables
 from tests.connectors.helpers import (
+    BERLIN,
     DESIGN_HEADERS,
     FORMULA_TITLE,
     SCRIPT_TITLE,
     TAB_ORDER,
     publish_context,
+    sample_report,
+    sample_run,
+    trend_history,
+    trend_tables,
 )
 from tests.connectors.helpers import sample_tables as tables
+
+# The tabs of the releases before the mark (no Trends yet): how their workbooks are recognised.
+RELEASED_TABS = ["Status", "Risks", "Items", "Unaligned", "Workload", "History", "Run"]
 
 
 def publish(tmp_path: Path) -> Path:
@@ -312,7 +323,7 @@ def legacy_workbook(path: Path, sheets: list[str]) -> None:
 
 def test_an_earlier_releases_workbook_is_adopted(tmp_path: Path) -> None:
     target = tmp_path / "out" / "status.xlsx"
-    legacy_workbook(target, TAB_ORDER)
+    legacy_workbook(target, RELEASED_TABS)
     build(tmp_path).prepare(tables(), publish_context()).apply()
     props = openpyxl.load_workbook(target).custom_doc_props.props
     assert MARK_PROPERTY in [p.name for p in props]
@@ -321,7 +332,8 @@ def test_an_earlier_releases_workbook_is_adopted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "sheets",
     [
-        [*TAB_ORDER, "My notes"],  # a tab someone added: theirs to lose
+        [*RELEASED_TABS, "My notes"],  # a tab someone added: theirs to lose
+        RELEASED_TABS[::-1],
         TAB_ORDER[::-1],
         ["Status"],
         ["Sheet1"],
@@ -385,3 +397,43 @@ def test_a_folder_or_a_link_at_the_path_is_refused(tmp_path: Path) -> None:
     (tmp_path / "link.xlsx").symlink_to(own)
     with pytest.raises(ConfigError, match="is a symbolic link"):
         build(tmp_path, "link.xlsx")
+
+
+def test_trends_tab_has_one_line_chart_per_goal_reading_its_cells(tmp_path: Path) -> None:
+    """G1 has a month of History: one native line chart, progress against expected, whose
+    series are references to G1's rows of the Trends tab; the No data day is a blank cell
+    that the chart shows as a gap. G2 has no History day in its cycle yet: no chart."""
+    path = tmp_path / "status.xlsx"
+    with path.open("wb") as fh:
+        write_workbook(trend_tables(), fh)
+    ws = openpyxl.load_workbook(path)["Trends"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 16 and {r[0] for r in rows} == {"G1"}
+    assert rows[3][2] == datetime(2026, 10, 10) and rows[3][3] is None  # No data: blank
+    charts = ws._charts
+    assert len(charts) == 1
+    (chart,) = charts
+    assert chart.tagname == "lineChart"
+    assert chart.display_blanks == "gap"
+    assert [s.val.numRef.f for s in chart.series] == ["'Trends'!$D$2:$D$17", "'Trends'!$E$2:$E$17"]
+    assert [s.tx.v for s in chart.series] == ["Progress %", "Expected %"]
+    assert {s.cat.numRef.f for s in chart.series} == {"'Trends'!$C$2:$C$17"}
+    assert chart.anchor._from.col == 6  # column G: beside the table, one column apart
+    title = "".join(r.t for p in chart.title.tx.rich.p for r in p.r)
+    assert title == f"G1 {SCRIPT_TITLE}"
+
+
+def test_two_goals_with_history_get_two_charts_stacked(tmp_path: Path) -> None:
+    history = [*trend_history(), *(replace(h, id="G2", date=date(2026, 12, d)) for d, h in
+               ((1, trend_history()[1]), (2, trend_history()[2])))]  # fmt: skip
+    report = replace(sample_report(), now=datetime(2026, 12, 3, 9, tzinfo=UTC))
+    tables_ = to_tables(report, sample_run(), BERLIN, history)
+    path = tmp_path / "status.xlsx"
+    with path.open("wb") as fh:
+        write_workbook(tables_, fh)
+    charts = openpyxl.load_workbook(path)["Trends"]._charts
+    assert [c.series[0].val.numRef.f for c in charts] == [
+        "'Trends'!$D$2:$D$17",
+        "'Trends'!$D$18:$D$19",
+    ]
+    assert [c.anchor._from.row for c in charts] == [1, 1 + CHART_ROWS]
