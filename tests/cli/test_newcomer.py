@@ -38,6 +38,8 @@ GOOGLE_TOKEN = "ya29.newcomer-fake-token"
 NOW = datetime.now(UTC).replace(microsecond=0)
 SHEET = "1XyZstatus"
 
+pytestmark = pytest.mark.integration  # the CLI as its own process, every step
+
 
 @dataclass
 class World:

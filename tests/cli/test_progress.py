@@ -199,6 +199,7 @@ def run_env(root: Path, log_format: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.integration  # the CLI as its own process, on a pseudo-terminal
 def test_a_terminal_gets_bars_and_a_summary_table(demo: Path) -> None:
     code, drawn = run_in_terminal(
         demo, "run", "-v", "--state-dir", "st-console", "--as-of", "2026-11-16T09:00:00Z",
@@ -212,6 +213,7 @@ def test_a_terminal_gets_bars_and_a_summary_table(demo: Path) -> None:
     assert "\x1b[" in drawn  # colours
 
 
+@pytest.mark.integration  # the CLI as its own process, on a pseudo-terminal
 def test_json_logs_in_a_terminal_get_no_bars(demo: Path) -> None:
     code, drawn = run_in_terminal(
         demo, "run", "--state-dir", "st-json", "--as-of", "2026-11-16T09:00:00Z",

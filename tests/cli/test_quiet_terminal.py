@@ -17,6 +17,8 @@ import pytest
 
 from tests.cli.helpers import REPO, clean_env, run_in_terminal
 
+pytestmark = pytest.mark.integration  # the CLI as its own process, on a pseudo-terminal
+
 DEMO = REPO / "examples" / "demo"
 AS_OF = "2026-11-16T09:00:00Z"
 SUMMARY = "goalsync: 3 goals, "

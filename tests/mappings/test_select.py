@@ -246,6 +246,7 @@ def clauses(draw: st.DrawFn) -> SelectClause:
     return clause(**keys)
 
 
+@pytest.mark.slow  # a property test against a brute force: seconds
 @settings(deadline=None)
 @given(items=work_items(), chosen=st.lists(clauses(), max_size=4))
 def test_indexed_selection_equals_a_brute_force_scan(
@@ -257,6 +258,7 @@ def test_indexed_selection_equals_a_brute_force_scan(
     assert index.evaluations <= len(items) * len(chosen)
 
 
+@pytest.mark.slow  # a property test against a brute force: seconds
 @settings(deadline=None)
 @given(items=work_items(), chosen=st.lists(clauses(), max_size=4), data=st.data())
 def test_clause_order_does_not_change_the_selection(
