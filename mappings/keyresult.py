@@ -155,9 +155,10 @@ def _forecast_job(
     kr: PlannedKR, picked: Sequence[WorkItem], measured: Measured, ctx: EvalContext
 ) -> ForecastJob | None:
     """What to replay for an item measure with at least 3 items done in the window."""
-    if not MEASURES[kr.measure].forecasts or measured.value is None:
+    left = MEASURES[kr.measure].remaining
+    if left is None or measured.value is None:
         return None
-    remaining = _remaining(kr, picked, measured.value)
+    remaining = left(kr, picked, measured.value)
     if remaining is None or remaining <= 0:
         return None
     weeks = ctx.clock.weeks(kr)
@@ -169,14 +170,3 @@ def _forecast_job(
         return None
     daily = daily_throughput(finished, first, weeks * 7, ctx.tz, by_points=kr.by == "points")
     return ForecastJob(daily, remaining, seed_for(kr.id))
-
-
-def _remaining(kr: PlannedKR, picked: Sequence[WorkItem], value: float) -> float | None:
-    """Work left to close, in the unit the forecast replays (items, or points with by: points)."""
-    if kr.measure in ("percent_done", "milestone"):
-        open_items = [i for i in picked if i.is_open]
-        by_points = kr.by == "points" and kr.measure == "percent_done"
-        return sum(i.points or 0.0 for i in open_items) if by_points else float(len(open_items))
-    if kr.measure == "count":
-        return None if kr.states else kr.target - value  # a count of other states: no forecast
-    return value - kr.target  # open_count: items still to close to reach the target

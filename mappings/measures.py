@@ -1,7 +1,8 @@
 """The measures of DESIGN.md in one registry, `MEASURES`: how each computes its value, which way
-is better, whether it needs a baseline, whether it is forecast, and which keys it takes. Config
-validation (checks.py), the plan's defaults (plan.py, goalrows.py), the forecast and the scope
-risk (keyresult.py) all read it; none keeps a list of its own.
+is better, whether it needs a baseline, what is left for a forecast to finish (if it is
+forecast) and which keys it takes. Config validation (checks.py), the plan's defaults (plan.py,
+goalrows.py), the forecast and the scope risk (keyresult.py) all read it; none keeps a list of
+its own.
 
 Cancelled items are neither done nor scope: every measure leaves them out. Unestimated items
 count as 0 points (the risks module flags them).
@@ -58,6 +59,10 @@ Compute: TypeAlias = Callable[
     tuple[float | None, str],
 ]
 
+# The work left to close, in the unit a forecast replays (items, or points with `by: points`),
+# from the key result, its selected items and its value; None: nothing to replay.
+Remaining: TypeAlias = Callable[["PlannedKR", Sequence[WorkItem], float], float | None]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeasureSpec:
@@ -65,7 +70,9 @@ class MeasureSpec:
     compute: Compute | None  # None: a metric, the latest value of its series (measure_metric)
     direction: Direction  # which way is better; `direction:` in the config may turn it
     needs_baseline: bool  # measured from where the team started
-    forecasts: bool  # remaining work a throughput forecast can finish
+    # How much is left for a throughput forecast to finish; None: not forecast (DESIGN.md: the
+    # time measures, sum and metric have no remaining items).
+    remaining: Remaining | None
     scope_risk: bool  # its value moves when the selection grows: scope growth is a risk
     keys: frozenset[OptionKey] = frozenset()
     default_target: float | None = None  # None: the config must give one
@@ -73,6 +80,10 @@ class MeasureSpec:
     @property
     def selects_items(self) -> bool:
         return self.compute is not None
+
+    @property
+    def forecasts(self) -> bool:
+        return self.remaining is not None
 
 
 def _points(item: WorkItem) -> float:
@@ -152,6 +163,21 @@ def _done_in_window(
     return weeks, done_in_window(scope, clock.times, start, end)
 
 
+def _open_left(kr: PlannedKR, picked: Sequence[WorkItem], value: float) -> float | None:
+    """percent_done and milestone: the open items (or their points) still to close."""
+    open_items = [i for i in picked if i.is_open]
+    by_points = kr.by == "points" and kr.measure == "percent_done"
+    return sum(_points(i) for i in open_items) if by_points else float(len(open_items))
+
+
+def _count_left(kr: PlannedKR, picked: Sequence[WorkItem], value: float) -> float | None:
+    return None if kr.states else kr.target - value  # a count of other states: no forecast
+
+
+def _open_count_left(kr: PlannedKR, picked: Sequence[WorkItem], value: float) -> float | None:
+    return value - kr.target  # open items still to close to reach the target
+
+
 _STATS = {"p50": 0.5, "p85": 0.85}
 _WINDOW: frozenset[OptionKey] = frozenset({"window_weeks"})
 
@@ -162,7 +188,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=_done_share,
         direction="up",
         needs_baseline=False,
-        forecasts=True,
+        remaining=_open_left,
         scope_risk=True,
         keys=frozenset({"by"}),
         default_target=100.0,
@@ -172,7 +198,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=_count,
         direction="up",
         needs_baseline=False,
-        forecasts=True,
+        remaining=_count_left,
         scope_risk=True,
         keys=frozenset({"state", "by"}),
     ),
@@ -181,7 +207,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=_sum,
         direction="up",
         needs_baseline=False,
-        forecasts=False,
+        remaining=None,
         scope_risk=True,
         keys=frozenset({"state", "field"}),
     ),
@@ -190,7 +216,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=_open_count,
         direction="down",
         needs_baseline=True,
-        forecasts=True,
+        remaining=_open_count_left,
         scope_risk=True,
         keys=frozenset({"by"}),
         default_target=0.0,
@@ -200,7 +226,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=_throughput,
         direction="up",
         needs_baseline=False,
-        forecasts=False,
+        remaining=None,
         scope_risk=False,
         keys=_WINDOW | {"by"},
     ),
@@ -209,7 +235,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=_duration,
         direction="down",
         needs_baseline=True,
-        forecasts=False,
+        remaining=None,
         scope_risk=False,
         keys=_WINDOW | {"stat"},
     ),
@@ -218,7 +244,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=_duration,
         direction="down",
         needs_baseline=True,
-        forecasts=False,
+        remaining=None,
         scope_risk=False,
         keys=_WINDOW | {"stat"},
     ),
@@ -227,7 +253,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=_done_share,
         direction="up",
         needs_baseline=False,
-        forecasts=True,
+        remaining=_open_left,
         scope_risk=True,
         default_target=100.0,
     ),
@@ -236,7 +262,7 @@ MEASURES: Mapping[Measure, MeasureSpec] = {
         compute=None,
         direction="up",
         needs_baseline=False,
-        forecasts=False,
+        remaining=None,
         scope_risk=False,
         keys=frozenset({"metric"}),
     ),
