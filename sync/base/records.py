@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal, TypeAlias
 
 State: TypeAlias = Literal["todo", "in_progress", "done", "cancelled"]
@@ -22,8 +22,6 @@ EventKind: TypeAlias = Literal[
 StatusWord: TypeAlias = Literal["On track", "At risk", "Off track", "Done", "Not started"]
 
 STATES: tuple[State, ...] = ("todo", "in_progress", "done", "cancelled")
-KINDS: tuple[Kind, ...] = ("issue", "pull_request", "task", "epic")
-STATUS_WORDS: tuple[StatusWord, ...] = ("On track", "At risk", "Off track", "Done", "Not started")
 # What an owner may say of a key result in a check-in: a confidence, not a status (Done and Not
 # started are facts the data tells; the owner tells how the rest feels).
 Confidence: TypeAlias = Literal["On track", "At risk", "Off track"]
@@ -154,13 +152,6 @@ class Records:
     checkins: tuple[CheckIn, ...] = ()
 
 
-def utc(value: datetime) -> datetime:
-    """Normalise an aware datetime to UTC; a naive one is refused (it has no meaning)."""
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value.isoformat()} has no timezone")
-    return value.astimezone(UTC)
-
-
 _TYPES: dict[str, type[Any]] = {
     "item": WorkItem,
     "event": Event,
@@ -169,11 +160,6 @@ _TYPES: dict[str, type[Any]] = {
     "override": Override,
     "checkin": CheckIn,
 }
-_NAMES: dict[type[Any], str] = {v: k for k, v in _TYPES.items()}
-
-
-def record_type(record: Record) -> str:
-    return _NAMES[type(record)]
 
 
 def to_json(record: Record) -> dict[str, Any]:

@@ -29,13 +29,7 @@ from sync.base.records import (
     WorkItem,
 )
 
-ITEM_COLUMNS = (
-    "key", "title", "state", "status", "assignee", "labels", "parent", "milestone", "points",
-    "created", "updated", "done_at", "due", "url",
-)  # fmt: skip
 METRIC_COLUMNS = ("name", "date", "value")
-GOAL_COLUMNS = ("id", "title", "owner", "start", "due", "target", "parent")
-OVERRIDE_COLUMNS = ("id", "status", "reason", "until")
 CHECKIN_COLUMNS = ("id", "date", "confidence", "comment", "by")
 _SHEETS_EPOCH = date(1899, 12, 30)  # day 0 of spreadsheet serial dates
 _STATUS_WORDS: dict[str, StatusWord] = {
