@@ -46,6 +46,7 @@ from sync.base.errors import (
     ResponseTooLarge,
     RetriableError,
 )
+from sync.base.httperrors import BASE, Answer, ErrorTable, is_error
 from sync.base.retry import Budget, call, parse_retry_after
 from sync.base.transport import limit_github
 
@@ -309,64 +310,118 @@ def to_error(
     secondary_hits: int,
     now: float,
 ) -> GoalsyncError | None:
-    """What an answer means for goalsync (None: use it). Pure: decides from status and headers.
+    """What an answer means for goalsync (None: use it). Pure: decides from status and headers,
+    by the shared table (`sync.base.httperrors`) with GitHub's rules in front.
 
     Rate limits, as GitHub documents them: a 403 or 429 with `Retry-After` waits that long; with
     `x-ratelimit-remaining: 0` (the primary limit) until `x-ratelimit-reset` (epoch seconds);
     else a secondary limit waits 60 s, then twice as long each time. Whether the wait fits the
     budget is `sync.base.retry.call`'s decision (if not, the source goes stale)."""
-    status = reply.status
-    if status < 300 or status == 304:
+    if not is_error(reply.status):
         return None
-    name = f"source {settings.source!r}"
-    message = _message(reply.data)
-    detail = f"{status}{': ' + message if message else ''}"
-    if status in (403, 429):
-        waited = _rate_limit_wait(reply, secondary_hits, now)
-        if waited is not None:
-            wait_s, why = waited
-            return RetriableError(f"{name}: GitHub {why} ({scope})", retry_after=wait_s)
-    if status == 401:
-        if settings.token is None:
-            return AuthError(
-                f"{name}: GitHub requires a token ({detail}): set {settings.token_env} to a "
-                "token with read access to metadata, issues and pull requests"
-            )
+    answer = Answer(
+        status=reply.status,
+        where=f"source {settings.source!r}: GitHub answered {reply.status}",
+        message=_message(reply.data),
+        context=f"{scope}, {reply.url[:160]}",
+        check=settings.token_env,
+        retry_after=parse_retry_after(reply.headers.get("retry-after")),
+    )
+    return GITHUB_ERRORS.error(answer, _Asked(reply, settings, scope, secondary_hits, now))
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What GitHub's own rules know of the request beyond the answer."""
+
+    reply: Reply
+    settings: ClientSettings
+    scope: str  # "repo acme/web", "org acme", "issue acme/web#3"
+    secondary_hits: int
+    now: float
+
+    @property
+    def name(self) -> str:
+        return f"source {self.settings.source!r}"
+
+    def detail(self, answer: Answer) -> str:
+        return f"{answer.status}{': ' + answer.message if answer.message else ''}"
+
+
+def _rate_limited(answer: Answer, asked: _Asked) -> GoalsyncError | None:
+    waited = _rate_limit_wait(asked.reply, asked.secondary_hits, asked.now)
+    if waited is None:
+        return None
+    wait_s, why = waited
+    return RetriableError(f"{asked.name}: GitHub {why} ({asked.scope})", retry_after=wait_s)
+
+
+def _token_refused(answer: Answer, asked: _Asked) -> GoalsyncError:
+    env, detail = asked.settings.token_env, asked.detail(answer)
+    if asked.settings.token is None:
         return AuthError(
-            f"{name}: GitHub rejected the token in {settings.token_env} ({detail}): check that "
-            f"{settings.token_env} holds a valid, unexpired token"
+            f"{asked.name}: GitHub requires a token ({detail}): set {env} to a token with read "
+            "access to metadata, issues and pull requests"
         )
-    if status == 403:
-        return AuthError(
-            f"{name}: GitHub refused access to {scope} ({detail}): the token in "
-            f"{settings.token_env} needs read access to metadata, issues and pull requests "
-            "(and SSO authorisation where the organisation requires it)"
-        )
-    kind, _, target = scope.partition(" ")
-    if status == 404 and kind in ("repo", "org"):
+    return AuthError(
+        f"{asked.name}: GitHub rejected the token in {env} ({detail}): check that {env} holds a "
+        "valid, unexpired token"
+    )
+
+
+def _access_refused(answer: Answer, asked: _Asked) -> GoalsyncError:
+    return AuthError(
+        f"{asked.name}: GitHub refused access to {asked.scope} ({asked.detail(answer)}): the "
+        f"token in {asked.settings.token_env} needs read access to metadata, issues and pull "
+        "requests (and SSO authorisation where the organisation requires it)"
+    )
+
+
+def _scope_missing(answer: Answer, asked: _Asked) -> GoalsyncError | None:
+    kind, _, target = asked.scope.partition(" ")
+    if answer.status == 404 and kind in ("repo", "org"):
         what = "repository" if kind == "repo" else "organisation"
         key = "repos" if kind == "repo" else "org"
         return RepoUnavailable(
-            f"{name}: GitHub {what} {target} not found (404), or the token in "
-            f"{settings.token_env} cannot see it: check {key} in the config",
+            f"{asked.name}: GitHub {what} {target} not found (404), or the token in "
+            f"{asked.settings.token_env} cannot see it: check {key} in the config",
             name=target,
-            status=status,
+            status=404,
             kind=kind,
         )
-    if status == 410 and kind == "repo":
+    if answer.status == 410 and kind == "repo":
         return RepoUnavailable(
-            f"{name}: repository {target} has issues turned off (410 Gone): goalsync reads "
+            f"{asked.name}: repository {target} has issues turned off (410 Gone): goalsync reads "
             "issues and pull requests through the issues API; remove it from repos or turn "
             "issues on",
             name=target,
-            status=status,
+            status=410,
         )
-    if status == 422 and "pagination is limited" in message.lower():
-        return PagingLimit(f"{name}: GitHub pages no deeper ({detail}; {scope}, {reply.url[:160]})")
-    if status >= 500:
-        retry_after = parse_retry_after(reply.headers.get("retry-after"))
-        return RetriableError(f"{name}: GitHub answered {detail} ({scope})", retry_after)
-    return FatalError(f"{name}: GitHub answered {detail} ({scope}, {reply.url[:160]})")
+    return None
+
+
+def _paging_limit(answer: Answer, asked: _Asked) -> GoalsyncError | None:
+    if "pagination is limited" not in answer.message.lower():
+        return None
+    return PagingLimit(
+        f"{asked.name}: GitHub pages no deeper ({asked.detail(answer)}; {asked.scope}, "
+        f"{asked.reply.url[:160]})"
+    )
+
+
+# GitHub beyond the shared table: a 403 or 429 may be a rate limit (a wait, not a refusal), a 404
+# or 410 names a configured repository or org (a scope the server rejects: exit 2), and a 422 may
+# be the depth the events stream is paged to (the end of what can be read there).
+GITHUB_ERRORS: ErrorTable[_Asked] = BASE.extend(
+    {
+        401: _token_refused,
+        403: (_rate_limited, _access_refused),
+        429: _rate_limited,
+        404: _scope_missing,
+        410: _scope_missing,
+        422: _paging_limit,
+    }
+)
 
 
 def _rate_limit_wait(reply: Reply, secondary_hits: int, now: float) -> tuple[float, str] | None:

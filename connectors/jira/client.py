@@ -43,9 +43,11 @@ from sync.base.errors import (
     ConfigError,
     DeadlineExceeded,
     FatalError,
+    GoalsyncError,
     ResponseTooLarge,
     RetriableError,
 )
+from sync.base.httperrors import BASE, Answer, ErrorTable
 from sync.base.retry import Budget, call, http_date, parse_retry_after
 from sync.base.secrets import read_secret
 from sync.base.transport import limit_session
@@ -306,37 +308,74 @@ class JiraHttp:
 
     def _translate_http(self, exc: JIRAError, what: str, search: str | None) -> Exception:
         status = exc.status_code
-        response = exc.response if isinstance(exc.response, requests.Response) else None
-        message = jira_message(response) if response is not None else _clip(exc.text or "")
-        where = f"source {self.source!r}: Jira answered {status} to {what}"
-        if status in (401, 403):
-            denied = (
-                response.headers.get("X-Authentication-Denied-Reason")
-                if response is not None
-                else None
-            )
-            why = "credentials refused" if status == 401 else "no access"
-            extra = (
-                f" (Jira asks for a CAPTCHA: log in once in a browser; {denied})" if denied else ""
-            )
-            return AuthError(f"{where} ({why}){extra}; check {self.auth.describe()}")
-        if status == 400 and search is not None:
-            hint = f" ({self.auth.describe()})" if self.auth.mode == "anonymous" else ""
-            return ConfigError(
-                f"source {self.source!r}: Jira rejected the JQL {search!r}: "
-                f"{message or 'HTTP 400'}{hint}"
-            )
-        if status in (404, 410) and search is not None:
-            return WrongFlavour(f"{where}: {message or 'the search endpoint is not there'}")
-        if status == 404:
-            return NotFound(f"{where}: {message or 'not found'}")
-        if status is not None and (status == 429 or status >= 500):
-            headers = response.headers if response is not None else {}
-            wait = retry_after(headers)
-            return RetriableError(f"{where}: {message or 'try later'}", retry_after=wait)
         if status is None:
             return RetriableError(f"source {self.source!r}: {what}: no answer from {self.url}")
-        return FatalError(f"{where}: {message or 'unexpected answer'}")
+        response = exc.response if isinstance(exc.response, requests.Response) else None
+        headers = (
+            {k.lower(): v for k, v in response.headers.items()} if response is not None else {}
+        )
+        answer = Answer(
+            status=status,
+            where=f"source {self.source!r}: Jira answered {status} to {what}",
+            message=jira_message(response) if response is not None else _clip(exc.text or ""),
+            check=self.auth.describe(),
+            retry_after=retry_after(response.headers) if response is not None else None,
+        )
+        return JIRA_ERRORS.error(answer, _Asked(self, search, headers))
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What Jira's own rules know of the request beyond the answer."""
+
+    http: JiraHttp
+    search: str | None  # the JQL, when the request was a search
+    headers: Mapping[str, str]  # lower-cased
+
+
+def _captcha(answer: Answer, asked: _Asked) -> GoalsyncError | None:
+    denied = asked.headers.get("x-authentication-denied-reason")
+    if not denied:
+        return None
+    why = "credentials refused" if answer.status == 401 else "no access"
+    return AuthError(
+        f"{answer.where} ({why}) (Jira asks for a CAPTCHA: log in once in a browser; {denied}); "
+        f"check {answer.check}"
+    )
+
+
+def _bad_jql(answer: Answer, asked: _Asked) -> GoalsyncError | None:
+    if asked.search is None:
+        return None
+    auth = asked.http.auth
+    hint = f" ({auth.describe()})" if auth.mode == "anonymous" else ""
+    return ConfigError(
+        f"source {asked.http.source!r}: Jira rejected the JQL {asked.search!r}: "
+        f"{answer.message or 'HTTP 400'}{hint}"
+    )
+
+
+def _no_search(answer: Answer, asked: _Asked) -> GoalsyncError | None:
+    if asked.search is None:
+        return None
+    return WrongFlavour(f"{answer.where}: {answer.message or 'the search endpoint is not there'}")
+
+
+def _not_found(answer: Answer, asked: _Asked) -> GoalsyncError | None:
+    return NotFound(answer.say("not found"))
+
+
+# Jira beyond the shared table: a search's 400 is a JQL error (exit 2); a search endpoint that is
+# not there is the other deployment's; a missing resource is its own type (the issue is skipped).
+JIRA_ERRORS: ErrorTable[_Asked] = BASE.extend(
+    {
+        401: _captcha,
+        403: _captcha,
+        400: _bad_jql,
+        404: (_no_search, _not_found),
+        410: _no_search,
+    }
+)
 
 
 def clock_offset(date_header: str | None, received: datetime) -> float | None:

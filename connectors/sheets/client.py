@@ -39,9 +39,11 @@ from sync.base.errors import (
     ConfigError,
     DeadlineExceeded,
     FatalError,
+    GoalsyncError,
     ResponseTooLarge,
     RetriableError,
 )
+from sync.base.httperrors import BASE, Answer, ErrorTable
 from sync.base.retry import Budget, call, parse_retry_after
 from sync.base.transport import LimitedHttp
 
@@ -286,39 +288,65 @@ class SheetsClient:
 
     def _http_error(self, exc: HttpError, what: str) -> Exception:
         status = exc.resp.status
-        reason = str(exc.reason or "").strip() or f"HTTP {status}"
-        who, sheet = self.access.who, self.access.spreadsheet_id
-        if status == 429 or status >= 500:
-            retry_after = parse_retry_after(exc.resp.get("retry-after"))
-            kind = "quota exceeded" if status == 429 else "server error"
-            return RetriableError(
-                f"{who}: {what}: {kind} ({status}: {reason})", retry_after=retry_after
-            )
-        if status == 401:
-            return AuthError(
-                f"{who}: Google did not accept the credentials (401: {reason}); check "
-                f"{self.access.key_origin or 'GOOGLE_APPLICATION_CREDENTIALS'}"
-            )
-        if status == 403:
-            if "has not been used" in reason or "is disabled" in reason:
-                return AuthError(
-                    f"{who}: the Google Sheets API is not enabled for the credentials' project "
-                    f"(403: {reason}); enable it in the Google Cloud console"
-                )
-            role = "Editor" if self.access.scope == SCOPE_READWRITE else "Viewer"
-            return AuthError(
-                f"{who}: {self.access.principal} may not open spreadsheet {sheet} (403: "
-                f"{reason}); share the sheet with {self.access.principal} as {role}"
-            )
-        if status == 404:
-            return ConfigError(
-                f"{who}: spreadsheet {sheet} was not found (404); check spreadsheet_id (the "
-                "long id between /d/ and /edit in the sheet's URL) and that it is shared with "
-                f"{self.access.principal}"
-            )
-        if status == 400:
-            return BadRequest(f"{who}: {what} was refused (400: {reason})", reason)
-        return FatalError(f"{who}: {what}: unexpected answer {status}: {reason}")
+        answer = Answer(
+            status=status,
+            where=f"{self.access.who}: {what}",
+            message=str(exc.reason or "").strip() or f"HTTP {status}",
+            retry_after=parse_retry_after(exc.resp.get("retry-after")),
+            quote_first=False,
+        )
+        return SHEETS_ERRORS.error(answer, self.access)
+
+
+def _quota(answer: Answer, access: Access) -> GoalsyncError:
+    return RetriableError(answer.say("quota exceeded"), retry_after=answer.retry_after)
+
+
+def _credentials_refused(answer: Answer, access: Access) -> GoalsyncError:
+    return AuthError(
+        f"{access.who}: Google did not accept the credentials (401: {answer.message}); check "
+        f"{access.key_origin or 'GOOGLE_APPLICATION_CREDENTIALS'}"
+    )
+
+
+def _not_shared(answer: Answer, access: Access) -> GoalsyncError:
+    reason = answer.message
+    if "has not been used" in reason or "is disabled" in reason:
+        return AuthError(
+            f"{access.who}: the Google Sheets API is not enabled for the credentials' project "
+            f"(403: {reason}); enable it in the Google Cloud console"
+        )
+    role = "Editor" if access.scope == SCOPE_READWRITE else "Viewer"
+    return AuthError(
+        f"{access.who}: {access.principal} may not open spreadsheet {access.spreadsheet_id} "
+        f"(403: {reason}); share the sheet with {access.principal} as {role}"
+    )
+
+
+def _no_spreadsheet(answer: Answer, access: Access) -> GoalsyncError:
+    return ConfigError(
+        f"{access.who}: spreadsheet {access.spreadsheet_id} was not found (404); check "
+        "spreadsheet_id (the long id between /d/ and /edit in the sheet's URL) and that it is "
+        f"shared with {access.principal}"
+    )
+
+
+def _bad_request(answer: Answer, access: Access) -> GoalsyncError:
+    return BadRequest(f"{answer.where} was refused (400: {answer.message})", answer.message)
+
+
+# Sheets beyond the shared table: a 429 is the per-minute quota; 401/403 name the key and whom
+# to share the sheet with; a 404 is a wrong spreadsheet_id (exit 2); a 400 keeps the API's
+# reason (a range naming no tab is how a missing tab is found).
+SHEETS_ERRORS: ErrorTable[Access] = BASE.extend(
+    {
+        429: _quota,
+        401: _credentials_refused,
+        403: _not_shared,
+        404: _no_spreadsheet,
+        400: _bad_request,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
