@@ -63,7 +63,7 @@ def checkin_risks(
     question is whether the owner and the data agree, not the owner and a hand-set word."""
     out: list[RiskRow] = []
     if checkin is not None and abs(_LEVEL.get(computed, 1) - _LEVEL[checkin.confidence]) == 2:
-        who = f" ({checkin.by})" if checkin.by else ""
+        who = f" ({checkin.by})" if checkin.by and checkin.by != kr.owner else ""
         out.append(
             _risk(
                 kr,

@@ -8,7 +8,12 @@ What is said (each can be turned off with `events:`):
 - `degraded`: the run published but some source could not be read (exit 3): which, since when,
   and whether it was ever read (a source never read leaves its key results No data);
 - `failed`: publishing failed (exit 4, state unchanged), or a server rejected a source's scope
-  (exit 2 after the config loaded).
+  (exit 2 after the config loaded);
+- `digest` (not on by default): one message a week, on the first run on or after `digest_day`:
+  the week's status changes, key results newly at risk or off track, the top risks, check-ins
+  overdue and what owners said. The week it was sent for is kept in the state, committed with
+  the run that sends it, so several runs that day send it once; `goalsync digest --print` shows
+  it without a webhook.
 
 The URL is a secret (it lets anyone post to the channel): it is read from the environment variable
 that `webhook_env` names, through sync.base.secrets, so that the logs mask it, and it is never
@@ -21,7 +26,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -38,13 +43,33 @@ from sync.base.errors import (
     ResponseTooLarge,
     RetriableError,
 )
-from sync.base.report import NO_DATA, HistoryRow, RunInfo, SourceRun, StatusReport, StatusRow
+from sync.base.report import (
+    NO_DATA,
+    HistoryRow,
+    RiskRow,
+    RunInfo,
+    SourceRun,
+    StatusReport,
+    StatusRow,
+    status_counts,
+)
 from sync.base.retry import Budget, call, parse_retry_after
 from sync.log import Redactor, secret_values
 
 log = structlog.get_logger(__name__)
 
-AlertEvent = Literal["status_change", "degraded", "failed"]
+AlertEvent = Literal["status_change", "degraded", "failed", "digest"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+)  # fmt: skip
+DIGEST_MARK = "digest_week"  # the state's mark: the ISO week whose digest was sent
+MAX_RISKS_SHOWN = 5  # in the digest, one of each kind first, the most severe kinds first
+# The digest's order of risk kinds, most in need of a leader's question first.
+RISK_ORDER = (
+    "owner and data disagree", "forecast slip", "overdue", "blocked", "no data", "scope growth",
+    "no check-in", "stale", "unassigned", "unestimated", "no owner",
+)  # fmt: skip
 MAX_CHANGES_SHOWN = 20  # a Slack message holds 50 blocks; the rest is counted
 USER_AGENT = "goalsync-alerts"
 ARROWS = {
@@ -78,6 +103,9 @@ class AlertsConfig(BaseModel):
         default=("kr",), description="whose status changes to tell: key results, goals"
     )
     timeout_s: float = Field(default=10.0, gt=0, le=60)
+    digest_day: Weekday = Field(
+        default="monday", description="the weekday of the weekly digest (events: [digest])"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,3 +366,158 @@ def _masked(payload: dict[str, Any]) -> dict[str, Any]:
 
     masked: dict[str, Any] = clean(payload)
     return masked
+
+
+# --- the weekly digest ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What a week looked like, for a leader who reads one message a week."""
+
+    week: str  # ISO week, "2026-W47"
+    since: date  # a week before today: changes are against History rows up to then
+    today: date
+    counts: dict[str, int]  # key results per status
+    changes: list[StatusChange]
+    risks: list[RiskRow]  # all of them; the message shows the top ones
+    overdue: list[RiskRow]  # "no check-in" risks
+    said: list[StatusRow]  # key results (and goals) whose owner checked in this week
+
+
+def week_of(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def digest_due(config: AlertsConfig, today: date, sent: str | None) -> bool:
+    """Whether a run on `today` sends the digest: asked for, on or after this week's digest day,
+    and not sent for this week yet (a week without a run on the day still gets its digest)."""
+    if "digest" not in config.events:
+        return False
+    return today.weekday() >= WEEKDAYS.index(config.digest_day) and sent != week_of(today)
+
+
+def build_digest(
+    previous: Sequence[HistoryRow], report: StatusReport, today: date, *, levels: Sequence[str]
+) -> Digest:
+    """The week up to `today` from the History before this run and this run's report: a status
+    change is against the last History row at least 7 days old (or, for a key result younger
+    than that, its first row)."""
+    week_ago = today - timedelta(days=7)
+    by_id: dict[str, list[HistoryRow]] = {}
+    for h in previous:
+        if h.date < today and h.status:
+            by_id.setdefault(h.id, []).append(h)
+    base: dict[str, HistoryRow] = {}
+    for ident, rows in by_id.items():
+        old = [h for h in rows if h.date <= week_ago]
+        base[ident] = max(old, key=_day) if old else min(rows, key=_day)
+    changes = status_changes(list(base.values()), report, levels=levels)
+    return Digest(
+        week=week_of(today),
+        since=week_ago,
+        today=today,
+        counts=status_counts(report),
+        changes=changes,
+        risks=sorted(report.risks, key=_risk_rank),
+        overdue=[r for r in report.risks if r.risk == "no check-in"],
+        said=[r for r in report.rows if r.checkin is not None and r.checkin.date > week_ago],
+    )
+
+
+def digest_sections(d: Digest) -> tuple[str, list[str]]:
+    """The digest's headline and sections, in Slack mrkdwn (which reads as plain text too)."""
+    shown = ", ".join(f"{n} {w.lower()}" for w, n in d.counts.items() if n)
+    head = f"Weekly digest {d.week}: {shown or 'no key results'}"
+    sections: list[str] = []
+    if d.changes:
+        lines = [
+            f"• *{_esc(c.id)}* {_esc(c.title)}: {c.before} → {c.after}"
+            f" ({_esc(c.owner) if c.owner else 'no owner'}) · {_esc(c.reason)}"
+            for c in d.changes[:MAX_CHANGES_SHOWN]
+        ]
+        more = len(d.changes) - MAX_CHANGES_SHOWN
+        lines += [f"…and {more} more: see the Status tab."] if more > 0 else []
+        sections.append(
+            f"*Status changes since {d.since:%Y-%m-%d}* ({len(d.changes)}):\n" + "\n".join(lines)
+        )
+    else:
+        sections.append(f"*Status changes since {d.since:%Y-%m-%d}*: none.")
+    newly = [c for c in d.changes if c.newly]
+    if newly:
+        sections.append(
+            "*Newly at risk or off track*: " + ", ".join(f"{_esc(c.id)} ({c.newly})" for c in newly)
+        )
+    if d.risks:
+        kinds = Counter(r.risk for r in d.risks)
+        counted = ", ".join(f"{kinds[k]} {k}" for k in sorted(kinds, key=_kind_rank))
+        lines = [f"• {_risk_line(r)}" for r in _top_risks(d.risks)]
+        sections.append(f"*Top risks* ({len(d.risks)}: {counted}):\n" + "\n".join(lines))
+    if d.overdue:
+        lines = [
+            f"• *{_esc(r.key_result)}* ({_esc(r.owner or 'no owner')}): {_esc(r.reason)}"
+            for r in d.overdue
+        ]
+        sections.append(f"*Check-ins overdue* ({len(d.overdue)}):\n" + "\n".join(lines))
+    if d.said:
+        lines = []
+        for row in d.said:
+            c = row.checkin
+            assert c is not None
+            comment = f" “{_esc(c.comment)}”" if c.comment else ""
+            who = f"{_esc(c.by)}, " if c.by else ""
+            lines.append(
+                f"• *{_esc(row.id)}* {c.confidence}{comment} ({who}{c.date:%Y-%m-%d});"
+                f" data says {row.status}"
+            )
+        sections.append("*Owners say*:\n" + "\n".join(lines))
+    return head, sections
+
+
+def digest_message(d: Digest, *, title: str = "goalsync") -> dict[str, Any]:
+    """The digest as a Slack-compatible payload (`text` for any webhook, `blocks` for Slack)."""
+    head, sections = digest_sections(d)
+    head = f"{title}: {head}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
+        *({"type": "section", "text": {"type": "mrkdwn", "text": s[:3000]}} for s in sections),
+    ]
+    return _masked({"text": "\n\n".join([head, *sections]), "blocks": blocks})
+
+
+def digest_text(d: Digest) -> str:
+    """The digest for a terminal: the message's text without Slack's markup."""
+    head, sections = digest_sections(d)
+    text = "\n\n".join([head, *sections]).replace("*", "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _day(h: HistoryRow) -> date:
+    return h.date
+
+
+def _kind_rank(kind: str) -> int:
+    return RISK_ORDER.index(kind) if kind in RISK_ORDER else len(RISK_ORDER)
+
+
+def _risk_rank(r: RiskRow) -> tuple[int, str, str]:
+    return (_kind_rank(r.risk), r.key_result or r.goal, r.item or "")
+
+
+def _top_risks(risks: Sequence[RiskRow]) -> list[RiskRow]:
+    """One of each kind first (most severe kinds first), then the next ones in order: five
+    overdue items would hide that an owner and the data disagree."""
+    firsts: dict[str, RiskRow] = {}
+    for r in risks:
+        firsts.setdefault(r.risk, r)
+    top = list(firsts.values())[:MAX_RISKS_SHOWN]
+    top += [r for r in risks if r not in top][: MAX_RISKS_SHOWN - len(top)]
+    return sorted(top, key=_risk_rank)
+
+
+def _risk_line(r: RiskRow) -> str:
+    where = r.key_result or r.goal
+    item = f" {_esc(r.item)}" if r.item else ""
+    owner = f" ({_esc(r.owner)})" if r.owner else ""
+    return f"*{_esc(where)}* {r.risk}{item}{owner}: {_esc(r.reason)}"

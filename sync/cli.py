@@ -1,4 +1,4 @@
-"""The `goalsync` command: run, validate, plan, backfill, init, doctor, explain, schema.
+"""The `goalsync` command: run, validate, plan, backfill, init, doctor, explain, digest, schema.
 
 Human output (the run summary, the plan, doctor's checks, config problems) goes to stdout/stderr,
 drawn with rich (sync/console.py: colours in a terminal, plain text elsewhere); everything else
@@ -176,6 +176,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_explain.set_defaults(handler=_explain)
 
+    p_digest = sub.add_parser(
+        "digest",
+        parents=[common, state],
+        help="the weekly digest as the last run would send it (status changes over the week, "
+        "key results newly at risk or off track, top risks, check-ins overdue); no webhook",
+    )
+    p_digest.add_argument(
+        "--print",
+        dest="print_only",
+        action="store_true",
+        help="print it (the default: the digest is sent only by a run, with events: [digest])",
+    )
+    p_digest.set_defaults(handler=_digest)
+
     p_init = sub.add_parser(
         "init",
         parents=[common],
@@ -286,6 +300,12 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
     from sync.explain_cli import cmd_explain  # not a scheduled run's import
 
     return cmd_explain(args, settings)
+
+
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    from sync.digest_cli import cmd_digest  # not a scheduled run's import
+
+    return cmd_digest(args, settings)
 
 
 def _date(text: str) -> date:

@@ -11,7 +11,7 @@ import contextlib
 import gc
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -49,6 +49,8 @@ class RunOptions:
     as_of: datetime | None = None
     retry_budget_s: float = 300.0
     watcher: PullWatcher | None = None  # progress of the pull (the CLI's bars in a terminal)
+    # Values committed with the run's records, or not at all (the week whose digest it sends).
+    kept: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -205,6 +207,7 @@ def _run_locked(
         summary={"status": status_counts(report), "sources": {r.name: r.ok for r in pulled.runs}},
         sources=pulled.commits,
         history=report.history if stored else full_history,
+        kept=options.kept,
     )
     outcome.seconds = time.monotonic() - t0
     log.info(

@@ -54,6 +54,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.state_dir)
     wanted = config.model.alerts is not None and not args.dry_run
     previous: list[HistoryRow] = store.history() if wanted else []
+    digest_day = _digest_day(config, store, options) if wanted else None
+    if digest_day is not None:  # the week is marked sent in the run's own commit
+        options = dataclasses.replace(
+            options, kept={alerts.DIGEST_MARK: alerts.week_of(digest_day)}
+        )
     try:
         with _watching(settings, args.no_progress) as watcher:
             outcome = run(config, store, dataclasses.replace(options, watcher=watcher))
@@ -65,6 +70,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.dry_run and not outcome.skipped:
         if config.model.alerts is not None:
             _send_alerts(config.model.alerts, outcome, previous)
+            if digest_day is not None:
+                _send_digest(config.model.alerts, outcome, previous, digest_day)
         if args.metrics_file is not None:
             _write_metrics(
                 args.metrics_file,
@@ -207,6 +214,27 @@ def _send_alerts(
     )
     if payload is not None:
         alerts.send(config, payload)
+
+
+def _digest_day(config: LoadedConfig, store: Store, options: RunOptions) -> date | None:
+    """The run's day (in the config's timezone) when this run is the one to send the weekly
+    digest, else None."""
+    assert config.model.alerts is not None
+    today = (options.as_of or datetime.now(UTC)).astimezone(config.tz).date()
+    sent = store.mark(alerts.DIGEST_MARK)
+    return today if alerts.digest_due(config.model.alerts, today, sent) else None
+
+
+def _send_digest(
+    config: alerts.AlertsConfig, outcome: RunOutcome, previous: Sequence[HistoryRow], today: date
+) -> None:
+    """Only after a run that committed (exit 0 or 3): its commit marked the week sent. A webhook
+    that fails loses that week's digest rather than sending it twice; it never changes the exit
+    code."""
+    if outcome.report is None or outcome.exit_code not in (0, 3):
+        return
+    digest = alerts.build_digest(previous, outcome.report, today, levels=config.levels)
+    alerts.send(config, alerts.digest_message(digest))
 
 
 def _write_metrics(

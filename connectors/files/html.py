@@ -188,7 +188,7 @@ def _goals(status: Sequence[Mapping[str, Cell]]) -> str:
                 f'<h3><span class="id">{_e(r["ID"])}</span> {_e(r["Title"])}</h3>'
                 f'<span class="who">{_e(r["Owner"] or "no owner")} · due {_e(r["Due"])}</span>'
                 f"</div>{_bar(r['Progress %'], r['Expected %'], big=True)}"
-                f"{_note(r['Note'])}"
+                f"{_note(r['Note'])}{_checkin(r)}"
                 '<table class="krs stack"><thead><tr><th>ID</th><th>Key result</th>'
                 "<th>Owner</th><th>Due</th><th>Value / target</th><th>Progress vs expected</th>"
                 "<th>Status</th><th>Forecast P85</th><th>Risks</th></tr></thead><tbody>"
@@ -204,7 +204,7 @@ def _goals(status: Sequence[Mapping[str, Cell]]) -> str:
             # data-label names each cell where a narrow screen stacks the row into a card
             out.append(
                 f'<tr><td class="id">{_e(r["ID"])}</td>'
-                f'<td class="kr">{_e(r["Title"])}{_note(r["Note"])}</td>'
+                f'<td class="kr">{_e(r["Title"])}{_note(r["Note"])}{_checkin(r)}</td>'
                 f'<td data-label="Owner">{_e(r["Owner"])}</td>'
                 f'<td class="nowrap" data-label="Due">{_e(r["Due"])}</td>'
                 f'<td class="num" data-label="Value / target">{_e(value)} / {_e(target)}'
@@ -331,6 +331,19 @@ def _bar(progress: Cell, expected: Cell, *, big: bool = False) -> str:
 def _pill(word: Cell) -> str:
     cls = STATUS_CLASS.get(str(word), "ns")
     return f'<span class="pill {cls}">{_e(word)}</span>'
+
+
+def _checkin(r: Mapping[str, Cell]) -> str:
+    """The owner's latest check-in under its key result (or goal): their word beside the data,
+    never instead of it. `.get`: a page drawn from tables without the columns shows none."""
+    said = r.get("Confidence")
+    if not said:
+        return ""
+    comment = r.get("Comment")
+    return (
+        f'<div class="note checkin">Owner says <b>{_e(said)}</b>'
+        f"{': ' + _e(comment) if comment else ''}</div>"
+    )
 
 
 def _note(note: Cell) -> str:

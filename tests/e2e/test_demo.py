@@ -268,3 +268,48 @@ def test_committed_demo_data_is_what_the_generator_makes(tmp_path: Path) -> None
     assert made == committed
     for rel in made:
         assert (tmp_path / rel).read_bytes() == (demo_dir / "data" / rel).read_bytes(), rel
+
+
+def test_the_status_tab_shows_owners_check_ins_beside_the_data(demo: dict[str, Any]) -> None:
+    """Check-ins (data/checkins.csv) fill Confidence and Comment and never change a status."""
+    wb = openpyxl.load_workbook(demo["root"] / "out" / "status.xlsx")
+    rows = list(wb["Status"].iter_rows(values_only=True))
+    by_id = {r[0]: dict(zip(STATUS_COLUMNS, r, strict=True)) for r in rows[1:]}
+    assert by_id["G1.3"]["Status"] == "Off track"  # as computed from the data
+    assert by_id["G1.3"]["Confidence"] == "On track"  # the owner's word beside it
+    assert by_id["G1.3"]["Comment"] == (
+        "Invoicing is fine, the points just land late (Farah Haddad, 2026-11-13)"
+    )
+    assert by_id["G1.1"]["Confidence"] == "At risk"  # the later of its two check-ins
+    assert by_id["G3.3"]["Confidence"] is None  # never checked in
+    risks = {(r[0], r[3]) for r in wb["Risks"].iter_rows(min_row=2, values_only=True)}
+    assert ("G1.3", "owner and data disagree") in risks
+    assert {k for k, kind in risks if kind == "no check-in"} == {"G2.2", "G3.3", "G3.4"}
+
+
+def test_digest_print_shows_the_week_without_a_webhook(demo: dict[str, Any]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOALSYNC_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "sync.cli", "digest", "--print", "--config",
+         "examples/demo/goalsync.yaml", "--state-dir", "state"],
+        cwd=demo["root"], env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert text.startswith(
+        "Weekly digest 2026-W47: 2 on track, 5 at risk, 2 off track, 1 done, 1 no data\n"
+    )
+    assert "Status changes since 2026-11-09: none." in text  # the demo's statuses held all week
+    assert (
+        "• G1.3 owner and data disagree (Farah Haddad): owner says On track on 2026-11-13, "
+        "data says Off track"
+    ) in text
+    assert "Check-ins overdue (3):" in text
+    assert (
+        "• G2.2 (Elena Rossi): last check-in 2026-10-20, 27 days ago; expected every 14 days"
+    ) in text
+    assert (
+        "• G1.1 At risk “Two payment-provider stories slipped a sprint; catching up by 12-01” "
+        "(Ana Costa, 2026-11-13); data says At risk"
+    ) in text
+    assert "*" not in text  # Slack's markup is the webhook's, not the terminal's
