@@ -108,6 +108,7 @@ def pull_sources(
                     last_success=started,
                     items=len(records.items),
                     metrics=len(records.metrics),
+                    checkins=len(records.checkins),
                     requests=o.result.requests,
                     warnings=tuple(o.result.warnings),
                 )

@@ -242,6 +242,7 @@ class SourceRun:
     stale_since: datetime | None = None
     items: int = 0
     metrics: int = 0
+    checkins: int = 0  # owners' check-ins read (a Check-ins tab, a csv_checkins file)
     requests: int = 0
     error: str = ""
     warnings: tuple[str, ...] = ()  # rows skipped and other things a reader should know
@@ -252,8 +253,9 @@ class SourceRun:
         return not self.ok and self.last_success is None
 
     def describe(self) -> str:
-        parts = [f"{self.items} items"] if self.items or not self.metrics else []
+        parts = [f"{self.items} items"] if self.items or not (self.metrics or self.checkins) else []
         parts += [f"{self.metrics} metric values"] if self.metrics else []
+        parts += [f"{self.checkins} check-ins"] if self.checkins else []
         return ", ".join(parts)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sync.base.records import CheckIn, Records
-from sync.base.report import RunInfo, StatusReport, StatusRow, row_dicts
+from sync.base.report import RunInfo, SourceRun, StatusReport, StatusRow, row_dicts
 from sync.store import SourceCommit, Store
 from sync.tables import to_tables
 
@@ -82,3 +82,11 @@ def test_confidence_and_comment_follow_note_in_the_status_tab() -> None:
     assert (said["Status"], said["Confidence"]) == ("Off track", "At risk")
     assert said["Comment"] == "=vendor late (Dana Lee, 2026-11-13)"  # sinks keep it text
     assert (unsaid["Confidence"], unsaid["Comment"]) == (None, None)
+
+
+def test_a_source_of_check_ins_says_how_many_it_read() -> None:
+    """The run summary and the Run tab: "voice ok, 10 check-ins", not "0 items"."""
+    run = SourceRun(name="voice", type="file", ok=True, last_success=T0, checkins=10)
+    assert run.describe() == "10 check-ins"
+    sheet = SourceRun(name="plan", type="sheets", ok=True, last_success=T0, items=3, checkins=2)
+    assert sheet.describe() == "3 items, 2 check-ins"
