@@ -47,21 +47,24 @@ from connectors.sheets.layout import (
     to_resize,
     to_row_data,
     to_sheet_properties,
+    to_trend_charts,
     to_write_cells,
 )
 from connectors.sheets.shapes import SPREADSHEET, checked
 from sync.base.errors import PublishError
-from sync.base.report import TAB_NAMES, Cell, HistoryRow, Table
+from sync.base.report import TAB_NAMES, TRENDS_TAB, Cell, HistoryRow, Table
 
 BODY_LIMIT = 8_000_000  # bytes of JSON per batchUpdate; the API's own limit is 10,485,760
 CHUNK_LIMIT = 1_000_000  # bytes per updateCells request while filling a staging tab
 STAGING_PREFIX = "goalsync staging "
 # What the sink asks spreadsheets.get for: sheet properties, how many conditional format rules
 # each sheet has (to delete them before adding ours) and its developer metadata (the fingerprint
-# of what goalsync wrote there), never cell data.
+# of what goalsync wrote there) and the ids of its charts (the Trends tab's are replaced), never
+# cell data.
 SHEET_FIELDS = (
     "sheets(properties(sheetId,title,hidden,gridProperties(rowCount,columnCount)),"
-    "conditionalFormats(ranges(sheetId)),developerMetadata(metadataId,metadataKey,metadataValue))"
+    "conditionalFormats(ranges(sheetId)),developerMetadata(metadataId,metadataKey,metadataValue),"
+    "charts(chartId))"
 )
 FINGERPRINT_KEY = "goalsync.content"  # developer metadata: what goalsync last wrote in a tab
 FINGERPRINT_VERSION = "1"  # bump when the cells written for the same table change
@@ -77,6 +80,7 @@ class SheetInfo:
     hidden: bool = False
     fingerprint: str | None = None  # what goalsync last wrote here (its developer metadata)
     fingerprint_id: int | None = None  # that metadata's id
+    charts: tuple[int, ...] = ()  # ids of the charts on the sheet
 
     @property
     def cells(self) -> int:
@@ -131,6 +135,7 @@ def parse_sheets(reply: Mapping[str, Any]) -> list[SheetInfo]:
                 hidden=bool(props.get("hidden", False)),
                 fingerprint=mark.get("metadataValue"),
                 fingerprint_id=mark.get("metadataId"),
+                charts=tuple(int(c.get("chartId", 0)) for c in sheet.get("charts") or []),
             )
         )
     return sheets
@@ -198,6 +203,10 @@ def to_write_plan(
             plan.unchanged.append(table.name)
             mark = None  # nothing is written to this tab, its mark included
         tabs.append(_Tab(table, sheet_id, grid, existing, mark, table.name in plan.unchanged))
+    # Chart ids are the spreadsheet's embedded-object ids: a new one must not be taken anywhere.
+    objects = used | {c for s in sheets for c in s.charts}  # used: the sheet ids, new ones too
+    for tab in tabs:
+        tab.taken = objects - set(tab.existing.charts if tab.existing else ())
     skip = {s.sheet_id for s in leftovers} | {t.existing.sheet_id for t in tabs if t.existing}
     others = sum(s.cells for s in sheets if s.sheet_id not in skip)
     plan.cells = others + sum(t.grid.cells for t in tabs)
@@ -246,6 +255,7 @@ class _Tab:
     existing: SheetInfo | None
     mark: str | None = None  # the fingerprint to leave on the tab, if any
     unchanged: bool = False  # it shows this table already: left out, its cells never built
+    taken: set[int] = field(default_factory=set)  # embedded-object ids held elsewhere (charts)
     row_sizes: list[int] = field(default_factory=list)  # of each row's JSON, header first
     frame_sizes: list[int] = field(default_factory=list)
 
@@ -300,7 +310,8 @@ class _Tab:
         ]
 
     def prelude(self) -> list[dict[str, Any]]:
-        """Make the tab exist at its new size, without the conditional formats of last time."""
+        """Make the tab exist at its new size, without the conditional formats of last time
+        (nor the charts it no longer shows, on the Trends tab)."""
         if self.existing is None:
             props = to_sheet_properties(self.sheet_id, self.table.name, self.grid, hidden=False)
             return [{"addSheet": {"properties": props}}]
@@ -308,11 +319,19 @@ class _Tab:
         deletes = [
             {"deleteConditionalFormatRule": {"sheetId": self.sheet_id, "index": 0}}
         ] * self.existing.rules
-        return [*deletes, to_resize(self.sheet_id, self.grid)]
+        return [*self.charts()[0], *deletes, to_resize(self.sheet_id, self.grid)]
 
     def formats(self) -> list[dict[str, Any]]:
-        """The tab's formats, and (last) its fingerprint mark."""
-        return [*to_format_requests(self.sheet_id, self.table, self.grid), *self.marking()]
+        """The tab's formats, its charts (Trends), and (last) its fingerprint mark."""
+        requests = to_format_requests(self.sheet_id, self.table, self.grid)
+        return [*requests, *self.charts()[1], *self.marking()]
+
+    def charts(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(deletions, additions and updates) of the Trends tab's charts; none elsewhere."""
+        if self.table.name != TRENDS_TAB:
+            return [], []
+        existing = self.existing.charts if self.existing else ()
+        return to_trend_charts(self.sheet_id, self.table, existing, set(self.taken))
 
     def marking(self) -> list[dict[str, Any]]:
         if self.mark is None:

@@ -11,12 +11,23 @@ small: about 60 bytes a cell.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sync.base.report import Cell, HistoryRow, Link, Table, is_web_url, valid_unicode
+from sync.base.report import (
+    TRENDS_TAB,
+    Cell,
+    HistoryRow,
+    Link,
+    Table,
+    TrendBlock,
+    is_web_url,
+    trend_blocks,
+    valid_unicode,
+)
 from sync.base.tabular import CellError, normalize_header, to_date
 
 CELL_CHAR_LIMIT = 50_000  # the most a Sheets cell holds
@@ -41,6 +52,13 @@ NUMBER_FORMATS: dict[str, dict[str, str]] = {
 }
 HEADER_BACKGROUND = "F3F3F3"
 HISTORY_COLUMNS = ("Date", "ID", "Value", "Progress %", "Expected %", "Status")
+# The Trends tab's charts stand beside its table, one below the other: its grid gets the columns
+# and rows they cover (an overlay is anchored to a cell inside the grid).
+CHART_ROWS = 18  # rows per chart, at Sheets' 21 px a row
+CHART_COLUMNS = 7  # an empty column, then six of Sheets' 100 px columns for a 600 px chart
+CHART_SIZE = (600, 340)  # pixels, width and height
+PROGRESS_COLOUR = "3B7DD8"  # the html page's progress blue
+EXPECTED_COLOUR = "8A8A8A"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +75,11 @@ class Grid:
 
 
 def grid_for(table: Table) -> Grid:
-    return Grid(rows=max(2, len(table.rows) + 1), columns=len(table.columns))
+    rows, columns = max(2, len(table.rows) + 1), len(table.columns)
+    if table.name == TRENDS_TAB:
+        charts = len(trend_blocks(table))
+        rows, columns = max(rows, 1 + charts * CHART_ROWS), columns + CHART_COLUMNS
+    return Grid(rows=rows, columns=columns)
 
 
 # --- cells ----------------------------------------------------------------------------------
@@ -265,7 +287,8 @@ def to_format_requests(sheet_id: int, table: Table, grid: Grid) -> list[dict[str
 
 
 def _filter_grid(table: Table, grid: Grid) -> Grid:
-    return Grid(rows=len(table.rows) + 1, columns=grid.columns)
+    del grid  # the table's own columns: not the room its charts stand in (Trends)
+    return Grid(rows=len(table.rows) + 1, columns=len(table.columns))
 
 
 def _column_range(sheet_id: int, column: int, grid: Grid) -> dict[str, int]:
@@ -281,6 +304,127 @@ def _column_range(sheet_id: int, column: int, grid: Grid) -> dict[str, int]:
 def _colour(hex_rgb: str) -> dict[str, float]:
     red, green, blue = (int(hex_rgb[i : i + 2], 16) / 255 for i in (0, 2, 4))
     return {"red": round(red, 4), "green": round(green, 4), "blue": round(blue, 4)}
+
+
+# --- the Trends tab's charts ------------------------------------------------------------------
+
+
+def chart_id(goal: str, taken: set[int]) -> int:
+    """A goal's chart id: derived from the goal (stable, so the next publish updates the same
+    chart), moved on past ids that other embedded objects or sheets hold."""
+    object_id = zlib.crc32(f"goalsync trend {goal}".encode()) & 0x7FFFFFFF
+    while object_id in taken:
+        object_id = (object_id + 1) & 0x7FFFFFFF
+    taken.add(object_id)
+    return object_id
+
+
+def to_trend_charts(
+    sheet_id: int, table: Table, existing: Sequence[int], taken: set[int]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The requests that give the Trends tab one line chart per goal, drawn from the goal's
+    rows of the tab: (deletions, to send before the tab is resized; the rest, after its cells
+    are written). A chart already there (the same id) gets its spec and position replaced, a
+    missing one is added, and every other chart on the tab is deleted: a publish never piles
+    charts up. `existing` are the chart ids on the tab now; `taken` the ids of every other
+    embedded object and sheet."""
+    ours: list[tuple[TrendBlock, int]] = []
+    used = set(taken) | set(existing)  # an id deleted in this batch is not reused in it
+    for block in trend_blocks(table):
+        wanted = chart_id(block.goal, set())
+        ident = wanted if wanted in existing else chart_id(block.goal, used)
+        used.add(ident)
+        ours.append((block, ident))
+    keep = {ident for _, ident in ours}
+    deletions = [{"deleteEmbeddedObject": {"objectId": c}} for c in existing if c not in keep]
+    requests: list[dict[str, Any]] = []
+    width, height = CHART_SIZE
+    for n, (block, ident) in enumerate(ours):
+        spec = _chart_spec(sheet_id, block)
+        position = {
+            "overlayPosition": {
+                "anchorCell": {
+                    "sheetId": sheet_id,
+                    "rowIndex": 1 + n * CHART_ROWS,
+                    "columnIndex": len(table.columns) + 1,
+                },
+                "widthPixels": width,
+                "heightPixels": height,
+            }
+        }
+        if ident in existing:
+            requests.append({"updateChartSpec": {"chartId": ident, "spec": spec}})
+            requests.append(
+                {
+                    "updateEmbeddedObjectPosition": {
+                        "objectId": ident,
+                        "newPosition": position,
+                        "fields": "anchorCell,widthPixels,heightPixels",
+                    }
+                }
+            )
+        else:
+            requests.append(
+                {"addChart": {"chart": {"chartId": ident, "spec": spec, "position": position}}}
+            )
+    return deletions, requests
+
+
+def _chart_spec(sheet_id: int, block: TrendBlock) -> dict[str, Any]:
+    """Progress and expected against the date, from the goal's rows (first+1 .. last+1 on the
+    sheet), each series headed by the tab's header cell (its name in the legend). A blank cell,
+    a No data day, is a gap in the line (interpolateNulls false), never a zero."""
+
+    def column(index: int) -> dict[str, Any]:
+        def cells(start: int, end: int) -> dict[str, int]:
+            return {
+                "sheetId": sheet_id,
+                "startRowIndex": start,
+                "endRowIndex": end,
+                "startColumnIndex": index,
+                "endColumnIndex": index + 1,
+            }
+
+        return {"sourceRange": {"sources": [cells(0, 1), cells(block.first + 1, block.last + 2)]}}
+
+    title = cut(f"{block.goal} {block.title}")[:200]
+    return {
+        "title": title,
+        "altText": f"{title}: progress % against expected %, per day",
+        "basicChart": {
+            "chartType": "LINE",
+            "legendPosition": "BOTTOM_LEGEND",
+            "headerCount": 1,
+            "interpolateNulls": False,
+            "axis": [
+                {"position": "BOTTOM_AXIS", "title": "Date"},
+                {
+                    "position": "LEFT_AXIS",
+                    "title": "%",
+                    "viewWindowOptions": {
+                        "viewWindowMode": "EXPLICIT",
+                        "viewWindowMin": 0,
+                        "viewWindowMax": 100,
+                    },
+                },
+            ],
+            "domains": [{"domain": column(2)}],
+            "series": [
+                {
+                    "series": column(3),
+                    "targetAxis": "LEFT_AXIS",
+                    "colorStyle": {"rgbColor": _colour(PROGRESS_COLOUR)},
+                    "lineStyle": {"type": "SOLID", "width": 2},
+                },
+                {
+                    "series": column(4),
+                    "targetAxis": "LEFT_AXIS",
+                    "colorStyle": {"rgbColor": _colour(EXPECTED_COLOUR)},
+                    "lineStyle": {"type": "MEDIUM_DASHED", "width": 2},
+                },
+            ],
+        },
+    }
 
 
 # --- History back from the tab ----------------------------------------------------------------

@@ -39,10 +39,16 @@ class Metadata(TypedDict, total=False):
 
 
 @with_config(STRICT)
+class Chart(TypedDict, total=False):
+    chartId: int
+
+
+@with_config(STRICT)
 class Sheet(TypedDict, total=False):
     properties: SheetProperties
     developerMetadata: list[Metadata]
     conditionalFormats: list[Any]
+    charts: list[Chart]
 
 
 @with_config(STRICT)

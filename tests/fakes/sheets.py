@@ -5,8 +5,11 @@
 - `POST /v4/spreadsheets/{id}:batchUpdate`, applied atomically: every request runs on copies of
   the sheets it touches, and only a batch without error is committed. addSheet, deleteSheet,
   updateSheetProperties, updateCells, repeatCell, copyPaste, add/deleteConditionalFormatRule,
-  setBasicFilter, clearBasicFilter, updateDimensionProperties and create/update/delete-
-  DeveloperMetadata (on sheets, found by metadataId; shown in spreadsheets.get). Like Sheets it
+  setBasicFilter, clearBasicFilter, updateDimensionProperties, create/update/delete-
+  DeveloperMetadata (on sheets, found by metadataId; shown in spreadsheets.get), and charts:
+  addChart, updateChartSpec, updateEmbeddedObjectPosition, deleteEmbeddedObject (an id taken by
+  another embedded object is refused, as the API does; every source range and the anchor cell
+  must lie in the grid; shown in spreadsheets.get as `charts`). Like Sheets it
   refuses bodies over 10 MB, cells over 50,000 characters, spreadsheets over 10 million cells,
   writes outside the grid, duplicate tab names (ignoring case) and removing the last visible tab.
 - `POST /token`: a service account's token exchange, when `token` is set (then every API call
@@ -56,12 +59,13 @@ class FakeSheet:
     basic_filter: dict[str, Any] | None = None
     widths: dict[int, int] = field(default_factory=dict)
     metadata: list[dict[str, Any]] = field(default_factory=list)  # developer metadata
+    charts: dict[int, dict[str, Any]] = field(default_factory=dict)  # EmbeddedChart by chartId
 
     def clone(self) -> FakeSheet:
         return FakeSheet(
             self.sheet_id, self.title, self.rows, self.columns, self.hidden, self.frozen_rows,
             dict(self.cells), list(self.rules), self.basic_filter, dict(self.widths),
-            [dict(m) for m in self.metadata],
+            [dict(m) for m in self.metadata], copy.deepcopy(self.charts),
         )  # fmt: skip
 
     def properties(self, index: int) -> dict[str, Any]:
@@ -492,6 +496,76 @@ class _Work:
                     return self.touch(s.sheet_id), index
         raise ApiError(400, f"No developer metadata with id {wanted}.")
 
+    def _addChart(self, body: dict[str, Any]) -> Any:
+        chart = copy.deepcopy(body["chart"])
+        taken = {s.sheet_id for s in self.sheets} | {c for s in self.sheets for c in s.charts}
+        chart_id = chart.setdefault("chartId", max(taken, default=0) + 1)
+        if chart_id in taken:
+            raise ApiError(400, f"An embedded object with id {chart_id} already exists.")
+        sheet = self._anchor_sheet(chart.get("position") or {})
+        self._check_spec(chart.get("spec") or {})
+        sheet.charts[chart_id] = chart
+        return {"addChart": {"chart": chart}}
+
+    def _updateChartSpec(self, body: dict[str, Any]) -> Any:
+        sheet = self._chart_sheet(body["chartId"])
+        self._check_spec(body["spec"])
+        sheet.charts[body["chartId"]]["spec"] = copy.deepcopy(body["spec"])
+        return {}
+
+    def _updateEmbeddedObjectPosition(self, body: dict[str, Any]) -> Any:
+        sheet = self._chart_sheet(body["objectId"])
+        new = body["newPosition"].get("overlayPosition")
+        if new is None or not body.get("fields"):
+            raise ApiError(400, "the fake moves charts within their sheet only, with fields")
+        chart = sheet.charts[body["objectId"]]
+        overlay = chart["position"]["overlayPosition"]
+        for key in _parse_mask(body["fields"]):
+            if key in new:
+                overlay[key] = copy.deepcopy(new[key])
+            else:
+                overlay.pop(key, None)
+        self._anchor_sheet(chart["position"])
+        return {}
+
+    def _deleteEmbeddedObject(self, body: dict[str, Any]) -> Any:
+        del self._chart_sheet(body["objectId"]).charts[body["objectId"]]
+        return {}
+
+    def _chart_sheet(self, chart_id: int) -> FakeSheet:
+        for s in list(self.sheets):
+            if chart_id in s.charts:
+                return self.touch(s.sheet_id)
+        raise ApiError(400, f"No embedded object with id: {chart_id}")
+
+    def _anchor_sheet(self, position: dict[str, Any]) -> FakeSheet:
+        anchor = (position.get("overlayPosition") or {}).get("anchorCell")
+        if anchor is None:
+            raise ApiError(400, "the fake places charts as overlays on a grid only")
+        sheet = self.touch(int(anchor.get("sheetId", 0)))
+        if anchor.get("rowIndex", 0) >= sheet.rows or anchor.get("columnIndex", 0) >= sheet.columns:
+            raise ApiError(400, f"The anchor cell is outside the grid of {sheet.title}")
+        return sheet
+
+    def _check_spec(self, spec: dict[str, Any]) -> None:
+        """A basic chart's domain and series: source ranges inside their grids, one column
+        wide, the domain and every series in the same number of ranges."""
+        basic = spec.get("basicChart")
+        if basic is None:
+            raise ApiError(400, "the fake draws basic charts only")
+        data = [d["domain"] for d in basic.get("domains") or []]
+        data += [s["series"] for s in basic.get("series") or []]
+        counts = set()
+        for chart_data in data:
+            sources = chart_data["sourceRange"]["sources"]
+            counts.add(len(sources))
+            for rng in sources:
+                self.bounds(rng)
+                if rng["endColumnIndex"] - rng["startColumnIndex"] != 1:
+                    raise ApiError(400, "Exactly one dimension of a source range must be 1")
+        if len(counts) > 1:
+            raise ApiError(400, "The domain and all series must have the same number of ranges")
+
     def _updateDimensionProperties(self, body: dict[str, Any]) -> Any:
         rng = body["range"]
         sheet = self.touch(rng.get("sheetId", 0))
@@ -532,6 +606,8 @@ def _spreadsheet_json(book: FakeSpreadsheet) -> dict[str, Any]:
             entry["basicFilter"] = s.basic_filter
         if s.metadata:
             entry["developerMetadata"] = s.metadata
+        if s.charts:
+            entry["charts"] = list(s.charts.values())
         sheets.append(entry)
     return {
         "spreadsheetId": book.spreadsheet_id,
