@@ -30,6 +30,7 @@ _HEAD = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
 _LEGACY_FOOTER = b"<footer>Made by goalsync. "  # an earlier release's page: no mark, this footer
 _LEGACY_END = b"</footer>\n</body></html>"
 _PEEK_BYTES = 8192
+_WIP_FLAG = '<span class="flag">over the limit</span>'
 MAX_LISTED = 60  # rows of the long tables (risks, unaligned) shown before "and N more"
 STATUS_CLASS = {
     "On track": "ok",
@@ -253,33 +254,23 @@ def _risks(rows: Sequence[Mapping[str, Cell]]) -> str:
 def _workload(rows: Sequence[Mapping[str, Cell]]) -> str:
     if not rows:
         return ""
-    # the limit counts a person's open items over all goals, so the flag says how many they hold
-    open_by_person = Counter[str]()
-    for r in rows:
-        n = r["Open items"]
-        open_by_person[_text(r["Assignee"])] += n if isinstance(n, int) else 0
     body = "".join(
         f"<tr{' class=over' if r['Over WIP limit'] else ''}>"
         f"<td data-label=Assignee>{_e(r['Assignee'])}</td>"
         f"<td class=id data-label=Goal>{_e(r['Goal'])}</td>"
         f"<td class=num data-label='Open items'>{_e(r['Open items'])}</td>"
         f"<td class=num data-label='Open points'>{_e(_num(r['Open points']))}</td>"
-        f"<td data-label='Over WIP limit'>"
-        f"{_wip_flag(open_by_person[_text(r['Assignee'])]) if r['Over WIP limit'] else ''}</td>"
-        "</tr>"
+        f"<td data-label='Over WIP limit'>{_WIP_FLAG if r['Over WIP limit'] else ''}</td></tr>"
         for r in rows
     )
     return (
         "<section><h2>Workload</h2><p class=meta>Open items per person and goal; a person is "
         "over the WIP limit (<code>status: wip_limit</code>) when they hold more open items "
-        "than it allows, over all goals.</p><table class=stack><thead><tr><th>Assignee</th>"
+        "than it allows, over all goals.</p><table class='workload stack'><thead><tr>"
+        "<th>Assignee</th>"
         "<th>Goal</th><th>Open items</th><th>Open points</th><th>Over WIP limit</th></tr>"
         f"</thead><tbody>{body}</tbody></table></section>"
     )
-
-
-def _wip_flag(total: int) -> str:
-    return f'<span class="flag">over: {total} open in all</span>'
 
 
 def _unaligned(rows: Sequence[Mapping[str, Cell]]) -> str:
@@ -293,7 +284,8 @@ def _unaligned(rows: Sequence[Mapping[str, Cell]]) -> str:
     )
     return (
         f"<section><h2>Unaligned work ({len(rows)})</h2><p class=meta>Open or recently done items "
-        "that no key result selects.</p><table class=stack><thead><tr><th>Item</th><th>Title</th>"
+        "that no key result selects.</p><table class='unaligned stack'><thead><tr><th>Item</th>"
+        "<th>Title</th>"
         f"<th>State</th><th>Assignee</th></tr></thead><tbody>{body}</tbody></table>"
         f"{_more(len(rows), 'Unaligned')}</section>"
     )
@@ -462,6 +454,21 @@ content:none}table.risks.stack td[data-label=Item]::before{content:" · ";color:
 table.risks.stack td[data-label=Reason]{display:block}table.risks.stack td[data-label=Owner],
 table.risks.stack td[data-label=Since]{color:var(--muted);font-size:12px}
 table.risks.stack td[data-label=Since]::before{content:" · since ";color:var(--muted)}
+table.workload.stack td[data-label]{display:inline}table.workload.stack td[data-label]::before{
+content:none}table.workload.stack td[data-label=Assignee]{font-weight:600}
+table.workload.stack td[data-label=Goal]::before{content:" · ";color:var(--muted)}
+table.workload.stack td[data-label="Open items"]::before{content:"\\A";white-space:pre}
+table.workload.stack td[data-label="Open items"]::after{content:" open items"}
+table.stack tr.over{background:var(--overb)}table.stack tr.over td{background:none}
+table.workload.stack td[data-label="Open points"]::before{content:" · "}
+table.workload.stack td[data-label="Open points"]::after{content:" points"}
+table.workload.stack td[data-label="Over WIP limit"]{display:block}
+table.unaligned.stack td[data-label]{display:inline}table.unaligned.stack td[data-label]::before{
+content:none}table.unaligned.stack td[data-label=Title]::before{content:" · ";color:var(--muted)}
+table.unaligned.stack td[data-label=State]::before{content:"\\A";white-space:pre}
+table.unaligned.stack td[data-label=State],table.unaligned.stack td[data-label=Assignee]{
+color:var(--muted);font-size:12px}table.unaligned.stack td[data-label=Assignee]::before{
+content:" · "}
 table.stack td[data-label]:empty{display:none}
 .risks tbody.kind>tr:first-child{background:none;border:0;padding:8px 0 0;margin:12px 0 0}
 .run th{width:auto;color:var(--fg)}}
@@ -474,9 +481,9 @@ body{font-size:10.5px;max-width:none;padding:0;background:#fff}h1{font-size:18px
 h2{font-size:14px;margin:16px 0 6px;break-after:avoid}.goal{break-inside:avoid;margin:8px 0;
 padding:8px 10px}.summary{break-inside:avoid}tr{break-inside:avoid}
 thead{display:table-header-group}th,td{padding:3px 5px}
-.krs{table-layout:fixed}.krs th{width:10%}.krs th:first-child{width:5%}
-.krs th:nth-child(2){width:25%}.krs th:nth-child(3){width:9%}.krs th:nth-child(6){width:14%}
-.krs th:last-child{width:7%}.risks tbody.kind>tr:first-child{break-after:avoid}
+.krs{table-layout:fixed}.krs th{width:9%}.krs th:first-child{width:5%}
+.krs th:nth-child(2){width:30%}.krs th:nth-child(5){width:10%}.krs th:nth-child(6){width:13%}
+.krs th:last-child{width:6%}.risks tbody.kind>tr:first-child{break-after:avoid}
 .krs .num{white-space:normal}.risks th:nth-child(3){width:45%}.krs .bar{width:56px}
 .krs .pct{display:block;margin:2px 0 0;white-space:normal}a{text-decoration:none}
 footer{margin-top:12px}}

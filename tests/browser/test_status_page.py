@@ -58,7 +58,8 @@ PROBE = """(() => {
 MARK_GOALS = """(() => {
   document.querySelectorAll('.goal').forEach((g, i) => {
     const mark = w => { const s = document.createElement('span');
-      s.textContent = `[[${w}${i}]]`; s.style.fontSize = '4px'; return s; };
+      s.textContent = `[[${w}${i}]]`; s.style.fontSize = '4px';
+      s.style.position = 'absolute'; return s; };  // drawn where it stands, taking no room
     g.prepend(mark('start')); g.append(mark('end'));
   });
   return document.querySelectorAll('.goal').length;

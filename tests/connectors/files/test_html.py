@@ -252,7 +252,7 @@ def test_workload_flag_column_names_the_wip_limit() -> None:
     headers = re.findall(r"<th>([^<]*)</th>", workload)
     assert headers == ["Assignee", "Goal", "Open items", "Open points", "Over WIP limit"]
     assert "wip_limit" in workload
-    assert "over: 9 open in all" in workload  # Sam Ortiz: 9 open items over all goals
+    assert "<td data-label='Over WIP limit'><span class=\"flag\">over the limit</span>" in workload
 
 
 def test_states_are_words() -> None:
