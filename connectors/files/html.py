@@ -20,6 +20,7 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.files.charts import PageCharts
 from connectors.files.localfs import StagedFiles, ensure_own_file
 from sync.base.contracts import PublishContext, resolve_path
 from sync.base.errors import PublishError
@@ -126,7 +127,7 @@ def render_page(tables: Sequence[Table], *, title: str, generated: datetime) -> 
         f"<header><h1>{_e(title)}</h1><p class=meta>As of {_e(as_of)}</p></header>",
         _summary(status, run),
         "<section><h2>Goals and key results</h2>",
-        _goals(status),
+        _goals(status, PageCharts.from_tables(tables, generated.date())),
         "</section>",
         _risks(by_name.get("Risks", [])),
         _workload(by_name.get("Workload", [])),
@@ -176,7 +177,7 @@ def _summary(status: Sequence[Mapping[str, Cell]], run: Mapping[str, Mapping[str
     )
 
 
-def _goals(status: Sequence[Mapping[str, Cell]]) -> str:
+def _goals(status: Sequence[Mapping[str, Cell]], charts: PageCharts) -> str:
     out: list[str] = []
     open_goal = False
     for r in status:
@@ -188,7 +189,7 @@ def _goals(status: Sequence[Mapping[str, Cell]]) -> str:
                 f'<div class="goal"><div class="ghead">{_pill(r["Status"])}'
                 f'<h3><span class="id">{_e(r["ID"])}</span> {_e(r["Title"])}</h3>'
                 f'<span class="who">{_e(r["Owner"] or "no owner")} · due {_e(r["Due"])}</span>'
-                f"</div>{_bar(r['Progress %'], r['Expected %'], big=True)}"
+                f"</div>{_bar(r['Progress %'], r['Expected %'], big=True)}{charts.goal(r['ID'])}"
                 f"{_note(r['Note'])}{_checkin(r)}"
                 '<table class="krs stack"><thead><tr><th>ID</th><th>Key result</th>'
                 "<th>Owner</th><th>Due</th><th>Value / target</th><th>Progress vs expected</th>"
@@ -210,7 +211,8 @@ def _goals(status: Sequence[Mapping[str, Cell]]) -> str:
                 f'<td class="nowrap" data-label="Due">{_e(r["Due"])}</td>'
                 f'<td class="num" data-label="Value / target">{_e(value)} / {_e(target)}'
                 f"{done_total}</td>"
-                f'<td data-label="Progress">{_bar(r["Progress %"], r["Expected %"])}</td>'
+                f'<td data-label="Progress">{_bar(r["Progress %"], r["Expected %"])}'
+                f"{charts.spark(r['ID'])}</td>"
                 f'<td data-label="Status">{_pill(r["Status"])}</td>'
                 f'<td class="nowrap" data-label="Forecast P85">{_e(r["Forecast P85"])}</td>'
                 f'<td class="num" data-label="Risks">{_e(r["Risks"] or "")}</td></tr>'

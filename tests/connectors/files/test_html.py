@@ -25,6 +25,7 @@ from tests.connectors.helpers import (
     sample_report,
     sample_run,
     sample_tables,
+    trend_tables,
 )
 
 
@@ -317,6 +318,8 @@ def test_any_text_stays_text(title: str, owner: str, note: str) -> None:
     assert {t for t, _ in parsed.tags} <= {
         "html", "head", "meta", "title", "style", "body", "header", "h1", "p", "section", "h2",
         "div", "span", "h3", "b", "i", "table", "thead", "tr", "th", "tbody", "td", "footer", "a",
+        # the inline charts: drawing elements only (no image, no link, no foreign object)
+        "svg", "text", "tspan", "line", "polyline", "circle",
     }  # fmt: skip
     seen = "".join(parsed.text)
     for piece in (title, owner, note):
@@ -402,3 +405,51 @@ def test_a_folder_or_a_link_at_the_path_is_refused(tmp_path: Path) -> None:
     (tmp_path / "link.html").symlink_to(own)
     with pytest.raises(ConfigError, match="is a symbolic link"):
         build(tmp_path, "link.html")
+
+
+def trend_page() -> str:
+    return render_page(trend_tables(), title="Trends", generated=NOW.astimezone(BERLIN))
+
+
+def test_one_trend_chart_per_goal_and_a_sparkline_per_key_result_no_script() -> None:
+    """G1 has a month of History: a line chart of progress against expected; G2 has none yet:
+    an empty chart saying so. Each key result has a 30-day sparkline. All inline SVG."""
+    text = trend_page()
+    tags = parse(text).tags
+    svgs = [attrs for tag, attrs in tags if tag == "svg"]
+    assert [a["class"] for a in svgs].count("trend") == 2  # G1, G2
+    assert [a["class"] for a in svgs].count("spark") == 3  # G1.1, G1.2, G2.1
+    assert len(svgs) == 5
+    assert (
+        "<script" not in text.lower()
+        and "src=" not in text
+        and 'href="http' not in text[: text.index("<section")]
+    )
+    labels = [a["aria-label"] for a in svgs]
+    assert [a["aria-label"] for a in svgs if a["class"] == "trend"] == [
+        "G1 progress against expected, 2026-10-01 to 2026-11-15: 90 % on 2026-11-15",
+        "G2: no trend yet",
+    ]
+    # G1.1 has History every 5 days back from 11-16 (60 %, 55 %, ...): the last 30 days,
+    # 10-18 to 11-16, start at 10-22 (35 %); 10-17 (30 %) is out of the window
+    assert "G1.1, last 30 days: from 35 % to 60 %" in labels
+    assert "G1.2, last 30 days: no progress measured" in labels
+
+
+def test_a_no_data_day_is_a_gap_in_the_line_not_a_zero() -> None:
+    text = trend_page()
+    goal_svg = text[text.index('<svg class="trend"') : text.index("</svg>")]
+    polylines = re.findall(r'<polyline points="([^"]*)"[^>]*stroke="#3b7dd8"', goal_svg)
+    # progress: 1, 4, 7 October, a gap on the 10th (No data), then 13 October to 15 November
+    assert [len(p.split()) for p in polylines] == [3, 12]
+    bottom = 160 - 24  # the plot's 0 % line
+    ys = [float(xy.split(",")[1]) for p in polylines for xy in p.split()]
+    assert ys[0] == bottom and min(ys[1:]) < bottom  # only day one is at 0 %
+    dashed = re.findall(r'<polyline[^>]*stroke="#8a8a8a"[^>]*stroke-dasharray', goal_svg)
+    assert len(dashed) == 1  # expected is known every day: one unbroken dashed line
+
+
+def test_chart_text_is_escaped() -> None:
+    text = trend_page()
+    assert "<script" not in text.lower()
+    assert "&lt;script&gt;" in text
