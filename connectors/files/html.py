@@ -447,10 +447,18 @@ table.stack td[data-label]{display:flex;gap:8px}
 table.stack td[data-label]::before{content:attr(data-label);flex:0 0 7.5em;color:var(--muted);
 font-size:12px;padding-top:1px}table.stack td:empty{display:none}
 table.krs.stack tr{display:grid;grid-template-columns:1fr 1fr;gap:4px 12px;
-grid-auto-flow:row dense}table.krs.stack td.id,table.krs.stack td.kr{grid-column:1/-1}
-table.krs.stack td.kr{font-weight:600}.krs td.kr .note{font-weight:400}
+grid-template-areas:"id status" "kr kr" "owner due" "value forecast" "progress progress"
+"risks risks"}table.krs.stack td.id{grid-area:id}table.krs.stack td.kr{grid-area:kr;
+font-weight:600}.krs td.kr .note{font-weight:400}
 table.krs.stack td[data-label]{display:block}table.krs.stack td[data-label]::before{
-display:block;font-size:11px}table.krs.stack td[data-label=Progress]{grid-column:1/-1}
+display:block;font-size:11px}table.krs.stack td[data-label=Owner]{grid-area:owner}
+table.krs.stack td[data-label=Due]{grid-area:due}
+table.krs.stack td[data-label="Value / target"]{grid-area:value}
+table.krs.stack td[data-label="Forecast P85"]{grid-area:forecast}
+table.krs.stack td[data-label=Progress]{grid-area:progress}
+table.krs.stack td[data-label=Risks]{grid-area:risks;display:flex;gap:6px}
+table.krs.stack td[data-label=Status]{grid-area:status;justify-self:end}
+table.krs.stack td[data-label=Status]::before{content:none}
 table.risks.stack td[data-label]{display:inline}table.risks.stack td[data-label]::before{
 content:none}table.risks.stack td[data-label=Item]::before{content:" · ";color:var(--muted)}
 table.risks.stack td[data-label=Reason]{display:block}table.risks.stack td[data-label=Owner],

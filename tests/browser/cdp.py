@@ -7,9 +7,9 @@ commands on fd 3 and answers on fd 4 (JSON, each message ended by a NUL), so no 
 binary or websocket library is needed. The browser is started offline (no background networking,
 no component updates, a throw-away profile) and only ever opens file:// pages.
 
-Also a small command line, to take the README's screenshots:
-    python -m tests.browser.cdp out/status.html examples/demo/status.png 1280
-    python -m tests.browser.cdp out/status.html examples/demo/status-phone.png 390
+Also a small command line, to take the README's screenshots (after `make demo`):
+    .venv/bin/python -m tests.browser.cdp out/status.html examples/demo/status.png 1280 1500
+    .venv/bin/python -m tests.browser.cdp out/status.html examples/demo/status-phone.png 390 1100
 """
 
 from __future__ import annotations
@@ -209,14 +209,14 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def screenshot(page: Path, png: Path, width: int) -> None:
+def screenshot(page: Path, png: Path, width: int, height: int) -> None:
+    """The top `height` CSS pixels of `page` at `width`, as a reader's screen shows them: a
+    phone's at twice the pixels (its device pixel ratio), a laptop's at one."""
     with chromium() as browser:
-        # twice the pixels, as a phone or a laptop's screen shows them
-        browser.open(
-            page.resolve().as_uri(), width=width, height=900, scale=2 if width < 600 else 1
-        )
-        png.write_bytes(browser.screenshot())
+        scale = 2 if width < 600 else 1
+        browser.open(page.resolve().as_uri(), width=width, height=height, scale=scale)
+        png.write_bytes(browser.screenshot(full_page=False))
 
 
 if __name__ == "__main__":
-    screenshot(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))
+    screenshot(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
