@@ -68,7 +68,8 @@ STATUS_COLUMNS = [
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Copy the demo beside an empty out/ and run it twice with the real CLI."""
+    """Copy the demo beside an empty out/ and do what `make demo` does with the real CLI:
+    backfill History from the cycle's start, then run; then run again."""
     root = tmp_path_factory.mktemp("demo")
     shutil.copytree(
         REPO / "examples" / "demo",
@@ -95,6 +96,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "--as-of",
         AS_OF,
     ]
+    backfill = subprocess.run(
+        [*cmd[:3], "backfill", *cmd[4:8], "--from", "2026-10-01", "--to", "2026-11-15"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
     first = subprocess.run(
         cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -102,7 +107,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     second = subprocess.run(
         cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False
     )
-    return {"root": root, "first": first, "second": second, "csv_after_first": snapshot}
+    return {
+        "root": root,
+        "backfill": backfill,
+        "first": first,
+        "second": second,
+        "csv_after_first": snapshot,
+    }
 
 
 GUARD = """
@@ -241,8 +252,35 @@ def test_rerun_is_idempotent(demo: dict[str, Any]) -> None:
             assert (out / name).read_bytes() == before, name
     with (out / "History.csv").open(newline="", encoding="utf-8") as fh:
         history = list(csv.DictReader(fh))
-    assert len(history) == 14
-    assert {h["Date"] for h in history} == {"2026-11-16"}
+    # 14 ids a day, from the cycle's start (backfilled) to the run's day, each once
+    assert len(history) == 14 * 47
+    assert len({(h["Date"], h["ID"]) for h in history}) == len(history)
+    assert min(h["Date"] for h in history) == "2026-10-01"
+    assert max(h["Date"] for h in history) == "2026-11-16"
+
+
+def test_the_demo_shows_a_trend_from_the_cycles_start(demo: dict[str, Any]) -> None:
+    """`make demo` backfills History first: the Trends tab, its charts and the page's lines go
+    back to each goal's start (G3 starts 15 October), not just today's one point."""
+    assert demo["backfill"].returncode == 0, demo["backfill"].stderr
+    assert "History filled for 2026-10-01..2026-11-15: 644 rows" in demo["backfill"].stdout
+    out = demo["root"] / "out"
+    with (out / "csv" / "Trends.csv").open(newline="", encoding="utf-8") as fh:
+        trends = list(csv.DictReader(fh))
+    days = {g: [t["Date"] for t in trends if t["Goal"] == g] for g in ("G1", "G2", "G3")}
+    assert [len(d) for d in days.values()] == [47, 47, 33]
+    assert days["G3"][0] == "2026-10-15" and days["G1"][-1] == "2026-11-16"
+    today = {t["Goal"]: t for t in trends if t["Date"] == "2026-11-16"}
+    assert (today["G1"]["Progress %"], today["G1"]["Expected %"]) == ("46.6", "61.1")
+    wb = openpyxl.load_workbook(out / "status.xlsx")
+    charts = wb["Trends"]._charts
+    assert len(charts) == 3
+    assert [c.series[0].val.numRef.f for c in charts] == [
+        "'Trends'!$D$2:$D$48", "'Trends'!$D$49:$D$95", "'Trends'!$D$96:$D$128",
+    ]  # fmt: skip
+    page = (out / "status.html").read_text(encoding="utf-8")
+    assert page.count('<svg class="trend"') == 3 and page.count('<svg class="spark"') == 11
+    assert 'aria-label="G1 progress against expected, 2026-10-01 to 2026-11-16: 47 %' in page
 
 
 def test_demo_touches_no_network(demo: dict[str, Any]) -> None:
