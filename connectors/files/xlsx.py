@@ -207,6 +207,7 @@ def _print_and_formats(ws: Any, table: Table) -> None:
     from openpyxl.formatting.rule import CellIsRule, FormulaRule
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.page import PageMargins
     from openpyxl.worksheet.properties import PageSetupProperties
 
     ws.page_setup.orientation = "landscape"
@@ -214,6 +215,8 @@ def _print_and_formats(ws: Any, table: Table) -> None:
     ws.page_setup.fitToHeight = 0  # 0: no limit on the pages down
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_title_rows = "1:1"
+    # Excel's "narrow" margins (inches): a wide tab prints larger on the page
+    ws.page_margins = PageMargins(left=0.25, right=0.25, top=0.75, bottom=0.75)
     ws.print_options.horizontalCentered = True
     last = get_column_letter(len(table.columns))
     names = [c.name for c in table.columns]

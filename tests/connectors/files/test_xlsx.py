@@ -182,6 +182,7 @@ def test_every_tab_prints_landscape_one_page_wide_with_its_header_on_each_page(
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
         assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)  # 0: any length
         assert ws.print_title_rows == "$1:$1"
+        assert (ws.page_margins.left, ws.page_margins.right) == (0.25, 0.25)  # Excel's narrow
 
 
 def rules_by_range(ws: Any) -> dict[str, list[Any]]:
