@@ -311,17 +311,17 @@ class JiraHttp:
         if status is None:
             return RetriableError(f"source {self.source!r}: {what}: no answer from {self.url}")
         response = exc.response if isinstance(exc.response, requests.Response) else None
-        headers = (
-            {k.lower(): v for k, v in response.headers.items()} if response is not None else {}
-        )
+        headers = response.headers if response is not None else {}
+        denied = headers.get("X-Authentication-Denied-Reason")
         answer = Answer(
             status=status,
             where=f"source {self.source!r}: Jira answered {status} to {what}",
             message=jira_message(response) if response is not None else _clip(exc.text or ""),
             check=self.auth.describe(),
-            retry_after=retry_after(response.headers) if response is not None else None,
+            note=f"Jira asks for a CAPTCHA: log in once in a browser; {denied}" if denied else "",
+            retry_after=retry_after(headers),
         )
-        return JIRA_ERRORS.error(answer, _Asked(self, search, headers))
+        return JIRA_ERRORS.error(answer, _Asked(self, search))
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,18 +330,6 @@ class _Asked:
 
     http: JiraHttp
     search: str | None  # the JQL, when the request was a search
-    headers: Mapping[str, str]  # lower-cased
-
-
-def _captcha(answer: Answer, asked: _Asked) -> GoalsyncError | None:
-    denied = asked.headers.get("x-authentication-denied-reason")
-    if not denied:
-        return None
-    why = "credentials refused" if answer.status == 401 else "no access"
-    return AuthError(
-        f"{answer.where} ({why}) (Jira asks for a CAPTCHA: log in once in a browser; {denied}); "
-        f"check {answer.check}"
-    )
 
 
 def _bad_jql(answer: Answer, asked: _Asked) -> GoalsyncError | None:
@@ -369,8 +357,6 @@ def _not_found(answer: Answer, asked: _Asked) -> GoalsyncError | None:
 # not there is the other deployment's; a missing resource is its own type (the issue is skipped).
 JIRA_ERRORS: ErrorTable[_Asked] = BASE.extend(
     {
-        401: _captcha,
-        403: _captcha,
         400: _bad_jql,
         404: (_no_search, _not_found),
         410: _no_search,

@@ -36,6 +36,7 @@ class Answer:
     message: str = ""  # the server's own words, short ("" when it said nothing usable)
     context: str = ""  # what it was about, after the message in brackets ("repo acme/web")
     check: str = ""  # what a person should check when access is refused (variable names)
+    note: str = ""  # said after why access was refused (what the server asks a person to do)
     retry_after: float | None = None  # seconds the server asked to wait, read from its headers
     # How a message reads: the server's words, else the phrase ("…: Bad gateway"); or the
     # phrase, then status and words ("…: server error (503: Service Unavailable)").
@@ -53,7 +54,8 @@ Rule: TypeAlias = Callable[[Answer, C], GoalsyncError | None]
 
 def _refused(answer: Answer, ctx: object) -> GoalsyncError:
     why = "credentials refused" if answer.status == 401 else "no access"
-    return AuthError(f"{answer.where} ({why}); check {answer.check}")
+    note = f" ({answer.note})" if answer.note else ""
+    return AuthError(f"{answer.where} ({why}){note}; check {answer.check}")
 
 
 def _retriable(answer: Answer, ctx: object) -> GoalsyncError:

@@ -70,6 +70,14 @@ def test_the_server_words_and_the_context_in_a_message() -> None:
     )
 
 
+def test_a_refusal_says_what_the_server_asks_of_a_person() -> None:
+    error = BASE.error(answer(403, note="log in once in a browser"), None)
+    assert str(error) == (
+        "source 'x': Acme answered 403 to the list (no access) (log in once in a browser); "
+        "check ACME_TOKEN"
+    )
+
+
 def test_a_connector_rule_in_front_decides_or_passes_to_the_base() -> None:
     def jql(a: Answer, search: str | None) -> GoalsyncError | None:
         return ConfigError(f"bad JQL {search!r}") if search is not None else None
