@@ -68,6 +68,9 @@ SHEET_FIELDS = (
 )
 FINGERPRINT_KEY = "goalsync.content"  # developer metadata: what goalsync last wrote in a tab
 FINGERPRINT_VERSION = "1"  # bump when the cells written for the same table change
+# Tabs that came after the fingerprint mark: every one goalsync wrote carries it, so one without
+# it is someone's own tab of that name, which a publish must not overwrite.
+MARKED_SINCE_FIRST = frozenset({TRENDS_TAB})
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +197,13 @@ def to_write_plan(
     tabs: list[_Tab] = []
     for table in tables:
         existing = find_tab(sheets, table.name)
+        unmarked = existing is not None and existing.fingerprint is None
+        if salt is not None and unmarked and table.name in MARKED_SINCE_FIRST:
+            raise PublishError(
+                f"the tab {table.name!r} was not written by goalsync (it has no goalsync mark), "
+                f"and goalsync writes its {table.name} tab there: rename that tab to keep it; "
+                "nothing was published"
+            )
         sheet_id = existing.sheet_id if existing else _new_id(table.name, used)
         if existing is None:
             plan.added.append(table.name)

@@ -18,6 +18,7 @@ from connectors.sheets.config import SheetsSinkConfig
 from connectors.sheets.layout import CHART_COLUMNS, CHART_ROWS, chart_id
 from connectors.sheets.sink import SheetsSink
 from sync.base.contracts import PublishContext
+from sync.base.errors import PublishError
 from sync.base.report import HistoryRow, Table
 from sync.tables import to_tables
 from tests.connectors.helpers import (
@@ -180,3 +181,18 @@ def test_a_trends_tab_without_history_has_no_chart(fake: FakeSheets) -> None:
     assert fake.spreadsheets["S1"].values("Trends") == [
         ["Goal", "Title", "Date", "Progress %", "Expected %"]
     ]
+
+
+def test_someones_own_trends_tab_is_never_overwritten(fake: FakeSheets) -> None:
+    """A tab named Trends that goalsync did not write (no mark): the publish stops, untouched."""
+    fake.add_spreadsheet("S1", {"Trends": [["Quarter", "Revenue"], ["Q3", 12]]})
+    book = fake.spreadsheets["S1"]
+    before = book.snapshot()
+    with pytest.raises(PublishError, match="'Trends' was not written by goalsync"):
+        sink(fake).prepare(tables(), context())
+    assert book.snapshot() == before and fake.batch_updates("S1") == 0
+    # goalsync's own Trends tab (marked) is rewritten as every owned tab is
+    fresh = fake.add_spreadsheet("S1")
+    publish(fake, tables())
+    publish(fake, tables(days=1), days=1)
+    assert len(charts(fresh)) == 2
