@@ -426,7 +426,8 @@ background:var(--mark)}
 .note{color:var(--muted);font-size:12px}.warn{color:var(--off);font-weight:600}
 tr.over td{background:var(--overb)}.flag{color:var(--off);font-weight:600}
 .risks tbody.kind th{background:var(--kindb);color:var(--fg);font-size:13px}
-.risks tbody.kind th::first-letter{text-transform:uppercase}.count{display:inline-block;
+.risks tbody.kind th::first-letter{text-transform:uppercase}
+.risks thead th,.risks td[data-label=Owner]{white-space:nowrap}.count{display:inline-block;
 min-width:1.6em;margin-left:6px;padding:0 6px;border-radius:9px;background:var(--line);
 text-align:center;font-size:12px}
 .run th{width:200px}a{color:var(--link)}code{font-size:12px}
