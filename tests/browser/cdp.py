@@ -18,6 +18,7 @@ import base64
 import fcntl
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -39,13 +40,15 @@ class BrowserMissing(RuntimeError):
 def find_chromium() -> str:
     override = os.environ.get("GOALSYNC_CHROMIUM")
     if override:
+        if not os.access(override, os.X_OK):
+            raise BrowserMissing(f"GOALSYNC_CHROMIUM={override} is not an executable file")
         return override
     for name in CANDIDATES:
         path = shutil.which(name)
         if path:
             return path
     raise BrowserMissing(
-        f"the browser tests need headless Chromium and poppler's pdfinfo: `{INSTALL_HINT}` "
+        f"the browser tests need headless Chromium and poppler's pdftotext: `{INSTALL_HINT}` "
         "(Debian/Ubuntu), or set GOALSYNC_CHROMIUM to a Chromium binary"
     )
 
@@ -90,6 +93,9 @@ class Browser:
 
     def _read(self) -> dict[str, Any]:
         while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._in], [], [], TIMEOUT_S)
+            if not ready:  # a hung browser fails the test instead of hanging the suite
+                raise RuntimeError(f"chromium did not answer within {TIMEOUT_S:.0f} s")
             chunk = self._in.read(1 << 16)
             if not chunk:
                 raise RuntimeError("chromium closed its DevTools pipe")
@@ -171,6 +177,7 @@ def chromium() -> Iterator[Browser]:
             "--headless",
             "--no-sandbox",  # CI runs as root in a container, where the sandbox cannot start
             "--disable-gpu",
+            "--disable-dev-shm-usage",  # a container's /dev/shm is often too small for it
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
