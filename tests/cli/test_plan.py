@@ -100,7 +100,7 @@ def test_plan_compares_with_the_files_and_names_status_changes(
 
     assert cli("plan", path) == 0  # nothing changed since
     out = capsys.readouterr().out
-    assert "unchanged: Status, Risks, Items, Unaligned, Workload, History" in out
+    assert "unchanged: Status, Trends, Risks, Items, Unaligned, Workload, History" in out
     assert "->" not in out
 
     (tmp_path / "items.csv").write_text(QUARTER_DONE, encoding="utf-8")
