@@ -27,7 +27,13 @@ $(VENV)/.stamp-test: pyproject.toml $(TEST_LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.stamp-run
 
+# The demo's History from the cycle's start to the day before its as-of instant: its Trends
+# tab and charts show the quarter so far. backfill is idempotent, so reruns change nothing.
+DEMO_FROM := 2026-10-01
+DEMO_TO := 2026-11-15
+
 demo: $(VENV)/.stamp-run
+	$(BIN)/goalsync backfill --config examples/demo/goalsync.yaml --state-dir out/.goalsync-demo --from $(DEMO_FROM) --to $(DEMO_TO)
 	$(BIN)/goalsync run --config examples/demo/goalsync.yaml --state-dir out/.goalsync-demo --as-of $(DEMO_AS_OF)
 
 lint: $(VENV)/.stamp-test
