@@ -31,8 +31,10 @@ class SourceInfo:
     name: str
     type: str
     flavour: Flavour  # which clause keys fit: jira (project, components, jql), github (repo)
-    runs_jql: bool = False
-    scope_jql: str | None = None  # a jira source's own `jql:`, which each search wraps
+    # The native clause keys it runs itself (`jql` for a jira source: its registry entry says);
+    # None when not known (a source that does not validate: every clause passes).
+    native: frozenset[str] | None = frozenset()
+    native_scope: str | None = None  # a jira source's own `jql:`, which each search wraps
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +76,13 @@ def check_plan(
     checked against it."""
     issues: list[PlanIssue] = []
     for name, info in (sources or {}).items():
-        why = jql_escape(info.scope_jql, order_by=True) if info.scope_jql is not None else None
+        scope = info.native_scope
+        why = jql_escape(scope, order_by=True) if scope is not None else None
         if why:
             issues.append(
                 PlanIssue(
                     ("sources", name, "jql"),
-                    f"source {name}: jql {info.scope_jql!r} is not self-contained: {why}; "
+                    f"source {name}: jql {scope!r} is not self-contained: {why}; "
                     "every search wraps it in parentheses it would break out of",
                     _JQL_FIX,
                 )
@@ -327,7 +330,7 @@ def _check_clause(
     targets = [item_sources[n] for n in named if n in item_sources] or list(item_sources.values())
     flavours = {s.flavour for s in targets}
     for key in given:
-        if key == "jql" and not any(s.runs_jql for s in targets):
+        if key == "jql" and not any(s.native is None or key in s.native for s in targets):
             issues.append(
                 PlanIssue(
                     (*cloc, key),

@@ -79,11 +79,17 @@ class SelectClause(_Model):
     assignee: StrList = None
     status: StrList = None
     state: StateList = None
+    # A native clause: text a source runs itself in its own query language (Jira's jql, each
+    # an extra search), for the sources whose registry entry declares the key.
     jql: str | None = None
 
     def given(self) -> dict[str, Any]:
         """The keys this clause sets."""
         return {k: v for k, v in self if v is not None}
+
+    def native(self) -> dict[str, str]:
+        """The native clauses this clause sets, by key."""
+        return {} if self.jql is None else {"jql": self.jql}
 
 
 class KeyResult(_Model):

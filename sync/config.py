@@ -10,23 +10,27 @@ that pydantic's errors and the plan's checks can point at it.
 from __future__ import annotations
 
 import difflib
+import functools
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
-from connectors.files.csvdir import CsvSinkConfig
-from connectors.files.html import HtmlSinkConfig
-from connectors.files.source import ITEM_FLAVOURS, FileSourceConfig
-from connectors.files.xlsx import XlsxSinkConfig
-from connectors.github.source import GitHubSourceConfig
-from connectors.jira.source import JiraSourceConfig
-from connectors.sheets.config import SheetsSinkConfig, SheetsSourceConfig, SheetTabs
+import connectors
 from mappings.checks import CycleDates, PlanIssue, SourceInfo, check_plan
 from mappings.model import (
     Cycle,
@@ -40,33 +44,33 @@ from mappings.model import (
 )
 from mappings.plan import Plan, resolve_plan
 from sync.alerts import AlertsConfig
-from sync.base.contracts import ItemRules
+from sync.base.contracts import (
+    ItemRules,
+    OwnsPlaces,
+    ReadsPlaces,
+    SinkConfigModel,
+    SourceConfigModel,
+)
 from sync.base.errors import ConfigError, Problem
-from sync.base.report import TAB_NAMES
 from sync.yamlmarks import Marks, dotted, line_of, parse_yaml, yaml_path
 
-SourceConfig = Annotated[
-    JiraSourceConfig | GitHubSourceConfig | SheetsSourceConfig | FileSourceConfig,
-    Field(discriminator="type"),
-]
-SinkConfig = Annotated[
-    SheetsSinkConfig | XlsxSinkConfig | CsvSinkConfig | HtmlSinkConfig,
-    Field(discriminator="type"),
-]
-_SOURCE_ADAPTER: TypeAdapter[Any] = TypeAdapter(SourceConfig)
+
+def _union(entries: Mapping[str, connectors.Connector]) -> Any:
+    """The registered config models as one union, told apart by `type:`."""
+    models = [entry.config for entry in entries.values()]
+    return Annotated[functools.reduce(operator.or_, models), Field(discriminator="type")]
+
+
+# A source or sink entry: the union of the config models in the registry (connectors/__init__.py)
+# when the module is loaded; `config_model()` follows later registrations. To the type checker,
+# the contract every such model keeps.
+if TYPE_CHECKING:
+    SourceConfig: TypeAlias = SourceConfigModel
+    SinkConfig: TypeAlias = SinkConfigModel
+else:
+    SourceConfig = _union(connectors.sources())
+    SinkConfig = _union(connectors.sinks())
 _DATE: TypeAdapter[date] = TypeAdapter(date)
-_SOURCE_MODELS: dict[str, type[BaseModel]] = {
-    "jira": JiraSourceConfig,
-    "github": GitHubSourceConfig,
-    "sheets": SheetsSourceConfig,
-    "file": FileSourceConfig,
-}
-_SINK_MODELS: dict[str, type[BaseModel]] = {
-    "sheets": SheetsSinkConfig,
-    "xlsx": XlsxSinkConfig,
-    "csv": CsvSinkConfig,
-    "html": HtmlSinkConfig,
-}
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -107,6 +111,44 @@ class GoalsyncConfig(BaseModel):
         return sources
 
 
+_LOADED_AT = connectors.generation()
+
+
+@functools.cache
+def _extended(generation: int) -> type[GoalsyncConfig]:
+    """GoalsyncConfig over the registry as it is at `generation` (a connector registered after
+    this module was loaded: a test's fake, a plugin). The fields keep their places."""
+    del generation  # the cache key
+    sources: Any = dict[str, _union(connectors.sources())]  # type: ignore[misc]
+    sinks: Any = list[_union(connectors.sinks())]  # type: ignore[misc]
+    return create_model(
+        "GoalsyncConfig",
+        __base__=GoalsyncConfig,
+        sources=(sources, Field(min_length=1)),
+        sinks=(sinks, Field(min_length=1)),
+    )
+
+
+def config_model() -> type[GoalsyncConfig]:
+    """The model of goalsync.yaml with every connector registered now."""
+    generation = connectors.generation()
+    return GoalsyncConfig if generation == _LOADED_AT else _extended(generation)
+
+
+@functools.cache
+def _source_adapter(generation: int) -> TypeAdapter[Any]:
+    del generation  # the cache key
+    return TypeAdapter(_union(connectors.sources()))
+
+
+def _source_models() -> dict[str, type[BaseModel]]:
+    return {name: entry.config for name, entry in connectors.sources().items()}
+
+
+def _sink_models() -> dict[str, type[BaseModel]]:
+    return {name: entry.config for name, entry in connectors.sinks().items()}
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedConfig:
     path: Path
@@ -131,16 +173,23 @@ class LoadedConfig:
             cancelled_resolutions=s.cancelled_resolutions,
         )
 
-    def jql_clauses(self, source: str) -> tuple[str, ...]:
-        """The `jql:` clauses that select from `source`: each runs as an extra search."""
-        found = {
-            c.jql
-            for g in self.model.goals
-            for kr in g.key_results
-            for c in kr.select
-            if c.jql and (c.source is None or source in c.source)
+    def native_clauses(self, source: str) -> dict[str, tuple[str, ...]]:
+        """The select clauses `source` runs itself, by kind (Jira's `jql:`: each an extra
+        search): the kinds its registry entry declares, from the clauses that select from it."""
+        cfg = self.model.sources.get(source)
+        entry = connectors.sources().get(cfg.type) if cfg is not None else None
+        found: dict[str, set[str]] = {
+            kind: set() for kind in (entry.native_clauses if entry else ())
         }
-        return tuple(sorted(found))
+        for g in self.model.goals:
+            for kr in g.key_results:
+                for c in kr.select:
+                    if c.source is not None and source not in c.source:
+                        continue
+                    for kind, text in c.native().items():
+                        if kind in found:
+                            found[kind].add(text)
+        return {kind: tuple(sorted(texts)) for kind, texts in found.items() if texts}
 
 
 def load_config(path: Path) -> LoadedConfig:
@@ -163,7 +212,7 @@ def load_config(path: Path) -> LoadedConfig:
             raise ConfigError(f"{shown} is not valid YAML", problems)
         raise ConfigError(f"{shown}: expected a mapping with version, cycle, sources, sinks, goals")
     try:
-        model = GoalsyncConfig.model_validate(data)
+        model = config_model().model_validate(data)
     except ValidationError as exc:
         # Duplicate keys (found while reading) are reported together with the schema's problems,
         # and the plan's checks run on the parts that did validate: every problem in one go.
@@ -172,7 +221,7 @@ def load_config(path: Path) -> LoadedConfig:
         problems += _plan_problems(issues, data, marks, shown, skip=problems)
         raise ConfigError(f"{shown} has {len(problems)} problem(s)", problems) from None
     infos = {name: _source_info(name, cfg) for name, cfg in model.sources.items()}
-    issues = [*check_plan(model.goals, model.cycle, infos), *_sheet_tab_clashes(model)]
+    issues = [*check_plan(model.goals, model.cycle, infos), *_place_clashes(model)]
     if issues or problems:
         problems += _plan_problems(issues, data, marks, shown)
         raise ConfigError(f"{shown} has {len(problems)} problem(s)", problems)
@@ -220,31 +269,27 @@ def _check_valid_parts(data: Mapping[str, Any]) -> list[PlanIssue]:
     infos: dict[str, SourceInfo] = {}
     for name, raw in raw_sources.items():
         try:
-            infos[str(name)] = _source_info(str(name), _SOURCE_ADAPTER.validate_python(raw))
+            adapter = _source_adapter(connectors.generation())
+            infos[str(name)] = _source_info(str(name), adapter.validate_python(raw))
         except ValidationError:  # reported already; let clauses that name it pass
-            infos[str(name)] = SourceInfo(str(name), "unknown", "any", runs_jql=True)
+            infos[str(name)] = SourceInfo(str(name), "unknown", "any", native=None)
     return check_plan(goals, cycle, infos)
 
 
-def _sheet_tab_clashes(model: GoalsyncConfig) -> list[PlanIssue]:
-    """A plan tab that a sheets sink on the same spreadsheet owns would be overwritten by the
-    first publish: refuse it before anything runs."""
-    published = {s.spreadsheet_id for s in model.sinks if isinstance(s, SheetsSinkConfig)}
-    owned = {t.casefold() for t in TAB_NAMES}
+def _place_clashes(model: GoalsyncConfig) -> list[PlanIssue]:
+    """An input that a sink overwrites on every publish (a plan tab that a sheets sink on the
+    same spreadsheet owns) would be lost by the first publish: refuse it before anything runs."""
+    owned: set[str] = set()
+    for sink in model.sinks:
+        if isinstance(sink, OwnsPlaces):
+            owned.update(sink.owned_places())
     issues = []
     for name, source in model.sources.items():
-        if not isinstance(source, SheetsSourceConfig) or source.spreadsheet_id not in published:
+        if not isinstance(source, ReadsPlaces):
             continue
-        for key, tab in source.tabs:
-            if tab is not None and tab.casefold() in owned:
-                issues.append(
-                    PlanIssue(
-                        ("sources", name, "tabs", key),
-                        f"tab {tab!r} is one that the sheets sink on the same spreadsheet "
-                        "writes: the first publish would overwrite this input",
-                        f"name an input tab other than {', '.join(TAB_NAMES)}",
-                    )
-                )
+        for read in source.read_places():
+            if read.place in owned:
+                issues.append(PlanIssue(("sources", name, *read.loc), read.clash, read.fix))
     return issues
 
 
@@ -314,15 +359,16 @@ def _date_or_none(value: Any) -> date | None:
         return None
 
 
-def _source_info(name: str, cfg: Any) -> SourceInfo:
-    if isinstance(cfg, JiraSourceConfig):
-        return SourceInfo(name, "jira", "jira", runs_jql=True, scope_jql=cfg.jql)
-    if isinstance(cfg, GitHubSourceConfig):
-        return SourceInfo(name, "github", "github")
-    if isinstance(cfg, SheetsSourceConfig):
-        return SourceInfo(name, "sheets", "items" if cfg.tabs.tasks else "none")
-    assert isinstance(cfg, FileSourceConfig)
-    return SourceInfo(name, "file", ITEM_FLAVOURS[cfg.format])
+def _source_info(name: str, cfg: SourceConfigModel) -> SourceInfo:
+    traits = cfg.traits()
+    entry = connectors.sources()[cfg.type]
+    return SourceInfo(
+        name,
+        cfg.type,
+        traits.flavour,
+        native=frozenset(entry.native_clauses),
+        native_scope=traits.native_scope,
+    )
 
 
 def _model_at(path: Sequence[str | int], data: Any) -> type[BaseModel] | None:
@@ -341,20 +387,30 @@ def _model_at(path: Sequence[str | int], data: Any) -> type[BaseModel] | None:
         )
     kind = node.get("type") if isinstance(node, Mapping) else None
     if parts[0] == "sources" and len(parts) == 2:
-        return _SOURCE_MODELS.get(str(kind))
+        return _source_models().get(str(kind))
     if parts[0] == "sinks" and len(parts) == 1:
-        return _SINK_MODELS.get(str(kind))
+        return _sink_models().get(str(kind))
     table: dict[str, type[BaseModel]] = {
+        **_nested_models(),
         "cycle": Cycle,
         "status": StatusRules,
         "forecast": ForecastRules,
         "goals": Goal,
         "key_results": KeyResult,
         "select": SelectClause,
-        "tabs": SheetTabs,
         "alerts": AlertsConfig,
     }
     return table.get(str(parts[-1]))
+
+
+def _nested_models() -> dict[str, type[BaseModel]]:
+    """The models nested in connectors' entries, by key (a sheets source's `tabs:`)."""
+    found: dict[str, type[BaseModel]] = {}
+    for entry in [*connectors.sources().values(), *connectors.sinks().values()]:
+        for key, field in entry.config.model_fields.items():
+            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+                found[key] = field.annotation
+    return found
 
 
 def _problem(err: Mapping[str, Any], data: Any, marks: Marks, shown: str) -> Problem:
@@ -376,7 +432,7 @@ def _problem(err: Mapping[str, Any], data: Any, marks: Marks, shown: str) -> Pro
         fix = f"add {path[-1]}: <value>" if path else ""
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         # pydantic names the allowed tags only when the tag is unknown, not when it is missing
-        models = _SINK_MODELS if path and path[0] == "sinks" else _SOURCE_MODELS
+        models = _sink_models() if path and path[0] == "sinks" else _source_models()
         expected = err.get("ctx", {}).get("expected_tags") or ", ".join(map(repr, models))
         msg = "missing or unknown type" if kind == "union_tag_not_found" else "unknown type"
         fix = f"set type: to one of {expected}"

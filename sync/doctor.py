@@ -1,6 +1,7 @@
 """`goalsync doctor`: check every source and sink the config names, and say what to fix.
 
-Per source and sink, the fewest requests that answer "would a run work?":
+Per source and sink, the fewest requests that answer "would a run work?"; each connector
+checks its own system (the `check` method of what its config builds: connectors/*/check.py):
 - Jira: `serverInfo` (reachable; Cloud or Data Center), `/myself` (the credentials are accepted;
   skipped without credentials), one search of the configured JQL with `maxResults=1` (the JQL is
   valid and this user can see issues), and one more per `jql:` select clause; rate-limit headers
@@ -21,28 +22,18 @@ A check is ok, warn (works, but look) or fail. Exit 0 when nothing failed, else 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
-from connectors.files.csvdir import CsvSink
-from connectors.files.html import HtmlSink
-from connectors.files.source import FileSource
-from connectors.files.xlsx import XlsxSink
-from connectors.github.source import GitHubSource
-from connectors.jira.source import JiraSource
-from connectors.sheets.sink import SheetsSink
-from connectors.sheets.source import SheetsSource
 from sync import alerts, explain
-from sync.base.contracts import PullContext, Sink, Source
-from sync.base.errors import ConfigError, GoalsyncError
+from sync.base.contracts import describe, writable
+from sync.base.errors import ConfigError
 from sync.base.secrets import read_secret
 from sync.config import LoadedConfig
-from sync.doctor_model import Report, Status, Target
-from sync.doctor_remote import check_github, check_jira, check_sheets
+from sync.doctor_model import Report, Target
+from sync.doctor_remote import check_built, check_context
 from sync.store import Store
 
 
@@ -70,7 +61,7 @@ def run_doctor(
         except ConfigError as exc:
             target.add("usable", "fail", str(exc), _fix(exc, "fix the source in goalsync.yaml"))
             continue
-        _check_source(config, name, source, target)
+        check_built(source, target, check_context(config, name))
     for n, sink_cfg in enumerate(config.model.sinks):
         try:
             sink = sink_cfg.build(config.base_dir)
@@ -79,9 +70,9 @@ def run_doctor(
             report.targets.append(target)
             target.add("usable", "fail", str(exc), _fix(exc, "fix the sink in goalsync.yaml"))
             continue
-        target = Target(f"sink {_sink_name(sink)}")
+        target = Target(f"sink {describe(sink)}")
         report.targets.append(target)
-        _check_sink(sink, target)
+        check_built(sink, target, check_context(config, None))
     report.targets.append(_state_target(state_dir))
     report.targets.append(_items_target(config, state_dir, report))
     if config.model.alerts is not None:
@@ -119,92 +110,9 @@ def _config_target(config: LoadedConfig) -> Target:
     return target
 
 
-def _check_source(config: LoadedConfig, name: str, source: Source, target: Target) -> None:
-    if isinstance(source, JiraSource):
-        check_jira(source, target, clauses=config.jql_clauses(name))
-    elif isinstance(source, GitHubSource):
-        check_github(source, target)
-    elif isinstance(source, SheetsSource):
-        check_sheets(source.access, target, tabs=[title for _, title in source.tabs])
-    elif isinstance(source, FileSource):
-        check_file_source(config, source, target)
-    else:  # a source type doctor does not know yet
-        target.add("usable", "warn", "built; doctor has no further check for this type")
-
-
-def _check_sink(sink: Sink, target: Target) -> None:
-    if isinstance(sink, SheetsSink):
-        check_sheets(sink.access, target, tabs=None)
-    elif isinstance(sink, XlsxSink | HtmlSink):
-        target.add("writable", *_writable(sink.path, kind="file"))
-    elif isinstance(sink, CsvSink):
-        target.add("writable", *_writable(sink.folder, kind="folder"))
-    else:
-        target.add("usable", "warn", "built; doctor has no further check for this type")
-
-
-def _sink_name(sink: Sink) -> str:
-    if isinstance(sink, SheetsSink):
-        return sink.description
-    if isinstance(sink, XlsxSink | HtmlSink):
-        return f"{sink.type} {sink.path}"
-    if isinstance(sink, CsvSink):
-        return f"csv {sink.folder}/"
-    return sink.type
-
-
-def check_file_source(config: LoadedConfig, source: FileSource, target: Target) -> None:
-    ctx = PullContext(
-        source=source.name,
-        run_started=datetime.now(UTC),
-        tz=config.tz,
-        rules=config.item_rules,
-    )
-    try:
-        result = source.fetch(ctx)
-    except GoalsyncError as exc:
-        target.add("readable", "fail", str(exc), "fix or replace the file")
-        return
-    what = [f"{len(result.items)} items"] if result.items else []
-    what += [f"{len(result.metrics)} metric values"] if result.metrics else []
-    what += [f"{len(result.goal_defs)} goal rows"] if result.goal_defs else []
-    what += [f"{len(result.overrides)} overrides"] if result.overrides else []
-    detail = f"{source.pattern}: {', '.join(what) or 'no rows'}"
-    if result.warnings:
-        target.add(
-            "readable",
-            "warn",
-            f"{detail}; {len(result.warnings)} rows skipped, first: {result.warnings[0]}",
-            "fix the rows named (the run's Run tab lists them all)",
-        )
-    else:
-        target.add("readable", "ok", detail)
-
-
-def _writable(path: Path, *, kind: str) -> tuple[Status, str, str]:
-    """Whether a run could write `path` (a file, or a folder it fills), without writing."""
-    if path.exists():
-        if kind == "folder" and not path.is_dir():
-            return "fail", f"{path} exists and is not a folder", "point path: at a folder"
-        if kind == "file" and path.is_dir():
-            return "fail", f"{path} is a folder", "point path: at a file"
-        folder = path if kind == "folder" else path.parent
-        if os.access(folder, os.W_OK | os.X_OK):
-            return "ok", f"{path} exists and can be replaced", ""
-        return "fail", f"cannot write in {folder}", f"give this user write access to {folder}"
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        return "fail", f"{parent} is not a folder", "fix the path"
-    if os.access(parent, os.W_OK | os.X_OK):
-        return "ok", f"{path} will be created (in {parent})", ""
-    return "fail", f"cannot create {path}: {parent} is not writable", f"make {parent} writable"
-
-
 def _state_target(state_dir: Path) -> Target:
     target = Target(f"state dir {state_dir}")
-    status, detail, fix = _writable(state_dir, kind="folder")
+    status, detail, fix = writable(state_dir, kind="folder")
     target.add("writable", status, detail, fix)
     store = Store(state_dir)
     if store.exists:

@@ -7,8 +7,6 @@ from typing import Literal
 
 Status = Literal["ok", "warn", "fail"]
 BUDGET_S = 8.0  # retries per target: an unreachable host fails in seconds, not minutes
-JIRA_TIMEOUT = (5.0, 30.0)
-GITHUB_LOW_SHARE = 0.1  # under a tenth of the hour's budget left: a warning
 
 
 @dataclass(frozen=True, slots=True)

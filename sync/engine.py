@@ -21,7 +21,14 @@ from mappings.evaluate import evaluate
 from mappings.plan import Plan, resolve_plan
 from sync import __version__
 from sync.base import secrets
-from sync.base.contracts import PreparedWrite, PublishContext, Sink, Source
+from sync.base.contracts import (
+    HistoryKeeper,
+    Opener,
+    PreparedWrite,
+    PublishContext,
+    Sink,
+    Source,
+)
 from sync.base.errors import (
     EXIT_CONFIG,
     EXIT_OK,
@@ -272,11 +279,10 @@ def _open_sinks(sinks: Sequence[Sink], budget_s: float) -> None:
     raises ConfigError here, before any source request (exit 2, nothing pulled or published).
     One that cannot be read now is left to the publish, which tries again."""
     for sink in sinks:
-        opener = getattr(sink, "open", None)
-        if opener is None:
+        if not isinstance(sink, Opener):
             continue
         try:
-            opener(budget_s)
+            sink.open(budget_s)
         except ConfigError:
             raise
         except GoalsyncError as exc:
@@ -286,11 +292,10 @@ def _open_sinks(sinks: Sequence[Sink], budget_s: float) -> None:
 def _seed_history(sinks: Sequence[Sink], budget_s: float) -> list[HistoryRow]:
     """An empty state dir: take History back from a sink that keeps it (the Sheets tab)."""
     for sink in sinks:
-        reader = getattr(sink, "read_history", None)
-        if reader is None:
+        if not isinstance(sink, HistoryKeeper):
             continue
         try:
-            rows: list[HistoryRow] = reader(budget_s)
+            rows = sink.read_history(budget_s)
         except GoalsyncError as exc:
             log.warning("history_not_seeded", sink=sink.type, error=str(exc))
             continue

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from connectors.sheets.config import spreadsheet_id
+from pydantic import ValidationError
+
+import connectors
 from sync.base.errors import ConfigError
 from sync.config import LoadedConfig, load_config
 from sync.schema import config_schema
@@ -186,11 +188,14 @@ def render(o: StarterOptions) -> str:
 
 
 def _sheet_id(text: str) -> str:
-    """The id of a pasted sheet URL; anything else as given (validation then names it)."""
+    """The id of a pasted sheet URL (as the sheets sink's config reads it); anything else as
+    given (validation then names it)."""
+    model = connectors.sinks()["sheets"].config
     try:
-        return spreadsheet_id(text)
-    except ValueError:
+        entry = model.model_validate({"type": "sheets", "spreadsheet_id": text})
+    except ValidationError:
         return text
+    return str(entry.model_dump()["spreadsheet_id"])
 
 
 def write_starter(

@@ -1,7 +1,8 @@
 """`goalsync plan`: what a run would change in each sink, against what the sink holds now.
 
 Each sink is read before the dry run (`read_sinks`) and compared after it (`compare`), tab by
-tab and row by row, rows matched by their key (Status by ID, Items by key and key result, ...):
+tab and row by row, rows matched by their key (Status by ID, Items by key and key result, ...).
+Each sink reads itself back (sync.base.contracts.ReadBack, in its connector):
 - csv and xlsx sinks: the existing files, read back the same way as the new content is (the new
   tables are rendered exactly as the sink would write them, then parsed), so a difference is a
   difference in what a reader would see;
@@ -14,30 +15,22 @@ Nothing is written anywhere.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
 
-import openpyxl
-
-from connectors.files.csvdir import CsvSink, write_csv
-from connectors.files.html import HtmlSink
-from connectors.files.xlsx import XlsxSink, write_workbook
-from connectors.sheets.batches import find_tab, merge_history, parse_sheets
-from connectors.sheets.client import SheetsClient, a1_tab
-from connectors.sheets.layout import cut, read_history_values, to_serial
-from connectors.sheets.sink import HISTORY_TAB, SheetsSink
-from sync.base.contracts import PreparedWrite, PublishContext, Sink
+from sync.base.contracts import (
+    HistoryKeeper,
+    PreparedWrite,
+    PublishContext,
+    ReadBack,
+    Rows,
+    Sink,
+    describe,
+    trim_row,
+)
 from sync.base.errors import GoalsyncError
-from sync.base.report import TAB_NAMES, Cell, HistoryRow, Link, Table
-from sync.base.retry import Budget
-
-Rows = list[list[str]]  # a tab as text: the header row, then the rows; trailing blanks dropped
+from sync.base.report import HistoryRow, Table
 
 # How rows are matched between now and after, per tab; a key seen twice is told apart by order.
 ROW_KEYS: dict[str, tuple[str, ...]] = {
@@ -51,7 +44,6 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
 }
 # Columns that change on every run without anything having changed (when the data was pulled).
 VOLATILE: dict[str, tuple[str, ...]] = {"Status": ("Updated",)}
-SHEET_FIELDS = "sheets.properties.title"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -62,10 +54,11 @@ class SinkState:
     description: str
     tabs: dict[str, Rows] | None = None  # None: nothing there yet (no file, no owned tab)
     history: list[HistoryRow] = field(default_factory=list)  # a sheet's History tab
-    verbatim: list[tuple[Any, ...]] = field(default_factory=list)  # its rows not understood
     requests: int = 0
     error: str = ""  # the sink could not be read (compare says so and goes on)
     note: str = ""
+    # The new tables as the sink would hold them, read back the same way; None: not compared.
+    render: Callable[[Sequence[Table]], dict[str, Rows]] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,88 +106,31 @@ def read_sinks(sinks: Sequence[Sink], *, budget_s: float = 60.0) -> list[SinkSta
 
 
 def read_sink(sink: Sink, *, budget_s: float = 60.0) -> SinkState:
+    description = describe(sink)
+    if not isinstance(sink, ReadBack):
+        return SinkState(sink=sink, description=description, note="cannot be compared")
     try:
-        if isinstance(sink, CsvSink):
-            return _read_csv_sink(sink)
-        if isinstance(sink, XlsxSink):
-            return _read_xlsx_sink(sink)
-        if isinstance(sink, SheetsSink):
-            return _read_sheets_sink(sink, budget_s)
-        if isinstance(sink, HtmlSink):
-            exists = sink.path.is_file()
-            note = "the page is re-rendered on every run" if exists else "would be created"
-            return SinkState(sink=sink, description=f"html {sink.path}", note=note)
+        held = sink.read_back(budget_s)
     except GoalsyncError as exc:
-        return SinkState(sink=sink, description=describe(sink), error=str(exc))
-    return SinkState(sink=sink, description=describe(sink), note="cannot be compared")
-
-
-def describe(sink: Sink) -> str:
-    if isinstance(sink, CsvSink):
-        return f"csv {sink.folder}/"
-    if isinstance(sink, XlsxSink | HtmlSink):
-        return f"{sink.type} {sink.path}"
-    if isinstance(sink, SheetsSink):
-        return sink.description
-    return sink.type
-
-
-def _read_csv_sink(sink: CsvSink) -> SinkState:
-    state = SinkState(sink=sink, description=describe(sink))
-    tabs: dict[str, Rows] = {}
-    for name in TAB_NAMES:
-        path = sink.folder / f"{name}.csv"
-        if path.is_file():
-            try:
-                tabs[name] = _csv_rows(path.read_bytes())
-            except (OSError, UnicodeDecodeError, csv.Error) as exc:
-                state.error = f"{path} cannot be read ({exc})"
-                return state
-    state.tabs = tabs or None
-    return state
-
-
-def _read_xlsx_sink(sink: XlsxSink) -> SinkState:
-    state = SinkState(sink=sink, description=describe(sink))
-    if not sink.path.is_file():
-        return state
-    try:
-        state.tabs = _workbook_rows(sink.path.read_bytes())
-    except Exception as exc:  # a damaged file: openpyxl raises many kinds
-        state.error = f"{sink.path} cannot be read as a workbook ({type(exc).__name__})"
-    return state
-
-
-def _read_sheets_sink(sink: SheetsSink, budget_s: float) -> SinkState:
-    state = SinkState(sink=sink, description=describe(sink))
-    client = SheetsClient(sink.access, timeout=sink.client.timeout, transport=sink.client.transport)
-    budget = Budget(budget_s)
-    try:
-        sheets = parse_sheets(client.fetch_spreadsheet(SHEET_FIELDS, budget=budget))
-        present = [(name, tab.title) for name in TAB_NAMES if (tab := find_tab(sheets, name))]
-        if present:
-            ranges = [a1_tab(title) for _, title in present]
-            values = client.fetch_values(ranges, budget=budget)
-            tabs: dict[str, Rows] = {}
-            for (name, _), value_range in zip(present, values, strict=True):
-                raw: list[list[Any]] = value_range.get("values") or []
-                tabs[name] = [_trim([_text(v) for v in row]) for row in raw]
-                if name == HISTORY_TAB:
-                    read = read_history_values(raw)
-                    state.history, state.verbatim = read.rows, read.verbatim
-            state.tabs = tabs
-    finally:
-        state.requests = client.calls
-    return state
+        return SinkState(sink=sink, description=description, error=str(exc))
+    return SinkState(
+        sink=sink,
+        description=description,
+        tabs=held.tabs,
+        history=held.history,
+        requests=held.requests,
+        note=held.note,
+        render=held.render,
+    )
 
 
 # --- the dry run's History seeded from what was read ------------------------------------------
 
 
-class _SeededSheetsSink:
-    """A sheets sink whose History was read already (HistoryKeeper without a second read)."""
+class _SeededSink:
+    """A sink whose History was read already (HistoryKeeper without a second read)."""
 
-    def __init__(self, sink: SheetsSink, history: list[HistoryRow]) -> None:
+    def __init__(self, sink: Sink, history: list[HistoryRow]) -> None:
         self.sink = sink
         self.type = sink.type
         self._history = history
@@ -207,11 +143,11 @@ class _SeededSheetsSink:
 
 
 def seeded(states: Sequence[SinkState]) -> list[Sink]:
-    """The sinks for the dry run: a sheets sink that was read hands its History over."""
+    """The sinks for the dry run: a sink that keeps History and was read hands it over."""
     out: list[Sink] = []
     for s in states:
-        if isinstance(s.sink, SheetsSink) and not s.error:
-            out.append(_SeededSheetsSink(s.sink, s.history))
+        if isinstance(s.sink, HistoryKeeper) and not s.error:
+            out.append(_SeededSink(s.sink, s.history))
         else:
             out.append(s.sink)
     return out
@@ -231,12 +167,12 @@ def compare_sink(state: SinkState, tables: Sequence[Table]) -> SinkDiff:
         note=state.note,
         requests=state.requests,
     )
-    if state.error or isinstance(state.sink, HtmlSink):
+    if state.error:
         return out
-    after = _rendered(state, tables)
-    if after is None:
+    if state.render is None:
         out.note = out.note or "cannot be compared"
         return out
+    after = state.render(tables)
     if state.tabs is None:
         out.note = "nothing there yet: every tab would be created"
     for table in tables:
@@ -246,31 +182,13 @@ def compare_sink(state: SinkState, tables: Sequence[Table]) -> SinkDiff:
     return out
 
 
-def _rendered(state: SinkState, tables: Sequence[Table]) -> dict[str, Rows] | None:
-    """The new tables as the sink would hold them, read back the way the old ones were."""
-    if isinstance(state.sink, CsvSink):
-        rendered: dict[str, Rows] = {}
-        for table in tables:
-            buffer = io.BytesIO()
-            write_csv(table, buffer)
-            rendered[table.name] = _csv_rows(buffer.getvalue())
-        return rendered
-    if isinstance(state.sink, XlsxSink):
-        buffer = io.BytesIO()
-        write_workbook(tables, buffer)
-        return _workbook_rows(buffer.getvalue())
-    if isinstance(state.sink, SheetsSink):
-        return {t.name: _sheet_rows(t, state.history, state.verbatim) for t in tables}
-    return None
-
-
 def diff_tab(name: str, old: Rows | None, new: Rows) -> TabDiff:
     header, body = (new[0], new[1:]) if new else ([], [])
     if old is None:
         return TabDiff(tab=name, before=None, after=len(body), added=len(body))
     old_header, old_body = (old[0], old[1:]) if old else ([], [])
     diff = TabDiff(tab=name, before=len(old_body), after=len(body))
-    if _trim(list(old_header)) != _trim(list(header)):
+    if trim_row(list(old_header)) != trim_row(list(header)):
         diff.added, diff.removed = len(body), len(old_body)
         diff.note = "columns differ: the tab is rewritten"
         return diff
@@ -316,73 +234,8 @@ def _keyed(body: Sequence[list[str]], keys: Sequence[int]) -> dict[tuple[str, ..
 
 
 def _visible(row: list[str], skip: set[int]) -> list[str]:
-    return _trim([v for i, v in enumerate(row) if i not in skip])
+    return trim_row([v for i, v in enumerate(row) if i not in skip])
 
 
 def _at(row: Sequence[str], index: int) -> str:
     return row[index] if index < len(row) else ""
-
-
-# --- values as text, the same way on both sides -------------------------------------------------
-
-
-def _csv_rows(data: bytes) -> Rows:
-    text = data.decode("utf-8-sig")
-    return [_trim(row) for row in csv.reader(io.StringIO(text, newline=""))]
-
-
-def _workbook_rows(data: bytes) -> dict[str, Rows]:
-    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        return {
-            ws.title: [_trim([_text(v) for v in row]) for row in ws.iter_rows(values_only=True)]
-            for ws in book.worksheets
-            if ws.title in TAB_NAMES
-        }
-    finally:
-        book.close()
-
-
-def _sheet_rows(
-    table: Table, history: Sequence[HistoryRow], verbatim: Sequence[tuple[Any, ...]]
-) -> Rows:
-    """What the sheet's tab would hold (unformatted values), as text."""
-    if table.name == HISTORY_TAB:
-        table = merge_history(table, history, verbatim)
-    rows: Rows = [[c.name for c in table.columns]]
-    rows += [_trim([_text(_sheet_value(v)) for v in row]) for row in table.rows]
-    return rows
-
-
-def _sheet_value(value: Cell) -> Any:
-    if isinstance(value, Link):
-        return value.text
-    if isinstance(value, datetime | date):
-        return to_serial(value)
-    if isinstance(value, str):
-        return cut(value)
-    return value
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        number = float(value)
-        if not math.isfinite(number):
-            return ""
-        return str(int(number)) if number.is_integer() else repr(round(number, 6))
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _trim(row: list[str]) -> list[str]:
-    end = len(row)
-    while end and row[end - 1] == "":
-        end -= 1
-    return row[:end]

@@ -32,7 +32,17 @@ from sync.store import SourceCommit, SourceState, Store
 
 log = structlog.get_logger(__name__)
 MAX_PARALLEL_SOURCES = 8
-JQL_STATE_KEY = "goalsync.jql_matches"  # kept by the engine beside the connector's own values
+# The keys each native clause kind matched, kept by the engine beside the connector's own values
+# ("goalsync.jql_matches" for Jira's jql:), so that a stale source's clauses still select.
+MATCHES_STATE_PREFIX, MATCHES_STATE_SUFFIX = "goalsync.", "_matches"
+
+
+def matches_state_key(kind: str) -> str:
+    return f"{MATCHES_STATE_PREFIX}{kind}{MATCHES_STATE_SUFFIX}"
+
+
+def _is_matches_key(key: str) -> bool:
+    return key.startswith(MATCHES_STATE_PREFIX) and key.endswith(MATCHES_STATE_SUFFIX)
 
 
 class PullWatcher(Protocol):
@@ -52,6 +62,7 @@ class Pulled:
     health: dict[str, SourceHealth] = field(default_factory=dict)
     runs: list[SourceRun] = field(default_factory=list)
     commits: dict[str, SourceCommit] = field(default_factory=dict)
+    # (source, native clause text) -> the keys it matched: what mappings' ItemIndex reads
     jql_matches: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     rejected: list[str] = field(default_factory=list)  # scopes a server refused: exit 2
 
@@ -94,10 +105,11 @@ def pull_sources(
             )
             staged[o.name] = records
             values = dict(o.result.state)
-            if o.result.jql_matches:
-                values[JQL_STATE_KEY] = json.dumps(
-                    {jql: sorted(keys) for jql, keys in o.result.jql_matches.items()}
-                )
+            for kind, found in o.result.native_matches.items():
+                if found:
+                    values[matches_state_key(kind)] = json.dumps(
+                        {text: sorted(keys) for text, keys in found.items()}
+                    )
             pulled.commits[o.name] = _commit_for(o.result, o.type, records, recorded, values, full)
             pulled.health[o.name] = SourceHealth(ok=True, last_success=started)
             pulled.runs.append(
@@ -113,7 +125,7 @@ def pull_sources(
                     warnings=tuple(o.result.warnings),
                 )
             )
-            matches = o.result.jql_matches
+            matches = {t: k for found in o.result.native_matches.values() for t, k in found.items()}
         else:
             error = _describe(o.error)
             staged[o.name] = committed[o.name]  # the last good values, marked stale
@@ -135,7 +147,7 @@ def pull_sources(
                 )
             )
             matches = _kept_matches(state)
-        pulled.jql_matches.update({(o.name, jql): keys for jql, keys in matches.items()})
+        pulled.jql_matches.update({(o.name, text): keys for text, keys in matches.items()})
     pulled.records = merge(staged[name] for name in sources)
     return pulled
 
@@ -166,8 +178,8 @@ def _fetch_all(
             cursor=state.cursor,
             full=full,
             last_full=state.last_full,
-            state={k: v for k, v in state.values.items() if k != JQL_STATE_KEY},
-            jql_clauses=config.jql_clauses(name),
+            state={k: v for k, v in state.values.items() if not _is_matches_key(k)},
+            native_clauses=config.native_clauses(name),
             budget_s=budget_s,
             progress=progress,
             needs_start=start_needed(
@@ -253,11 +265,12 @@ def _commit_for(
 
 
 def _kept_matches(state: SourceState) -> dict[str, frozenset[str]]:
-    """The keys a stale source's jql clauses matched when it last succeeded."""
-    raw = state.values.get(JQL_STATE_KEY)
-    if not raw:
-        return {}
-    return {jql: frozenset(keys) for jql, keys in json.loads(raw).items()}
+    """The keys a stale source's native clauses matched when it last succeeded."""
+    out: dict[str, frozenset[str]] = {}
+    for key, raw in state.values.items():
+        if _is_matches_key(key) and raw:
+            out.update({text: frozenset(keys) for text, keys in json.loads(raw).items()})
+    return out
 
 
 def _describe(error: Exception | None) -> str:

@@ -18,14 +18,14 @@ from __future__ import annotations
 from typing import Any
 
 from sync import __version__
-from sync.config import GoalsyncConfig
+from sync.config import config_model
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _SCALAR_NAME: dict[str, Any] = {"type": ["string", "number"]}
 
 
 def config_schema() -> dict[str, Any]:
-    schema = GoalsyncConfig.model_json_schema(mode="validation")
+    schema = config_model().model_json_schema(mode="validation")
     defs: dict[str, Any] = schema.get("$defs", {})
     select = defs.get("SelectClause", {}).get("properties", {})
     for name, prop in select.items():

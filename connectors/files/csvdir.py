@@ -22,6 +22,7 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.files.describe import LocalSink
 from connectors.files.localfs import (
     FOLDER_MARK,
     UNMARKED_RELEASE_TABS,
@@ -51,11 +52,14 @@ class CsvSinkConfig(BaseModel):
         return sink
 
 
-class CsvSink:
+class CsvSink(LocalSink):
     type = "csv"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+
+    def place(self) -> tuple[Path, Literal["file", "folder"]]:
+        return self.folder, "folder"
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
         del ctx

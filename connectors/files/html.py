@@ -21,6 +21,7 @@ from typing import IO, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.files.charts import PageCharts
+from connectors.files.describe import LocalSink
 from connectors.files.localfs import StagedFiles, ensure_own_file
 from sync.base.contracts import PublishContext, resolve_path
 from sync.base.errors import PublishError
@@ -76,12 +77,15 @@ class HtmlSinkConfig(BaseModel):
         return sink
 
 
-class HtmlSink:
+class HtmlSink(LocalSink):
     type = "html"
 
     def __init__(self, path: Path, title: str = "Execution status") -> None:
         self.path = path
         self.title = title
+
+    def place(self) -> tuple[Path, Literal["file", "folder"]]:
+        return self.path, "file"
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
         # Checked again: something may have appeared at the path while the sources were pulled.

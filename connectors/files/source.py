@@ -20,7 +20,16 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sync.base import tabular
-from sync.base.contracts import Export, ExportReader, PullContext, PullResult, resolve_path
+from sync.base.contracts import (
+    CheckContext,
+    CheckTarget,
+    Export,
+    ExportReader,
+    PullContext,
+    PullResult,
+    SourceTraits,
+    resolve_path,
+)
 from sync.base.errors import ConfigError, FatalError
 
 log = structlog.get_logger(__name__)
@@ -74,6 +83,9 @@ class FileSourceConfig(BaseModel):
             )
         return FileSource(name, self, pattern)
 
+    def traits(self) -> SourceTraits:
+        return SourceTraits(ITEM_FLAVOURS[self.format])
+
 
 class FileSource:
     type = "file"
@@ -82,6 +94,11 @@ class FileSource:
         self.name = name
         self.config = config
         self.pattern = pattern
+
+    def check(self, target: CheckTarget, ctx: CheckContext) -> None:
+        from connectors.files.check import check_file_source
+
+        check_file_source(self, target, ctx)
 
     def fetch(self, ctx: PullContext) -> PullResult:
         paths = _matches(self.pattern)

@@ -24,6 +24,7 @@ from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.files.describe import LocalSink
 from connectors.files.localfs import UNMARKED_RELEASE_TABS, StagedFiles, ensure_own_file
 from sync.base.contracts import PublishContext, resolve_path
 from sync.base.errors import PublishError
@@ -76,11 +77,14 @@ class XlsxSinkConfig(BaseModel):
         return sink
 
 
-class XlsxSink:
+class XlsxSink(LocalSink):
     type = "xlsx"
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    def place(self) -> tuple[Path, Literal["file", "folder"]]:
+        return self.path, "file"
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> StagedFiles:
         del ctx

@@ -24,11 +24,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.jira import search as jira_search
 from connectors.jira.client import (
@@ -38,7 +36,10 @@ from connectors.jira.client import (
     NotFound,
     WrongFlavour,
     open_client,
-    resolve_auth,
+)
+from connectors.jira.config import NATIVE_CLAUSE
+from connectors.jira.config import (
+    JiraSourceConfig as JiraSourceConfig,  # re-exported: where callers import it
 )
 from connectors.jira.parse import (
     BASE_FIELDS,
@@ -58,10 +59,11 @@ from connectors.jira.site import (
     scope_fingerprint,
 )
 from sync.base.contracts import (
+    CheckContext,
+    CheckTarget,
     ProgressCallback,
     PullContext,
     PullResult,
-    check_base_url,
     no_progress,
 )
 from sync.base.errors import FatalError
@@ -82,33 +84,13 @@ CLOCK_MOVED_S = 5.0
 OFFSET_STATE_KEY = "clock_offset_s"
 
 
-class JiraSourceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-    type: Literal["jira"]
-    url: str
-    jql: str = Field(min_length=1)
-    points_field: str = "auto"
-    email_env: str = "JIRA_EMAIL"
-    token_env: str | None = None  # default: JIRA_API_TOKEN on Cloud, JIRA_PAT on Data Center
-    lookback_minutes: int = Field(default=10, ge=0, le=24 * 60)
-    # A year at most: `timedelta(hours=1e300)` overflows. Finite, like every config number.
-    reconcile_hours: float = Field(default=24, gt=0, le=24 * 366, allow_inf_nan=False)
-
-    @field_validator("url")
-    @classmethod
-    def _check_url(cls, value: str) -> str:
-        return check_base_url(value)
-
-    def build(self, name: str, base_dir: Path) -> JiraSource:
-        """Reads the credentials (the only place they are read); makes no request."""
-        del base_dir
-        auth = resolve_auth(self.url, self.email_env, self.token_env, source=name)
-        return JiraSource(name, self, auth)
-
-
 class JiraSource:
     type = "jira"
+
+    def check(self, target: CheckTarget, ctx: CheckContext) -> None:
+        from connectors.jira.check import check_jira  # imports this module
+
+        check_jira(self, target, ctx)
 
     def __init__(
         self,
@@ -226,7 +208,7 @@ class JiraSource:
         skipped.report(warnings)
         matches = {
             clause: self._clause_keys(http, site, clause, ctx.run_started)
-            for clause in ctx.jql_clauses
+            for clause in ctx.native_clauses.get(NATIVE_CLAUSE, ())
         }
         kept_site = Site(site.deployment, site.zone, site.field_ids, scope, categories)
         for warning in warnings:
@@ -238,7 +220,7 @@ class JiraSource:
             has_history=True,
             cursor=ctx.run_started.isoformat(),
             state=kept_site.to_state() | state,
-            jql_matches=matches,
+            native_matches={NATIVE_CLAUSE: matches} if matches else {},
             requests=http.requests,
             warnings=warnings,
         )

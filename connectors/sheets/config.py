@@ -16,18 +16,23 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from connectors.sheets.client import SCOPE_READONLY, SCOPE_READWRITE, Access
-from connectors.sheets.sink import SheetsSink
-from connectors.sheets.source import SheetsSource
 from sync.base import secrets
-from sync.base.contracts import check_base_url, is_loopback, resolve_path
+from sync.base.contracts import PlaceRead, SourceTraits, check_base_url, is_loopback, resolve_path
 from sync.base.errors import ConfigError
+from sync.base.report import TAB_NAMES
+
+# The client, the source and the sink are imported where they are built: validating a config
+# must not load the Google API client.
+if TYPE_CHECKING:
+    from connectors.sheets.client import Access
+    from connectors.sheets.sink import SheetsSink
+    from connectors.sheets.source import SheetsSource
 
 log = structlog.get_logger(__name__)
 
@@ -104,7 +109,26 @@ class SheetsSourceConfig(BaseModel):
     def _spreadsheet_id(cls, value: str) -> str:
         return spreadsheet_id(value)
 
+    def traits(self) -> SourceTraits:
+        return SourceTraits("items" if self.tabs.tasks else "none")
+
+    def read_places(self) -> list[PlaceRead]:
+        return [
+            PlaceRead(
+                ("tabs", key),
+                _tab_place(self.spreadsheet_id, tab),
+                f"tab {tab!r} is one that the sheets sink on the same spreadsheet writes: the "
+                "first publish would overwrite this input",
+                f"name an input tab other than {', '.join(TAB_NAMES)}",
+            )
+            for key, tab in self.tabs
+            if tab is not None
+        ]
+
     def build(self, name: str, base_dir: Path) -> SheetsSource:
+        from connectors.sheets.client import SCOPE_READONLY
+        from connectors.sheets.source import SheetsSource
+
         who = f"source {name!r}"
         tabs = {kind: title for kind, title in self.tabs.model_dump().items() if title}
         if not tabs:
@@ -138,7 +162,14 @@ class SheetsSinkConfig(BaseModel):
     def _spreadsheet_id(cls, value: str) -> str:
         return spreadsheet_id(value)
 
+    def owned_places(self) -> set[str]:
+        """The tabs every publish rewrites."""
+        return {_tab_place(self.spreadsheet_id, tab) for tab in TAB_NAMES}
+
     def build(self, base_dir: Path) -> SheetsSink:
+        from connectors.sheets.client import SCOPE_READWRITE
+        from connectors.sheets.sink import SheetsSink
+
         access = resolve_access(
             spreadsheet_id=self.spreadsheet_id,
             endpoint=self.endpoint,
@@ -148,6 +179,10 @@ class SheetsSinkConfig(BaseModel):
             scope=SCOPE_READWRITE,
         )
         return SheetsSink(access)
+
+
+def _tab_place(spreadsheet_id: str, tab: str) -> str:
+    return f"sheets:{spreadsheet_id}:{tab.casefold()}"
 
 
 def resolve_access(
@@ -160,6 +195,8 @@ def resolve_access(
     scope: str,
 ) -> Access:
     """Which credentials a source or sink will use; local checks only, no request."""
+    from connectors.sheets.client import Access
+
     common: dict[str, Any] = {
         "spreadsheet_id": spreadsheet_id,
         "who": who,
@@ -204,6 +241,8 @@ def resolve_access(
 def _key_access(
     path: Path, origin: str, who: str, common: dict[str, Any], *, explicit: bool
 ) -> Access:
+    from connectors.sheets.client import Access
+
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -41,7 +41,7 @@ from connectors.sheets.client import (
 )
 from connectors.sheets.layout import read_history_values
 from connectors.sheets.shapes import VALUE_RANGE, checked
-from sync.base.contracts import PublishContext
+from sync.base.contracts import CheckContext, CheckTarget, Held, PublishContext
 from sync.base.errors import ConfigError, FatalError, GoalsyncError, PublishError
 from sync.base.report import HistoryRow, Table
 from sync.base.retry import Budget
@@ -81,6 +81,16 @@ class SheetsSink:
     @property
     def description(self) -> str:
         return f"sheets {self.access.spreadsheet_id}"
+
+    def check(self, target: CheckTarget, ctx: CheckContext) -> None:
+        from connectors.sheets.check import check_sheets
+
+        check_sheets(self.access, target, ctx, tabs=None)
+
+    def read_back(self, budget_s: float) -> Held:
+        from connectors.sheets.readback import read_sheets_sink
+
+        return read_sheets_sink(self, budget_s)
 
     def open(self, budget_s: float | None = None) -> None:
         """Read the sheet before any source is pulled (Opener): a spreadsheet that does not

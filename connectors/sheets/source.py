@@ -27,7 +27,7 @@ from connectors.sheets.client import (
 )
 from connectors.sheets.shapes import VALUE_RANGE, checked
 from sync.base import tabular
-from sync.base.contracts import PullContext, PullResult
+from sync.base.contracts import CheckContext, CheckTarget, PullContext, PullResult
 from sync.base.errors import ConfigError, FatalError, GoalsyncError
 from sync.base.retry import Budget
 
@@ -53,6 +53,11 @@ class SheetsSource:
         self.tabs = [(kind, tabs[kind]) for kind in TAB_KINDS if tabs.get(kind)]
         self.transport = transport
         self.timeout = timeout
+
+    def check(self, target: CheckTarget, ctx: CheckContext) -> None:
+        from connectors.sheets.check import check_sheets
+
+        check_sheets(self.access, target, ctx, tabs=[title for _, title in self.tabs])
 
     def fetch(self, ctx: PullContext) -> PullResult:
         client = SheetsClient(self.access, timeout=self.timeout, transport=self.transport)

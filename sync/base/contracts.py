@@ -7,12 +7,13 @@ building checks what can be checked without a request and raises ConfigError oth
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 from sync.base.records import CheckIn, Event, GoalDef, Metric, Override, WorkItem
 from sync.base.report import HistoryRow, Table
@@ -66,7 +67,9 @@ class PullContext:
     full: bool = False  # re-read the whole scope and drop what vanished (--full)
     last_full: datetime | None = None  # the last complete pull: a source's reconcile clock
     state: Mapping[str, str] = field(default_factory=dict)  # the source's own kept values
-    jql_clauses: tuple[str, ...] = ()  # extra Jira searches that select key results
+    # The select clauses this source runs itself, by kind (Jira's `jql:`: each an extra search):
+    # the kinds its registry entry declares (connectors/__init__.py), and no others.
+    native_clauses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     budget_s: float = 300.0
     progress: ProgressCallback = no_progress  # pages and items read, as they come
     # An item whose start (first move to in progress) a key result measures now: a cycle time
@@ -87,7 +90,8 @@ class PullResult:
     has_history: bool = False  # the source reports status changes itself (a changelog)
     cursor: str | None = None
     state: dict[str, str] = field(default_factory=dict)
-    jql_matches: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The keys each native clause matched: kind -> clause text -> item keys.
+    native_matches: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -145,6 +149,19 @@ class Sink(Protocol):
         ...
 
 
+@runtime_checkable
+class Described(Protocol):
+    """A sink that names itself in messages ("sheets 1XyZ", "csv out/"); else its type."""
+
+    @property
+    def description(self) -> str: ...
+
+
+def describe(sink: Sink) -> str:
+    return sink.description if isinstance(sink, Described) else sink.type
+
+
+@runtime_checkable
 class Opener(Protocol):
     """A sink that can be checked before any source is pulled (a remote one: the Sheets sink).
     The engine calls `open` first, so that a sink that does not exist (a wrong spreadsheet id)
@@ -157,6 +174,7 @@ class Opener(Protocol):
         ...
 
 
+@runtime_checkable
 class HistoryKeeper(Protocol):
     """A sink that holds History itself (the Sheets History tab). When the state dir is empty
     the engine seeds the store's History from it, so losing the state never loses the trend."""
@@ -164,6 +182,158 @@ class HistoryKeeper(Protocol):
     def read_history(self, budget_s: float | None = None) -> list[HistoryRow]:
         """The History rows the sink holds now; raises PublishError when it cannot read them."""
         ...
+
+
+# --- what `sync/` asks of a connector's config model (the registry holds the classes) ---------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTraits:
+    """What the plan's checks need to know of a source (mappings.checks.SourceInfo)."""
+
+    flavour: Literal["jira", "github", "items", "none"]  # which select clause keys fit its items
+    native_scope: str | None = None  # its scope in its own query language (a Jira source's jql)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRead:
+    """An input a source reads from a place a sink may also write (a tab of a spreadsheet)."""
+
+    loc: tuple[str | int, ...]  # where it is named, under the source's entry in goalsync.yaml
+    place: str  # compared with the sinks' `owned_places`
+    clash: str  # the problem when a sink owns it
+    fix: str
+
+
+class SourceConfigModel(Protocol):
+    """A `sources:` entry (a pydantic model with a `type:` literal, registered by its connector).
+    `build` checks what can be checked without a request and raises ConfigError otherwise."""
+
+    type: str
+
+    def build(self, name: str, base_dir: Path) -> Source: ...
+
+    def traits(self) -> SourceTraits: ...
+
+
+class SinkConfigModel(Protocol):
+    type: str
+
+    def build(self, base_dir: Path) -> Sink: ...
+
+
+@runtime_checkable
+class ReadsPlaces(Protocol):
+    """A source config whose inputs a sink could overwrite (the sheets source's tabs)."""
+
+    def read_places(self) -> Sequence[PlaceRead]: ...
+
+
+@runtime_checkable
+class OwnsPlaces(Protocol):
+    """A sink config that overwrites places on every publish (the sheets sink's tabs)."""
+
+    def owned_places(self) -> Collection[str]: ...
+
+
+# --- `goalsync doctor`: a connector checks its own system --------------------------------------
+
+CheckStatus: TypeAlias = Literal["ok", "warn", "fail"]
+
+
+class CheckTarget(Protocol):
+    """Where a connector's checks go: one source or sink of doctor's report (sync.doctor)."""
+
+    requests: int  # the requests the checks made
+
+    def add(self, check: str, status: CheckStatus, detail: str, fix: str = "") -> object: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckContext:
+    budget_s: float  # retries per target: an unreachable host fails in seconds, not minutes
+    tz: tzinfo
+    rules: ItemRules = field(default_factory=ItemRules)
+    native_clauses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # as PullContext
+
+
+@runtime_checkable
+class Checkable(Protocol):
+    """A source or sink that doctor can check: the fewest requests that answer "would a run
+    work?", each check added to `target` as ok, warn (works, but look) or fail."""
+
+    def check(self, target: CheckTarget, ctx: CheckContext) -> None: ...
+
+
+def writable(path: Path, *, kind: Literal["file", "folder"]) -> tuple[CheckStatus, str, str]:
+    """Whether a run could write `path` (a file, or a folder it fills), without writing."""
+    if path.exists():
+        if kind == "folder" and not path.is_dir():
+            return "fail", f"{path} exists and is not a folder", "point path: at a folder"
+        if kind == "file" and path.is_dir():
+            return "fail", f"{path} is a folder", "point path: at a file"
+        folder = path if kind == "folder" else path.parent
+        if os.access(folder, os.W_OK | os.X_OK):
+            return "ok", f"{path} exists and can be replaced", ""
+        return "fail", f"cannot write in {folder}", f"give this user write access to {folder}"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return "fail", f"{parent} is not a folder", "fix the path"
+    if os.access(parent, os.W_OK | os.X_OK):
+        return "ok", f"{path} will be created (in {parent})", ""
+    return "fail", f"cannot create {path}: {parent} is not writable", f"make {parent} writable"
+
+
+# --- `goalsync plan`: a sink reads back what it holds ------------------------------------------
+
+Rows: TypeAlias = list[list[str]]  # a tab as text: the header row, then the rows; blanks trimmed
+
+
+@dataclass(slots=True, kw_only=True)
+class Held:
+    """What a sink holds now, as text, and how it would hold new tables (read back the same way,
+    so that a difference is a difference in what a reader would see)."""
+
+    tabs: dict[str, Rows] | None = None  # None: nothing there yet (no file, no owned tab)
+    history: list[HistoryRow] = field(default_factory=list)  # the History it keeps, if any
+    requests: int = 0
+    note: str = ""
+    render: Callable[[Sequence[Table]], dict[str, Rows]] | None = None  # None: not compared
+
+
+@runtime_checkable
+class ReadBack(Protocol):
+    def read_back(self, budget_s: float) -> Held:
+        """Raises GoalsyncError when what the sink holds cannot be read."""
+        ...
+
+
+def cell_text(value: Any) -> str:
+    """A read-back cell as text, the same way for every sink (numbers as a reader sees them)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        number = float(value)
+        if not math.isfinite(number):
+            return ""
+        return str(int(number)) if number.is_integer() else repr(round(number, 6))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def trim_row(row: list[str]) -> list[str]:
+    """Trailing blanks dropped: a sheet or file does not keep them apart from a short row."""
+    end = len(row)
+    while end and row[end - 1] == "":
+        end -= 1
+    return row[:end]
 
 
 def resolve_path(base_dir: Path, path: str) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from sync import doctor_remote
+from sync import doctor_model
 from sync.cli import main
 from tests.fakes.github import TOKEN as GH_TOKEN
 from tests.fakes.github import FakeGitHub
@@ -76,7 +76,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fakes: Fakes) -> Itera
     monkeypatch.setenv("JIRA_API_TOKEN", JIRA_TOKEN)
     monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)
     monkeypatch.setenv("GOALSYNC_WEBHOOK_URL", f"{fakes.hook.url}{HOOK_PATH}")
-    monkeypatch.setattr(doctor_remote, "BUDGET_S", 1.0)  # an unreachable server fails fast here
+    monkeypatch.setattr(doctor_model, "BUDGET_S", 1.0)  # an unreachable server fails fast here
     monkeypatch.chdir(tmp_path)
     (tmp_path / "items.csv").write_text("key,title,state\nT-1,One,done\n", encoding="utf-8")
     yield

@@ -11,6 +11,10 @@ import pytest
 import structlog
 import yaml
 
+from connectors.files.html import HtmlSinkConfig
+from connectors.github.config import GitHubSourceConfig
+from connectors.jira.config import JiraSourceConfig
+from connectors.sheets.config import SheetsSinkConfig
 from sync.cli import main
 from sync.config import load_config
 from sync.init import SCHEMA_FILE, StarterOptions, quarter, render, split_values
@@ -42,9 +46,11 @@ def test_init_writes_a_starter_that_validates(
     assert "wrote goalsync.yaml: it validates (sources jira (jira), gh (github))" in out
     config = load_config(tmp_path / "goalsync.yaml")
     jira, gh = config.model.sources["jira"], config.model.sources["gh"]
+    assert isinstance(jira, JiraSourceConfig) and isinstance(gh, GitHubSourceConfig)
     assert jira.type == "jira" and jira.jql == "project in (PAY, CORE)"
     assert gh.type == "github" and gh.repos == ("acme/web", "acme/api", "acme/sdk")
     (sink,) = config.model.sinks
+    assert isinstance(sink, SheetsSinkConfig)
     assert sink.type == "sheets" and sink.spreadsheet_id == "1XyZ"
     assert config.model.timezone == "Europe/Berlin"
     krs = config.model.goals[0].key_results
@@ -81,6 +87,7 @@ def test_init_writes_where_config_says(tmp_path: Path) -> None:
     assert main(["init", "--config", str(target), "--github-repo", "acme/web"]) == 0
     config = load_config(target)
     (sink,) = config.model.sinks  # no --sheet-id: a local html page
+    assert isinstance(sink, HtmlSinkConfig)
     assert sink.type == "html" and sink.path == "out/status.html"
     assert (tmp_path / "team" / SCHEMA_FILE).is_file()
 

@@ -105,7 +105,7 @@ def test_jira_reports_each_search_page_of_the_scope_only(jira: FakeJira) -> None
     source = JiraSource("jira", cfg, auth, page_size=10, sleep=lambda s: None)
     seen = Recorder()
     ctx = PullContext(source="jira", run_started=datetime.now(UTC), tz=UTC, progress=seen,
-                      jql_clauses=("labels = billing",))  # fmt: skip
+                      native_clauses={"jql": ("labels = billing",)})  # fmt: skip
     result = source.fetch(ctx)
     assert seen.calls == [(1, 10), (1, 10), (1, 5)]  # the keys-only clause search is not items
     assert len(result.items) == 25

@@ -16,7 +16,7 @@ from tests.fakes.jira import JqlError, _tokens
 from tests.mappings.conftest import CYCLE, goal, kr
 
 SOURCES = {
-    "jira": SourceInfo("jira", "jira", "jira", runs_jql=True),
+    "jira": SourceInfo("jira", "jira", "jira", native=frozenset({"jql"})),
     "export": SourceInfo("export", "file", "jira"),  # a jira_search file: no searches to run
     "gh": SourceInfo("gh", "github", "github"),
     "tasks": SourceInfo("tasks", "sheets", "items"),
@@ -482,11 +482,17 @@ def test_a_clause_that_escapes_is_named_with_its_key_result_at_its_jql() -> None
 
 
 def test_a_source_scope_that_escapes_is_named_at_its_jql() -> None:
-    sources = {"jira": SourceInfo("jira", "jira", "jira", True, "project = PAY) OR (key = X")}
+    sources = {
+        "jira": SourceInfo("jira", "jira", "jira", frozenset({"jql"}), "project = PAY) OR (key = X")
+    }
     issue = one(check_plan([goal("G1", kr("K1", select=JIRA))], CYCLE, sources))
     assert issue.loc == ("sources", "jira", "jql")
     assert "source jira: jql 'project = PAY) OR (key = X' is not self-contained" in issue.message
-    sorted_scope = {"jira": SourceInfo("jira", "jira", "jira", True, "project = PAY ORDER BY rank")}
+    sorted_scope = {
+        "jira": SourceInfo(
+            "jira", "jira", "jira", frozenset({"jql"}), "project = PAY ORDER BY rank"
+        )
+    }
     assert check_plan([goal("G1", kr("K1", select=JIRA))], CYCLE, sorted_scope) == []
 
 

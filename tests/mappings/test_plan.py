@@ -9,7 +9,7 @@ from mappings.plan import resolve_plan
 from tests.mappings.conftest import CYCLE, goal, kr
 
 SOURCES = {
-    "jira": SourceInfo("jira", "jira", "jira", runs_jql=True),
+    "jira": SourceInfo("jira", "jira", "jira", native=frozenset({"jql"})),
     "export": SourceInfo("export", "file", "jira"),  # a jira_search file: no searches to run
     "gh": SourceInfo("gh", "github", "github"),
     "tasks": SourceInfo("tasks", "sheets", "items"),

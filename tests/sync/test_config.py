@@ -442,7 +442,7 @@ def test_a_missing_required_key_says_which_and_how_to_add_it(tmp_path: Path) -> 
     assert missing.line == line_of(text, "- id: G2")
 
 
-def test_jql_clauses_collects_the_clauses_for_a_source(tmp_path: Path) -> None:
+def test_native_clauses_collects_the_clauses_for_a_source(tmp_path: Path) -> None:
     text = VALID.replace(
         "  kpi:\n",
         "  jira:\n    type: jira\n    url: https://acme.atlassian.net\n    jql: project = PAY\n"
@@ -454,8 +454,8 @@ def test_jql_clauses_collects_the_clauses_for_a_source(tmp_path: Path) -> None:
         "          - {jql: 'fixVersion = 2'}",
     )
     config = load_config(write(tmp_path, text))
-    assert config.jql_clauses("jira") == ("fixVersion = 2", "labels = b")
-    assert config.jql_clauses("tasks") == ("fixVersion = 2",)
+    assert config.native_clauses("jira") == {"jql": ("fixVersion = 2", "labels = b")}
+    assert config.native_clauses("tasks") == {}  # its type declares no native clause kind
 
 
 def test_a_plan_tab_that_the_sheets_sink_owns_on_the_same_spreadsheet_is_refused(

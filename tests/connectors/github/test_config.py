@@ -7,7 +7,8 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
-from connectors.github.source import DEFAULT_IN_PROGRESS_LABELS, GitHubSource, GitHubSourceConfig
+from connectors.github.config import DEFAULT_IN_PROGRESS_LABELS
+from connectors.github.source import GitHubSource, GitHubSourceConfig
 from sync.base import secrets
 
 

@@ -182,7 +182,7 @@ def test_an_unchanged_incremental_run_costs_one_search_per_scope(
             cursor=first.cursor,
             last_full=RUN,
             state=first.state,
-            jql_clauses=("labels = billing", "component = API"),
+            native_clauses={"jql": ("labels = billing", "component = API")},
         )
     )
     assert result.requests == len(rsps.calls) == 1 + 2
@@ -211,8 +211,8 @@ def test_jql_clauses_run_as_keys_only_searches(rsps: responses.RequestsMock) -> 
 
     rsps.add_callback(responses.GET, f"{API3}/search/jql", callback=answer)
     rsps.post(f"{API3}/changelog/bulkfetch", json=live("changelog-bulkfetch.json"))
-    result = source().fetch(ctx(jql_clauses=("labels = billing",)))
-    assert result.jql_matches == {"labels = billing": frozenset({"PAY-101", "PAY-102"})}
+    result = source().fetch(ctx(native_clauses={"jql": ("labels = billing",)}))
+    assert result.native_matches == {"jql": {"labels = billing": frozenset({"PAY-101", "PAY-102"})}}
     keys_call = next(c for c in rsps.calls if query(c.request).get("fields") == ["key"])
     assert query(keys_call.request)["maxResults"] == ["1000"]
     assert "expand" not in query(keys_call.request)

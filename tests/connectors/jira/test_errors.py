@@ -149,7 +149,7 @@ def test_a_rejected_jql_clause_is_a_config_error_naming_the_clause(
 
     rsps.add_callback(responses.GET, f"{API3}/search/jql", callback=answer)
     with pytest.raises(ConfigError, match=r"labelz = x.*Field 'labelz' does not exist"):
-        make().fetch(ctx(jql_clauses=("labelz = x",)))
+        make().fetch(ctx(native_clauses={"jql": ("labelz = x",)}))
 
 
 def test_429_waits_what_retry_after_says_then_goes_on(rsps: responses.RequestsMock) -> None:

@@ -113,14 +113,14 @@ def test_cloud_unchanged_incremental_run_is_one_search_per_scope(cloud: FakeJira
     seed(cloud, 23)
     source = make_source(cloud)
     clauses = ("labels = billing", "parent = PAY-1")
-    first = pull(source, jql_clauses=clauses)
+    first = pull(source, native_clauses={"jql": clauses})
     cloud.reset_counts()
-    second = pull(source, first, jql_clauses=clauses)
+    second = pull(source, first, native_clauses={"jql": clauses})
     assert cloud.count() == second.requests == 3
     assert cloud.count("GET", "/rest/api/3/search/jql") == 3
     assert second.items == [] and not second.complete
-    assert second.jql_matches == first.jql_matches
-    assert second.jql_matches["labels = billing"] == frozenset(
+    assert second.native_matches == first.native_matches
+    assert second.native_matches["jql"]["labels = billing"] == frozenset(
         k for k, i in cloud.issues.items() if "billing" in i["fields"]["labels"]
     )
 
