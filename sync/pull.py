@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,6 +80,12 @@ class _Outcome:
     seconds: float = 0.0
 
 
+@dataclass(slots=True)
+class _Fetched:
+    outcomes: list[_Outcome]
+    committed: dict[str, Records]
+
+
 def pull_sources(
     config: LoadedConfig,
     sources: Mapping[str, Source],
@@ -91,11 +97,15 @@ def pull_sources(
     watcher: PullWatcher | None = None,
 ) -> Pulled:
     states = store.source_states()
-    committed = store.load_records(sources)
-    outcomes = _fetch_all(config, sources, states, started, full, budget_s, watcher)
+    # The committed records are read while the sources' requests are in flight: reading them
+    # is CPU (the GIL is free while a request waits on its socket), the requests are waiting.
+    outcomes = _fetch_all(
+        config, sources, states, started, full, budget_s, watcher, meanwhile=store.load_records
+    )
+    committed = outcomes.committed
     pulled = Pulled(records=Records())
     staged: dict[str, Records] = {}
-    for o in outcomes:
+    for o in outcomes.outcomes:
         state = states.get(o.name, SourceState())
         if isinstance(o.error, ConfigError):
             pulled.rejected.append(secrets.mask(str(o.error)))
@@ -160,7 +170,12 @@ def _fetch_all(
     full: bool,
     budget_s: float,
     watcher: PullWatcher | None = None,
-) -> list[_Outcome]:
+    *,
+    meanwhile: Callable[[Iterable[str]], dict[str, Records]],
+) -> _Fetched:
+    """Every source's outcome, and what `meanwhile(sources)` returned: it runs in this thread
+    while the sources are fetched in the pool."""
+
     def fetch(name: str, source: Source) -> _Outcome:
         if watcher is None:
             return fetch_one(name, source, no_progress)
@@ -214,9 +229,7 @@ def _fetch_all(
         )
         return _Outcome(name, source.type, result=result, seconds=seconds)
 
-    if len(sources) == 1:
-        return [fetch(*next(iter(sources.items())))]
-    pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SOURCES, len(sources)))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_SOURCES, len(sources))))
     try:
         # Worker threads do not inherit contextvars: without a copy, every source's log lines
         # would lose the run_id bound by the engine.
@@ -224,6 +237,7 @@ def _fetch_all(
             pool.submit(contextvars.copy_context().run, fetch, name, src)
             for name, src in sources.items()
         ]
+        committed = meanwhile(sources)
         outcomes = [f.result() for f in futures]
     except BaseException:
         # SIGTERM (sync.signals.Terminated) or Ctrl-C: do not wait here for a request that may
@@ -231,7 +245,7 @@ def _fetch_all(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    return outcomes
+    return _Fetched(outcomes=outcomes, committed=committed)
 
 
 def _commit_for(

@@ -73,3 +73,25 @@ def test_event_identity_is_stable_and_distinguishes_transitions() -> None:
     c = Event(source="j", item_key="X-1", at=at, kind="status_changed", to_value="In Progress")
     assert a.identity == b.identity
     assert a.identity != c.identity
+
+
+def test_stored_json_of_older_records_loads_with_defaults() -> None:
+    """A payload written before a field existed (absent key) takes the field's default; a None
+    stays None; a fresh default dict per record (the fast decoder sets slots itself)."""
+    old = {"source": "jira", "key": "PAY-1", "created": "2026-10-02T09:30:00+00:00", "due": None}
+    a, b = from_json("item", old), from_json("item", dict(old, key="PAY-2"))
+    assert a == WorkItem(
+        source="jira", key="PAY-1", created=datetime(2026, 10, 2, 9, 30, tzinfo=UTC)
+    )
+    assert isinstance(a, WorkItem) and isinstance(b, WorkItem)
+    assert a.labels == () and a.due is None and a.fields == {}
+    assert a.fields is not b.fields
+    with pytest.raises(AttributeError):
+        a.key = "X"  # type: ignore[misc]  # still frozen
+
+
+def test_a_record_without_a_required_field_is_refused() -> None:
+    with pytest.raises(TypeError, match="key"):
+        from_json("item", {"source": "jira"})
+    with pytest.raises(KeyError):
+        from_json("no such kind", {})
