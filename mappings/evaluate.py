@@ -29,7 +29,7 @@ from mappings.rows import (
     round1,
     trend_base,
 )
-from mappings.select import ItemIndex, JqlMatches
+from mappings.select import ItemIndex, JqlMatches, Tags, alignment_tags
 from mappings.status import local_date
 from mappings.suggest import unmatched_clauses
 from mappings.timing import ItemTimes
@@ -55,6 +55,7 @@ def evaluate(
     """Compute every tab's rows at `now`. With `as_of`, items are rebuilt as they stood at now.
     `people` maps casefolded logins and e-mails to one name per person (see people_index)."""
     items = evaluation_items(records, now, as_of=as_of, people=people)
+    tags = plan_tags(plan, items)
     today = local_date(now, tz)
     ctx = EvalContext(
         now=now,
@@ -67,6 +68,7 @@ def evaluate(
         overrides=active_overrides(records.overrides, today),
         health=health or {},
         trend_base=trend_base(history, today),
+        tagged=tags.by_kr,
     )
     kr_rows: dict[str, StatusRow] = {}
     kr_risks: dict[str, list[RiskRow]] = {}
@@ -82,7 +84,9 @@ def evaluate(
             row, found, m.kr, checkins, ctx.computed[m.kr.id], today, rules.checkin_stale_days
         )
         kr_rows[m.kr.id], kr_risks[m.kr.id], selected[m.kr.id] = row, found, m.chosen
-        item_rows.extend(_item_row(items[i], m.goal.id, m.kr.id) for i in m.chosen)
+        item_rows.extend(
+            _item_row(items[i], m.goal.id, m.kr.id, by_tag=i in m.by_tag) for i in m.chosen
+        )
     goal_rows = _evaluate_goals(plan, kr_rows, kr_risks, ctx)
     rows: list[StatusRow] = []
     risks: list[RiskRow] = []
@@ -109,7 +113,17 @@ def evaluate(
                 (kr for g in plan.goals for kr in g.key_results), ctx.index, selected, ctx.health
             )
         ),
+        unknown_tags=tags.unknown,
     )
+
+
+def plan_tags(plan: Plan, items: Sequence[WorkItem]) -> Tags:
+    """The plan's alignment tags on `items`: which items each key result gains by tag, and the
+    tags that align nothing (a goal's id, a metric key result's, an unknown id)."""
+    krs = {kr.id: g.id for g in plan.goals for kr in g.key_results}
+    goals = {g.id: tuple(kr.id for kr in g.key_results) for g in plan.goals}
+    metric = {kr.id for g in plan.goals for kr in g.key_results if kr.measure == "metric"}
+    return alignment_tags(items, plan.align_prefix, krs, goals=goals, metric=metric)
 
 
 def evaluation_items(
@@ -200,7 +214,7 @@ def _with_person(item: WorkItem, people: Mapping[str, str]) -> WorkItem:
     return item if name is None or name == item.assignee else replace(item, assignee=name)
 
 
-def _item_row(item: WorkItem, goal_id: str, kr_id: str) -> ItemRow:
+def _item_row(item: WorkItem, goal_id: str, kr_id: str, *, by_tag: bool = False) -> ItemRow:
     return ItemRow(
         key=item.key,
         source=item.source,
@@ -213,4 +227,5 @@ def _item_row(item: WorkItem, goal_id: str, kr_id: str) -> ItemRow:
         key_result=kr_id,
         updated=item.updated,
         url=item.url,
+        by_tag=by_tag,
     )

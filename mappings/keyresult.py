@@ -19,6 +19,7 @@ from mappings.nodata import NoData, candidate_sources, clause_text, unread_sourc
 from mappings.plan import PlannedGoal, PlannedKR
 from mappings.risks import forecast_risk, item_risks, plan_risks, scope_risk
 from mappings.rows import EvalContext, build_row, round1
+from mappings.select import select_kr
 from mappings.status import local_date, progress_pct
 from mappings.suggest import check_clause
 from mappings.timing import daily_throughput, done_in_window, window_bounds
@@ -44,21 +45,23 @@ class MeasuredKR:
     job: ForecastJob | None
     unread: tuple[tuple[str, str], ...] = ()  # sources it could draw from, never read
     no_data: NoData | None = None
+    by_tag: frozenset[int] = frozenset()  # chosen by an alignment tag, not a clause
 
 
 def measure_kr(goal: PlannedGoal, kr: PlannedKR, ctx: EvalContext) -> MeasuredKR:
     chosen: list[int] = []
     picked: list[WorkItem] = []
+    by_tag: frozenset[int] = frozenset()
     if kr.measure == "metric":
         measured = measure_metric(kr, ctx.series, ctx.now)
         sources = ctx.series.sources(kr.metric or "")
     else:
-        chosen = ctx.index.select(kr.clauses)
+        chosen, by_tag = select_kr(ctx.index, kr.clauses, ctx.tagged.get(kr.id, ()))
         picked = [ctx.items[i] for i in chosen]
         measured = measure_items(kr, picked, ctx.clock)
         sources = {i.source for i in picked} | {s for c in kr.clauses for s in (c.source or ())}
     job = _forecast_job(kr, picked, measured, ctx)
-    out = MeasuredKR(goal, kr, chosen, picked, measured, sources, job)
+    out = MeasuredKR(goal, kr, chosen, picked, measured, sources, job, by_tag=by_tag)
     if measured.value is not None:
         # A metric's value names its sources; items may come from any source a clause allows.
         if kr.measure != "metric":

@@ -54,6 +54,19 @@ Number = Annotated[float, Field(allow_inf_nan=False, ge=-NUMBER_LIMIT, le=NUMBER
 Weight = Annotated[float, Field(allow_inf_nan=False, gt=0, le=1_000_000)]
 
 StrList = Annotated[tuple[str, ...] | None, BeforeValidator(_as_str_tuple)]
+
+
+def _as_field_map(value: Any) -> Any:
+    """`project_fields: {Iteration: Sprint 12, Estimate: [3, 5]}`: each field's value or
+    values, as text (a board's numbers are compared as numbers in select.py)."""
+    if not isinstance(value, dict):
+        return value  # pydantic says what is wrong
+    return {str(k): _as_str_tuple(v) for k, v in value.items()}
+
+
+FieldMap = Annotated[dict[str, tuple[str, ...]] | None, BeforeValidator(_as_field_map)]
+# The label prefix of an alignment tag (DESIGN "Alignment from inside the teams' tools").
+ALIGN_LABEL_PREFIX = "goal:"
 KindList = Annotated[tuple[Kind, ...] | None, BeforeValidator(_as_str_tuple)]
 StateList = Annotated[tuple[State, ...] | None, BeforeValidator(_as_str_tuple)]
 
@@ -79,6 +92,8 @@ class SelectClause(_Model):
     assignee: StrList = None
     status: StrList = None
     state: StateList = None
+    # A board's fields (github_project items' fields["project_fields"]), {field: value(s)}.
+    project_fields: FieldMap = None
     # A native clause: text a source runs itself in its own query language (Jira's jql, each
     # an extra search), for the sources whose registry entry declares the key.
     jql: str | None = None

@@ -90,6 +90,8 @@ _LIST_KEYS = frozenset({"labels", "labels_all", "components"})  # written as lis
 
 
 def _flow(key: str, value: Any) -> str:
+    if isinstance(value, dict):  # project_fields: {Iteration: Sprint 12, Team: [A, B]}
+        return "{" + ", ".join(f"{k}: {_flow(k, v)}" for k, v in value.items()) + "}"
     if not isinstance(value, tuple | list):
         return str(value)
     if len(value) == 1 and key not in _LIST_KEYS:

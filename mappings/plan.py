@@ -11,7 +11,7 @@ from typing import Literal
 
 from mappings.goalrows import apply_goal_rows
 from mappings.measures import MEASURES, direction_of
-from mappings.model import Cycle, Goal, KeyResult, Measure, SelectClause
+from mappings.model import ALIGN_LABEL_PREFIX, Cycle, Goal, KeyResult, Measure, SelectClause
 from sync.base.records import GoalDef, State
 
 
@@ -59,12 +59,19 @@ class Plan:
     cycle_due: date
     changes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    align_prefix: str = ALIGN_LABEL_PREFIX  # `align_label_prefix`: a label aligning its item
 
     def children(self, goal_id: str) -> list[PlannedGoal]:
         return [g for g in self.goals if g.parent == goal_id]
 
 
-def resolve_plan(goals: Sequence[Goal], cycle: Cycle, goal_defs: Iterable[GoalDef] = ()) -> Plan:
+def resolve_plan(
+    goals: Sequence[Goal],
+    cycle: Cycle,
+    goal_defs: Iterable[GoalDef] = (),
+    *,
+    align_prefix: str = ALIGN_LABEL_PREFIX,
+) -> Plan:
     """Fill in every default. `goal_defs` (the Goals tab) win over the YAML field by field;
     every change they make is listed in `Plan.changes`, so nothing moves silently."""
     goals, changes, warnings = apply_goal_rows(goals, cycle, goal_defs)
@@ -89,6 +96,7 @@ def resolve_plan(goals: Sequence[Goal], cycle: Cycle, goal_defs: Iterable[GoalDe
         cycle_due=cycle.due,
         changes=tuple(changes),
         warnings=tuple(warnings),
+        align_prefix=align_prefix,
     )
 
 

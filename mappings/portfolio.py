@@ -1,10 +1,12 @@
 """Views across the whole portfolio: alignment (and the unaligned work), and workload.
 
 Alignment counts pulled items that are not cancelled and are open or were done since the cycle's
-start: aligned when a key result selects them (or a clause names them as a parent epic), else
-unaligned. Workload counts each open item once per goal per assignee; open work that serves no
-goal is shown as "(unaligned)" because it is load all the same, and the WIP limit applies to all
-of a person's open items. Epics that clauses name as parents are containers, not load.
+start: aligned when a key result selects them, by a clause or an alignment tag, through any source
+(or a clause names them as a parent epic), else unaligned; each key once (the same issue read
+through two sources is one piece of work). Workload counts each open item once per goal per
+assignee; open work that serves no goal is shown as "(unaligned)" because it is load all the same,
+and the WIP limit applies to all of a person's open items. Epics that clauses name as parents are
+containers, not load.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ def alignment_and_unaligned(
     tz: tzinfo,
 ) -> tuple[Alignment, list[UnalignedRow]]:
     cycle_start = day_start(plan.cycle_start, tz)
-    mapped = {i for chosen in selected.values() for i in chosen}
+    mapped = {items[i].key for chosen in selected.values() for i in chosen}
     parents = named_parents(c for g in plan.goals for kr in g.key_results for c in kr.clauses)
     aligned_n = unaligned_n = 0
     aligned_pts = unaligned_pts = 0.0
     unaligned: list[UnalignedRow] = []
-    for i, item in enumerate(items):
+    seen: set[str] = set()
+    for item in items:
+        if item.key in seen:
+            continue
+        seen.add(item.key)
         if item.state == "cancelled":
             continue
         if item.state == "done":
@@ -42,7 +48,7 @@ def alignment_and_unaligned(
             if finished is None or finished < cycle_start:
                 continue
         points = item.points or 0.0
-        if i in mapped or item.key.casefold() in parents:
+        if item.key in mapped or item.key.casefold() in parents:
             aligned_n += 1
             aligned_pts += points
             continue
@@ -78,27 +84,32 @@ def workload_rows(
     goal_of_kr = {kr.id: g.id for g in plan.goals for kr in g.key_results}
     goal_order = {g.id: n for n, g in enumerate(plan.goals)}
     goal_order[UNALIGNED_GOAL] = len(goal_order)
-    goals_of_item: dict[int, tuple[str, ...]] = {}
+    goals_of_item: dict[str, tuple[str, ...]] = {}  # by key: one issue, however many sources
     for kr_id, chosen in selected.items():
         goal = goal_of_kr[kr_id]
         for i in chosen:
-            known = goals_of_item.get(i)
+            key = items[i].key
+            known = goals_of_item.get(key)
             if known is None:
-                goals_of_item[i] = (goal,)
+                goals_of_item[key] = (goal,)
             elif goal not in known:  # an item serving two goals is load for both
-                goals_of_item[i] = (*known, goal)
+                goals_of_item[key] = (*known, goal)
     cells: dict[tuple[str, str], list[float]] = {}  # (assignee, goal) -> [items, points]
     per_person: dict[str, int] = {}
     parents = named_parents(c for g in plan.goals for kr in g.key_results for c in kr.clauses)
     unaligned = (UNALIGNED_GOAL,)
-    for i, item in enumerate(items):
+    seen: set[str] = set()
+    for item in items:
         if item.state != "todo" and item.state != "in_progress":
             continue
+        if item.key in seen:
+            continue  # the same issue through a second source is not a second load
+        seen.add(item.key)
         if item.kind == "epic" and item.key.casefold() in parents:
             continue  # an epic a key result is built from is a container, not someone's load
         who = item.assignee or UNASSIGNED
         per_person[who] = per_person.get(who, 0) + 1
-        for goal in goals_of_item.get(i, unaligned):
+        for goal in goals_of_item.get(item.key, unaligned):
             cell = cells.setdefault((who, goal), [0, 0.0])
             cell[0] += 1
             cell[1] += item.points or 0.0

@@ -43,6 +43,8 @@ class EvalContext:
     # What the "did you mean" of No data Notes counted per (clause key, scope): many clauses
     # share a scope, and counting 200,000 items once per clause is what would cost.
     suggest_memo: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+    # Per key result, the items its alignment tags name (select.alignment_tags).
+    tagged: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
 
 def build_row(

@@ -7,14 +7,25 @@ components, jql) and checks the full predicate only on those candidates, so a pl
 results over 200,000 items does not cost items x clauses. A posting list is built the first time
 a clause needs it, so an evaluation pays only for the keys its plan uses. Text compares without
 case.
+
+Alignment from inside the teams' tools (DESIGN.md): a label `<prefix><id>` (`align_label_prefix`,
+default `goal:`) or a board item's goal field naming a key result adds the item to that key
+result as if a clause selected it (`alignment_tags`, `select_kr`). Only key-result ids align; a tag
+naming a goal, a metric key result or no id is listed (`UnknownTag`). A key result counts each key
+once, whichever sources selected it (the same issue through the github source and a board).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import difflib
+import math
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from mappings.model import SelectClause
 from sync.base.records import WorkItem
+from sync.base.report import UnknownTag
 
 JqlMatches = Mapping[tuple[str, str], frozenset[str]]  # (source, clause jql) -> item keys
 Predicate = Callable[[WorkItem], bool]
@@ -145,6 +156,9 @@ def compile_clause(clause: SelectClause, jql_keys: set[str] | None = None) -> Pr
         checks.append(lambda i: needed <= {v.casefold() for v in i.labels})
     if clause.components is not None:
         any_of(lambda i: i.components, clause.components)
+    if clause.project_fields is not None:
+        wanted_fields = _wanted_fields(clause.project_fields)
+        checks.append(lambda i: _fields_match(i, wanted_fields))
     if clause.jql is not None:
         keys = frozenset(jql_keys or ())
         checks.append(lambda i: i.key in keys)
@@ -183,7 +197,146 @@ def matches(item: WorkItem, clause: SelectClause, jql_keys: set[str] | None = No
         components = {c.casefold() for c in item.components}
         if not components & {v.casefold() for v in clause.components}:
             return False
+    if clause.project_fields is not None and not _fields_match(
+        item, _wanted_fields(clause.project_fields)
+    ):
+        return False
     return not (clause.jql is not None and (jql_keys is None or item.key not in jql_keys))
+
+
+def _field_text(value: Any) -> str:
+    """A board field's value as compared: text without case; a number as a number, so that
+    `Estimate: 3` matches a board's "3.0"."""
+    text = str(value).strip().casefold()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return repr(number) if math.isfinite(number) else text
+
+
+def _wanted_fields(fields: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+    return {name.casefold(): frozenset(_field_text(v) for v in vs) for name, vs in fields.items()}
+
+
+def _fields_match(item: WorkItem, wanted: Mapping[str, frozenset[str]]) -> bool:
+    """Every field the clause gives has one of its values on the item (a list means any of)."""
+    have = item.fields.get("project_fields")
+    if not isinstance(have, Mapping):
+        return False
+    folded = {str(k).casefold(): v for k, v in have.items() if v is not None}
+    return all(
+        name in folded and _field_text(folded[name]) in options for name, options in wanted.items()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """The items each key result's alignment tags name, by index in item order, and the tags
+    that align nothing."""
+
+    by_kr: dict[str, list[int]]
+    unknown: tuple[UnknownTag, ...] = ()
+
+
+def alignment_tags(
+    items: Sequence[WorkItem],
+    prefix: str,
+    krs: Mapping[str, str],
+    *,
+    goals: Mapping[str, Sequence[str]] | None = None,
+    metric: Collection[str] = (),
+) -> Tags:
+    """Read every item's tags: its labels that start with `prefix` (without case; the rest,
+    trimmed, is the id) and its board goal field (`fields["goal"]`, an id, the prefix allowed).
+    `krs` maps key-result ids to their goal ids, `goals` goal ids to their key results'; ids
+    compare without case. A tag naming a goal, a key result in `metric` (measured from a metric,
+    never from items) or no id is listed, once per tag text, with the keys that carry it."""
+    goals = goals or {}
+    kr_of = {k.casefold(): k for k in krs}
+    goal_of = {g.casefold(): g for g in goals}
+    folded_prefix = prefix.casefold()
+    by_kr: dict[str, list[int]] = {}
+    unknown: dict[str, tuple[str, list[str]]] = {}  # casefolded tag -> (tag, keys)
+    for i, item in enumerate(items):
+        for tag, ident in _tags_of(item, prefix, folded_prefix):
+            kr = kr_of.get(ident.casefold())
+            if kr is not None and kr not in metric:
+                chosen = by_kr.setdefault(kr, [])
+                if not chosen or chosen[-1] != i:  # two tags of one item for one key result
+                    chosen.append(i)
+                continue
+            seen = unknown.setdefault(tag.casefold(), (tag, []))
+            if not seen[1] or seen[1][-1] != item.key:
+                seen[1].append(item.key)
+    listed = tuple(
+        UnknownTag(
+            tag=tag,
+            reason=_why_unknown(tag, kr_of, goal_of, goals, metric, prefix),
+            keys=tuple(keys),
+        )
+        for tag, keys in unknown.values()
+    )
+    return Tags(by_kr=by_kr, unknown=listed)
+
+
+def _tags_of(item: WorkItem, prefix: str, folded_prefix: str) -> Iterable[tuple[str, str]]:
+    """(tag as carried, id) per alignment tag of the item."""
+    for label in item.labels:
+        if label.casefold().startswith(folded_prefix):
+            ident = label[len(prefix) :].strip()
+            if ident:
+                yield label, ident
+    value = item.fields.get("goal") if item.fields else None
+    if value is not None:
+        text = str(value).strip()
+        ident = text[len(prefix) :].strip() if text.casefold().startswith(folded_prefix) else text
+        if ident:
+            yield text, ident
+
+
+def _why_unknown(
+    tag: str,
+    kr_of: Mapping[str, str],
+    goal_of: Mapping[str, str],
+    goals: Mapping[str, Sequence[str]],
+    metric: Collection[str],
+    prefix: str,
+) -> str:
+    folded = tag.casefold()
+    ident = tag[len(prefix) :].strip() if folded.startswith(prefix.casefold()) else tag.strip()
+    kr = kr_of.get(ident.casefold())
+    if kr is not None:
+        return f"{kr} is measured from a metric: items do not count for it"
+    goal = goal_of.get(ident.casefold())
+    if goal is not None:
+        names = ", ".join(goals.get(goal, ())) or "none"
+        return f"names goal {goal}: only key-result ids align (its key results: {names})"
+    near = difflib.get_close_matches(ident.casefold(), list(kr_of), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(kr_of[n] for n in near)}?" if near else ""
+    return f"no goal or key result has the id {ident!r}{hint}"
+
+
+def select_kr(
+    index: ItemIndex, clauses: Iterable[SelectClause], tagged: Sequence[int] = ()
+) -> tuple[list[int], frozenset[int]]:
+    """A key result's items: those its clauses select and those tagged for it, in item order,
+    each key once (its first copy: an issue read through the github source and a board is one
+    piece of work). Also which of them only a tag brought in ("by tag" in the Items tab)."""
+    chosen = index.select(clauses)
+    if tagged:
+        by_clause = set(chosen)
+        chosen = sorted(by_clause.union(tagged))
+    items = index.items
+    seen: set[str] = set()
+    once: list[int] = []
+    for i in chosen:
+        key = items[i].key
+        if key not in seen:
+            seen.add(key)
+            once.append(i)
+    by_tag = frozenset(i for i in once if i not in by_clause) if tagged else frozenset()
+    return once, by_tag
 
 
 def named_parents(clauses: Iterable[SelectClause]) -> set[str]:

@@ -33,6 +33,7 @@ from pydantic import (
 import connectors
 from mappings.checks import CycleDates, PlanIssue, SourceInfo, check_plan
 from mappings.model import (
+    ALIGN_LABEL_PREFIX,
     Cycle,
     ForecastRules,
     Goal,
@@ -89,6 +90,8 @@ class GoalsyncConfig(BaseModel):
     status: StatusRules = Field(default_factory=StatusRules)
     people: People = Field(default_factory=dict)
     alerts: AlertsConfig | None = None  # a webhook told of status changes and failed runs
+    # A label `<prefix><key-result id>` aligns its item to that key result (DESIGN.md).
+    align_label_prefix: str = Field(default=ALIGN_LABEL_PREFIX, min_length=1, max_length=50)
     goals: list[Goal] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -229,7 +232,7 @@ def load_config(path: Path) -> LoadedConfig:
         path=path,
         model=model,
         tz=ZoneInfo(model.timezone),
-        plan=resolve_plan(model.goals, model.cycle),
+        plan=resolve_plan(model.goals, model.cycle, align_prefix=model.align_label_prefix),
     )
 
 

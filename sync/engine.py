@@ -129,7 +129,12 @@ def plan_with_goal_rows(config: LoadedConfig, records: Records) -> Plan:
     """The YAML's plan with the Goals tab (or csv_goals) applied; every change is listed."""
     if not records.goal_defs:
         return config.plan
-    plan = resolve_plan(config.model.goals, config.model.cycle, records.goal_defs)
+    plan = resolve_plan(
+        config.model.goals,
+        config.model.cycle,
+        records.goal_defs,
+        align_prefix=config.model.align_label_prefix,
+    )
     for change in plan.changes:
         log.info("plan_changed_by_goal_row", change=change)
     for warning in plan.warnings:

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from mappings.evaluate import evaluation_items
+from mappings.evaluate import evaluation_items, plan_tags
 from mappings.people import PersonProposal, people_yaml, propose_people
 from mappings.plan import Plan, PlannedKR
-from mappings.select import ItemIndex, JqlMatches
+from mappings.select import ItemIndex, JqlMatches, Tags, select_kr
 from mappings.suggest import ClauseCheck, check_clause, closest
 from sync.base.errors import ConfigError
 from sync.base.records import Records
+from sync.base.report import UnknownTag
 from sync.config import LoadedConfig
 from sync.engine import build, plan_with_goal_rows
 from sync.pull import _kept_matches as kept_matches
@@ -32,8 +33,9 @@ from sync.store import Store
 class KrExplained:
     goal_id: str
     kr: PlannedKR
-    selected: int  # items the key result selects (its clauses together, each item once)
+    selected: int  # items the key result selects (its clauses and tags together, each key once)
     clauses: tuple[ClauseCheck, ...]
+    by_tag: tuple[str, ...] = ()  # keys only an alignment tag brought in
     metric_values: int = 0  # for a metric key result: values of its metric
     metric_closest: tuple[str, ...] = ()  # metric names close to one with no value
 
@@ -45,6 +47,7 @@ class Explanation:
     key_results: list[KrExplained] = field(default_factory=list)
     people: list[PersonProposal] = field(default_factory=list)
     people_yaml: str = ""
+    unknown_tags: tuple[UnknownTag, ...] = ()  # alignment tags that align nothing
     pulled: bool = False  # read from the sources now (--pull), not the state dir
 
     @property
@@ -95,13 +98,16 @@ def explain(
     wanted = _wanted(plan, ids)
     items = evaluation_items(records, now or datetime.now(UTC), people=config.people)
     index = ItemIndex(items, jql_matches)
+    tags = plan_tags(plan, items)
     known = tuple(config.model.sources)
-    out = Explanation(items=len(items), per_source=_per_source(config, records))
+    out = Explanation(
+        items=len(items), per_source=_per_source(config, records), unknown_tags=tags.unknown
+    )
     for goal in plan.goals:
         for kr in goal.key_results:
             if kr.id not in wanted:
                 continue
-            out.key_results.append(_explain_kr(goal.id, kr, index, records, known))
+            out.key_results.append(_explain_kr(goal.id, kr, index, tags, records, known))
     people = {p: tuple(a) for p, a in config.model.people.items()}
     out.people = propose_people((i.assignee for i in records.items if i.assignee), people)
     if out.people:
@@ -110,7 +116,12 @@ def explain(
 
 
 def _explain_kr(
-    goal_id: str, kr: PlannedKR, index: ItemIndex, records: Records, known: Sequence[str]
+    goal_id: str,
+    kr: PlannedKR,
+    index: ItemIndex,
+    tags: Tags,
+    records: Records,
+    known: Sequence[str],
 ) -> KrExplained:
     if kr.measure == "metric":
         name = kr.metric or ""
@@ -125,8 +136,13 @@ def _explain_kr(
             metric_closest=near,
         )
     checks = tuple(check_clause(c, index, known) for c in kr.clauses)
+    chosen, by_tag = select_kr(index, kr.clauses, tags.by_kr.get(kr.id, ()))
     return KrExplained(
-        goal_id=goal_id, kr=kr, selected=len(index.select(kr.clauses)), clauses=checks
+        goal_id=goal_id,
+        kr=kr,
+        selected=len(chosen),
+        clauses=checks,
+        by_tag=tuple(index.items[i].key for i in chosen if i in by_tag),
     )
 
 

@@ -14,12 +14,14 @@ from mappings.people import PersonProposal
 from mappings.suggest import ClauseCheck
 from sync import console
 from sync.base.errors import EXIT_OK
+from sync.base.report import UnknownTag
 from sync.config import load_config
 from sync.explain import Explanation, KrExplained, explain, pulled_records, stored_records
 from sync.settings import Settings
 from sync.store import Store
 
 SAMPLE_TITLE = 60  # characters of a sample item's title
+SAMPLE_TAG_KEYS = 5  # items named per alignment tag that aligns nothing
 
 
 def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
@@ -50,7 +52,19 @@ def print_explanation(out: Console, found: Explanation, settings: Settings) -> N
             goal = k.goal_id
             out.print(Text(goal, style="bold"))
         _print_kr(out, k)
+    print_unknown_tags(out, found.unknown_tags)
     print_people(out, found.people, found.people_yaml)
+
+
+def print_unknown_tags(out: Console, unknown: Sequence[UnknownTag]) -> None:
+    """Alignment tags that align nothing (DESIGN: only key-result ids align)."""
+    if not unknown:
+        return
+    out.print(Text(f"{_plural(len(unknown), 'alignment tag')} align nothing:", style="yellow"))
+    for t in unknown:
+        keys = ", ".join(t.keys[:SAMPLE_TAG_KEYS])
+        more = f" and {len(t.keys) - SAMPLE_TAG_KEYS} more" if len(t.keys) > SAMPLE_TAG_KEYS else ""
+        out.print(Text(f"  {t.tag}: {t.reason}; on {keys}{more}", style="yellow"))
 
 
 def _print_kr(out: Console, k: KrExplained) -> None:
@@ -65,6 +79,8 @@ def _print_kr(out: Console, k: KrExplained) -> None:
                 f"; did you mean {near}?" if near else ""), style="yellow"))  # fmt: skip
         return
     head.append(_plural(k.selected, "item"), style="" if k.selected else "yellow")
+    if k.by_tag:
+        head.append(f" ({len(k.by_tag)} by tag: {', '.join(k.by_tag[:SAMPLE_TAG_KEYS])})")
     out.print(head)
     if not kr.clauses:
         out.print(Text("    no select clause: it selects nothing", style="yellow"))

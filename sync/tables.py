@@ -33,6 +33,8 @@ GOAL = Column("Goal", "text", 8)
 KEY_RESULT = Column("Key result", "text", 10)
 UPDATED = Column("Updated", "datetime", 16)
 URL = Column("URL", "text", 30)
+# The Run tab names a few of the items carrying an alignment tag that aligns nothing.
+MAX_TAG_KEYS_SHOWN = 5
 
 
 def to_tables(
@@ -158,7 +160,7 @@ def _items_table(report: StatusReport, tz: tzinfo) -> Table:
             r.assignee,
             r.points,
             r.goal,
-            r.key_result,
+            f"{r.key_result} (by tag)" if r.by_tag else r.key_result,
             _local(r.updated, tz),
             r.url,
         )
@@ -279,7 +281,20 @@ def _run_table(report: StatusReport, run: RunInfo, tz: tzinfo) -> Table:
     rows.extend(("Plan change", change, "from the Goals input") for change in report.plan_changes)
     rows.extend(("Warning", warning, "") for warning in report.warnings)
     rows.extend(("No match", where, why) for where, why in report.unmatched)
+    rows.extend(
+        ("Unknown alignment tag", t.tag, f"{t.reason}; on {_keys(t.keys)}")
+        for t in report.unknown_tags
+    )
     return Table("Run", columns, rows)
+
+
+def _keys(keys: Sequence[str]) -> str:
+    """The items carrying a tag, a few by key: a tag on hundreds of items is one row."""
+    if len(keys) == 1:
+        return keys[0]
+    shown = ", ".join(keys[:MAX_TAG_KEYS_SHOWN])
+    more = len(keys) - MAX_TAG_KEYS_SHOWN
+    return f"{len(keys)} items: {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def _share(value: float | None) -> str:

@@ -113,6 +113,17 @@ class ItemRow:
     key_result: str
     updated: datetime | None
     url: str | None
+    by_tag: bool = False  # aligned by a `goal:` label or a board's goal field, not a clause
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownTag:
+    """An alignment tag that aligns nothing: it names a goal, a metric key result or no id of
+    the plan (DESIGN: only key-result ids align). One per tag text, with the items carrying it."""
+
+    tag: str  # as the items carry it: "goal:G9" (a label) or "G9" (a board's goal field)
+    reason: str
+    keys: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,6 +240,7 @@ class StatusReport:
     warnings: tuple[str, ...] = ()
     # (where, why) per select clause that matches no item: ("G1.2 clause 1", "... did you mean")
     unmatched: tuple[tuple[str, str], ...] = ()
+    unknown_tags: tuple[UnknownTag, ...] = ()  # alignment tags that align nothing
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

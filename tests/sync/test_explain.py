@@ -85,3 +85,27 @@ def test_explain_filters_by_goal_or_key_result_and_names_an_unknown_id(
     assert [k.kr.id for k in explain(config, records, matches, ["G1.2"]).key_results] == ["G1.2"]
     with pytest.raises(ConfigError, match=r"'G1\.4' is no goal or key result.*did you mean"):
         explain(config, records, matches, ["G1.4"])
+
+
+def test_explain_counts_tagged_items_and_lists_unknown_tags(tmp_path: Path) -> None:
+    (tmp_path / "items.csv").write_text(
+        "key,title,state,labels\n"
+        "T-1,Invoices,todo,team:pay;goal:G2.1\n"
+        "T-2,Refunds,todo,goal:G2\n"
+        "T-3,Tax,todo,Goal:G7\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "metrics.csv").write_text("name,date,value\n", encoding="utf-8")
+    path = tmp_path / "goalsync.yaml"
+    path.write_text(
+        CONFIG.replace("{source: tasks}]", "{source: tasks, labels: [x]}]"), encoding="utf-8"
+    )
+    config = load_config(path)
+    records, matches = pulled_records(config, Store(tmp_path / "state"), budget_s=5)
+    found = explain(config, records, matches, ["G2.1"])
+    (g21,) = found.key_results
+    assert (g21.selected, g21.by_tag) == (1, ("T-1",))
+    assert [(t.tag, t.keys) for t in found.unknown_tags] == [
+        ("goal:G2", ("T-2",)),
+        ("Goal:G7", ("T-3",)),
+    ]

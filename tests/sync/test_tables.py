@@ -3,6 +3,7 @@ config's timezone."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,13 +23,14 @@ from sync.base.report import (
     Table,
     TrendBlock,
     UnalignedRow,
+    UnknownTag,
     WorkloadRow,
     looks_like_formula,
     row_dicts,
     status_counts,
     trend_blocks,
 )
-from sync.tables import to_tables
+from sync.tables import MAX_TAG_KEYS_SHOWN, to_tables
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # 23:30 UTC on 16 November is 00:30 on the 17th in Berlin: a date shift shows a conversion.
@@ -431,3 +433,34 @@ def test_trends_are_goal_blocks_of_history_days_with_no_data_days_blank() -> Non
 def test_trends_without_history_hold_no_rows() -> None:
     trends = tables_by_name(to_tables(sample_report(), run_info(), BERLIN, []))["Trends"]
     assert trends.rows == [] and trend_blocks(trends) == []
+
+
+def test_an_item_aligned_by_tag_says_so_in_its_key_result_cell() -> None:
+    base = sample_report()
+    tagged = dataclasses.replace(base.items[0], by_tag=True)
+    report = dataclasses.replace(base, items=(tagged, *base.items[1:]))
+    items = tables_by_name(to_tables(report, run_info(), BERLIN))["Items"]
+    column = COLUMNS["Items"].index("Key result")
+    assert items.rows[0][column] == f"{tagged.key_result} (by tag)"
+    assert items.rows[0][COLUMNS["Items"].index("Goal")] == tagged.goal  # the goal stays an id
+    plain = tables_by_name(to_tables(base, run_info(), BERLIN))["Items"]
+    assert plain.rows[0][column] == tagged.key_result
+
+
+def test_the_run_tab_lists_alignment_tags_that_align_nothing() -> None:
+    keys = tuple(f"PAY-{n}" for n in range(MAX_TAG_KEYS_SHOWN + 2))
+    unknown = (
+        UnknownTag(tag="goal:G1", reason="names goal G1: only key-result ids align", keys=("A-1",)),
+        UnknownTag(tag="goal:G9", reason="no goal or key result has the id 'G9'", keys=keys),
+    )
+    report = dataclasses.replace(sample_report(), unknown_tags=unknown)
+    run = tables_by_name(to_tables(report, run_info(), BERLIN))["Run"]
+    rows = [r for r in run.rows if r[0] == "Unknown alignment tag"]
+    assert rows[0] == (
+        "Unknown alignment tag",
+        "goal:G1",
+        "names goal G1: only key-result ids align; on A-1",
+    )
+    assert rows[1][1] == "goal:G9"
+    assert f"on {len(keys)} items: PAY-0, PAY-1" in str(rows[1][2])
+    assert str(rows[1][2]).endswith("and 2 more")
