@@ -118,6 +118,7 @@ class Store:
         if not wanted:
             return out
         grouped: dict[str, dict[str, list[Any]]] = {name: {} for name in wanted}
+        shared: dict[str, str] = {}  # one copy of each repeated string (from_json)
         marks = ",".join("?" * len(wanted))
         with self._read() as db:
             if db is None:
@@ -133,7 +134,9 @@ class Store:
             for (source, kind), chunk in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
                 into = grouped[source].setdefault(kind, [])
                 while batch := [p for _, _, p in itertools.islice(chunk, _LOAD_CHUNK)]:
-                    into.extend(from_json(kind, d) for d in json.loads(f"[{','.join(batch)}]"))
+                    into.extend(
+                        from_json(kind, d, shared) for d in json.loads(f"[{','.join(batch)}]")
+                    )
         for name, kinds in grouped.items():
             out[name] = Records(
                 items=tuple(kinds.get("item", ())),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -95,3 +96,15 @@ def test_a_record_without_a_required_field_is_refused() -> None:
         from_json("item", {"source": "jira"})
     with pytest.raises(KeyError):
         from_json("no such kind", {})
+
+
+def test_records_decoded_with_one_shared_dict_share_repeated_strings() -> None:
+    shared: dict[str, str] = {}
+    # Parsed from text, as the store reads them: each record's strings are objects of its own.
+    text = '{"source": "jira", "key": "A-%d", "status": "In Progress"}'
+    first, second = json.loads(f"[{text % 1}, {text % 2}]")
+    assert first["status"] is not second["status"]
+    a, b = from_json("item", first, shared), from_json("item", second, shared)
+    assert isinstance(a, WorkItem) and isinstance(b, WorkItem)
+    assert a.status is b.status and a.source is b.source
+    assert a == WorkItem(source="jira", key="A-1", status="In Progress")
