@@ -2,8 +2,9 @@
 
 Generated from the same pydantic models that validate the file (sync/config.py), so it cannot
 drift from them; then widened where the loader is more lenient than the models' types say:
-- select clause keys, `state:` and `people:` aliases take one value or a list (`labels: billing`
-  or `labels: [billing, invoices]`), and numbers where names are meant (`parent: 100`);
+- select clause keys (and each field of `project_fields:`), `state:` and `people:` aliases take one
+  value or a list (`labels: billing` or `labels: [billing, invoices]`), and numbers where names are
+  meant (`parent: 100`);
 - goal and key result ids may be written as numbers (`id: 1`).
 It checks less than `goalsync validate` (which also checks the plan: ids unique, dates in
 order, clauses that fit their source), never more: whatever validates, the schema accepts.
@@ -29,7 +30,12 @@ def config_schema() -> dict[str, Any]:
     defs: dict[str, Any] = schema.get("$defs", {})
     select = defs.get("SelectClause", {}).get("properties", {})
     for name, prop in select.items():
-        if name != "jql":
+        if name == "project_fields":  # {Field: value or [values]}, text or numbers
+            for option in prop.get("anyOf", ()):
+                if isinstance(option, dict) and "additionalProperties" in option:
+                    many = {"type": "array", "items": _SCALAR_NAME}  # Estimate: [3, 5]
+                    option["additionalProperties"] = {"anyOf": [many, _SCALAR_NAME]}
+        elif name != "jql":
             _one_or_many(prop)
     key_result = defs.get("KeyResult", {}).get("properties", {})
     if "state" in key_result:

@@ -97,6 +97,7 @@ def test_it_accepts_what_goalsync_accepts(
         "{source: [jira, gh], state: done}",
         "{source: jira, state: [todo, in_progress]}",
         "{source: gh, milestone: 1.0}",
+        "{source: gh, project_fields: {Iteration: Sprint 12, Estimate: [3, 5], Size: 8}}",
     ],
 )
 def test_the_loaders_leniency_is_in_the_schema(

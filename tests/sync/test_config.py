@@ -566,3 +566,20 @@ def test_a_missing_cycle_hides_no_other_problem(tmp_path: Path) -> None:
             (line_of(text, "parent: G1"), "goals[1].parent"),
         ]
     )
+
+
+def test_align_label_prefix_is_a_top_level_key_defaulting_to_goal(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, VALID)).plan.align_prefix == "goal:"
+    set_ = load_config(write(tmp_path, "align_label_prefix: 'okr/'\n" + VALID))
+    assert set_.model.align_label_prefix == set_.plan.align_prefix == "okr/"
+    _, problems = problems_of(write(tmp_path, "align_label_prefix: ''\n" + VALID))
+    assert by_path(problems, "align_label_prefix")
+
+
+def test_a_project_fields_clause_loads(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "{source: tasks, labels: [billing]}",
+        "{source: tasks, project_fields: {Iteration: Sprint 12, Estimate: [3, 5]}}",
+    )
+    kr = load_config(write(tmp_path, text)).plan.goals[0].key_results[0]
+    assert kr.clauses[0].project_fields == {"Iteration": ("Sprint 12",), "Estimate": ("3", "5")}
