@@ -1,5 +1,5 @@
-"""The registry of outside systems: one subpackage per system (jira/, github/, sheets/, files/),
-wired here and nowhere else. Raw API payloads never leave `connectors/`.
+"""The registry of outside systems: one subpackage per system (jira/, github/, github_project/,
+sheets/, files/), wired here and nowhere else. Raw API payloads never leave `connectors/`.
 
 `sync/` finds connectors only through this module: one entry per `type:` of a source or a sink,
 naming its config model (a pydantic model with a `type: Literal[...]` field that validates the
@@ -28,6 +28,8 @@ from connectors.files.source import EXPORT_READERS, FileSourceConfig
 from connectors.files.xlsx import XlsxSinkConfig
 from connectors.github.config import GitHubSourceConfig
 from connectors.github.export import read_issues_export
+from connectors.github_project.config import GitHubProjectSourceConfig
+from connectors.github_project.export import read_project_export
 from connectors.jira.config import NATIVE_CLAUSE as JQL
 from connectors.jira.config import JiraSourceConfig
 from connectors.jira.export import read_search_export
@@ -89,6 +91,7 @@ def generation() -> int:
 
 register_source("jira", JiraSourceConfig, native_clauses=(JQL,))
 register_source("github", GitHubSourceConfig)
+register_source("github_project", GitHubProjectSourceConfig)
 register_source("sheets", SheetsSourceConfig)
 register_source("file", FileSourceConfig)
 register_sink("sheets", SheetsSinkConfig)
@@ -97,4 +100,8 @@ register_sink("csv", CsvSinkConfig)
 register_sink("html", HtmlSinkConfig)
 
 # API exports a file source reads (`type: file`, `format: ...`): each system reads its own.
-EXPORT_READERS.update(jira_search=read_search_export, github_issues=read_issues_export)
+EXPORT_READERS.update(
+    jira_search=read_search_export,
+    github_issues=read_issues_export,
+    github_project=read_project_export,
+)

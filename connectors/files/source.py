@@ -37,6 +37,7 @@ log = structlog.get_logger(__name__)
 FileFormat = Literal[
     "jira_search",
     "github_issues",
+    "github_project",
     "csv_items",
     "csv_metrics",
     "csv_goals",
@@ -47,6 +48,7 @@ FileFormat = Literal[
 ITEM_FLAVOURS: dict[str, Literal["jira", "github", "items", "none"]] = {
     "jira_search": "jira",
     "github_issues": "github",
+    "github_project": "github",
     "csv_items": "items",
     "csv_metrics": "none",
     "csv_goals": "none",
@@ -70,8 +72,8 @@ class FileSourceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _points_only_for_jira(self) -> FileSourceConfig:
-        if self.points_field is not None and self.format != "jira_search":
-            raise ValueError("points_field applies only to format jira_search")
+        if self.points_field is not None and self.format not in ("jira_search", "github_project"):
+            raise ValueError("points_field applies only to format jira_search or github_project")
         return self
 
     def build(self, name: str, base_dir: Path) -> FileSource:
@@ -208,6 +210,7 @@ def _read_export(src: FileSource, path: Path, ctx: PullContext, out: PullResult)
 _READERS: dict[str, Callable[[FileSource, Path, PullContext, PullResult], None]] = {
     "jira_search": _read_export,
     "github_issues": _read_export,
+    "github_project": _read_export,
     "csv_items": _read_csv_items,
     "csv_metrics": _read_csv_metrics,
     "csv_goals": _read_csv_goals,

@@ -4,7 +4,8 @@
 
 Writes a Jira search export (two pages of `/rest/api/3/search/jql` with expand=names,changelog),
 two GitHub issues exports (`GET /repos/{o}/{r}/issues?state=all` arrays), a metrics CSV and the
-owners' check-ins (a csv_checkins file). The states of the work are set per group (epic, label,
+owners' check-ins (a csv_checkins file) and a GitHub Projects board's GraphQL answers
+(gen_board.py). The states of the work are set per group (epic, label,
 milestone) so that the demo shows a mix of on track, at risk, off track and done that comes from
 the data, not from overrides. Seeded:
 running it again gives the same files byte for byte. Every time is before the export instant,
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from demo_common import DATA
+from gen_board import board_pages
 from gen_github import github_issues
 from gen_jira import jira_issues
 from jira_payload import jira_names
@@ -47,6 +49,7 @@ def main(out: Path = DATA) -> None:
     _write_json(out / "github" / "acme-sdk.json", sdk)
     write_metrics(out / "metrics.csv")
     write_checkins(out / "checkins.csv")
+    _write_json(out / "board.json", board_pages())
     print(f"wrote {len(issues)} Jira issues, {len(web) + len(sdk)} GitHub issues and PRs")
 
 

@@ -211,7 +211,7 @@ def test_unknown_types_name_the_registered_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, CONFIG))
     fixes = " ".join(p.fix for p in caught.value.problems)
-    assert "'jira', 'github', 'sheets', 'file'" in fixes
+    assert "'jira', 'github', 'github_project', 'sheets', 'file'" in fixes
     assert "'sheets', 'xlsx', 'csv', 'html'" in fixes
 
 

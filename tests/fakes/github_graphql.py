@@ -66,6 +66,7 @@ class FakeGitHubGraphQL(FakeServer):
     page_size_cap: int = 100
     served: int = 0  # GraphQL requests answered (any answer)
     cost: int = 0  # points charged
+    refused: int = 0  # RATE_LIMITED answers sent
 
     def __post_init__(self) -> None:
         FakeServer.__init__(self)
@@ -79,7 +80,7 @@ class FakeGitHubGraphQL(FakeServer):
             return Response(404, {"message": "Not Found"})
         if (
             self.token is not None
-            and request.headers.get("Authorization") != f"bearer {self.token}"
+            and request.headers.get("authorization") != f"bearer {self.token}"
         ):
             return Response(401, {"message": "Bad credentials"})
         self.served += 1
@@ -90,6 +91,7 @@ class FakeGitHubGraphQL(FakeServer):
         cost = query_cost(query)
         if self.served in self.rate_limit_at or self.remaining < cost:
             headers |= {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+            self.refused += 1
             self.remaining = POINTS_PER_HOUR  # the window turns over when goalsync has waited
             return Response(
                 200,
