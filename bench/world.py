@@ -65,6 +65,11 @@ class Sizes:
     github: int = 10_000
     repos: int = 5
     latency: float = 0.030
+    projects: int = len(JIRA_PROJECTS)  # Jira projects besides PLAT (the epics'), at most 4
+
+    @property
+    def jira_projects(self) -> tuple[str, ...]:
+        return JIRA_PROJECTS[: max(1, min(self.projects, len(JIRA_PROJECTS)))]
 
     @property
     def items(self) -> int:
@@ -181,7 +186,8 @@ class World:
                 updated=start + timedelta(days=1),
             )
         for n in range(1, self.sizes.jira - EPICS + 1):
-            project = JIRA_PROJECTS[n % len(JIRA_PROJECTS)]
+            projects = self.sizes.jira_projects
+            project = projects[n % len(projects)]
             created = start + timedelta(minutes=rng.randint(0, 60 * 24 * 60))
             roll = rng.random()
             category = "done" if roll < 0.5 else "indeterminate" if roll < 0.7 else "new"
@@ -383,7 +389,7 @@ sources:
   jira:
     type: jira
     url: {self.jira.url}
-    jql: project in (PLAT, {", ".join(JIRA_PROJECTS)})
+    jql: project in (PLAT, {", ".join(self.sizes.jira_projects)})
   gh:
     type: github
     repos: [{", ".join(r.full_name for r in self.repos)}]
@@ -436,7 +442,7 @@ def key_results(world: World) -> list[dict[str, Any]]:
     for k in range(1, METRICS + 1):
         krs.append({"title": f"Metric {k}", "measure": "metric", "metric": f"metric_{k}",
                     "baseline": 0, "target": 20.0 * k})  # fmt: skip
-    assert len(krs) == N_KRS
+    assert len(krs) == N_KRS - 3 * (5 - len(world.repos))  # 3 per repository
     return krs
 
 

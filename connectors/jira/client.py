@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -159,6 +160,7 @@ class JiraHttp:
         self.auth = auth
         self.budget = budget
         self.requests = 0
+        self._counting = threading.Lock()  # sliced searches call from several threads
         self.cloud = False
         self.clock = clock
         # Jira's clock minus this machine's, in seconds, from the latest answer's Date header
@@ -212,6 +214,20 @@ class JiraHttp:
             return page
 
         return _mapping(self._call("search", once, search=jql), "a search page")
+
+    def approximate_count(self, jql: str) -> int | None:
+        """`POST /rest/api/3/search/approximate-count` (Cloud): `{"jql"}` -> `{"count"}`, an
+        estimate that may miss the latest edits; None when the answer carries no count."""
+        body = {"jql": jql}
+        answer = self._call(
+            "approximate count",
+            lambda: self._json(self._session_post("search/approximate-count", body)),
+            search=jql,  # a rejected JQL is named as the search's would be
+        )
+        count = answer.get("count") if isinstance(answer, Mapping) else None
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+            return count
+        return None
 
     def search_dc(
         self,
@@ -272,7 +288,8 @@ class JiraHttp:
 
     def _call(self, what: str, fn: Callable[[], T], search: str | None = None) -> T:
         def attempt() -> T:
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
                 result = fn()
                 if self._login_failed:

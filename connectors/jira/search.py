@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,10 +32,19 @@ from connectors.jira.client import JiraHttp, quote_key
 from connectors.jira.parse import parse_time
 from sync.base.contracts import ProgressCallback, no_progress
 from sync.base.errors import FatalError
-from sync.base.paging import Endpoint, Pages
+from sync.base.paging import Endpoint, Pages, read_concurrently
 
 log = structlog.get_logger(__name__)
 
+# A complete Cloud pull of at least this many pages is read in `created` slices, concurrently:
+# below it the count and the probe (two requests) and the slices' part pages cost more than the
+# chain's round trips save.
+SLICE_MIN_PAGES = 10
+# Slices read at once. Jira Cloud limits by cost per time, not connections: a few concurrent
+# searches cost what the chain's would, just sooner, and a 429 is retried (Retry-After) by
+# the one retry layer. More slices than readers: a thin slice frees its reader for the next.
+SLICE_CONCURRENCY = 4
+SLICES_PER_READER = 2
 DC_WINDOW_LIMIT = 10_000  # Data Center refuses startAt paging past this many results
 BULK_CHANGELOG_ISSUES = 1_000  # /changelog/bulkfetch takes at most this many issues a call
 # What a search keeps of each page, as it comes: one entry per issue, in order (the live source
@@ -61,6 +71,8 @@ class Query:
     since: str | None = None
     window_from: str | None = None
     window_to: str | None = None
+    created_from: str | None = None  # a slice of a Cloud scope (fetch_cloud_sliced)
+    created_to: str | None = None
 
     def render(self) -> str:
         parts = [f"({strip_order_by(self.scope)})"]
@@ -72,6 +84,10 @@ class Query:
             parts.append(f'updated >= "{self.window_from}"')
         if self.window_to:
             parts.append(f'updated < "{self.window_to}"')
+        if self.created_from:
+            parts.append(f'created >= "{self.created_from}"')
+        if self.created_to:
+            parts.append(f'created < "{self.created_to}"')
         return f"{' AND '.join(parts)} ORDER BY {self.order}"
 
 
@@ -129,22 +145,20 @@ def fetch_cloud_search(
     page_size: int,
     progress: ProgressCallback = no_progress,
     keep: Keep | None = None,
+    first: Mapping[str, Any] | None = None,
 ) -> list[Any]:
     """Every issue of `jql`, as `keep` makes each page into what is kept (one entry per issue),
-    or raw."""
+    or raw. `first`: its first page, when asked already."""
     issues: list[Any] = []
 
     def fetch(token: str | None) -> Mapping[str, Any]:
-        return http.search_cloud(
-            jql, fields=fields, expand=expand, max_results=page_size, token=token
-        )
-
-    def following(page: Mapping[str, Any]) -> str | None:
-        return None if page.get("isLast") is True else next_page_token(page)
+        if token is None and first is not None:
+            return first
+        return _cloud_page(http, jql, fields, expand, page_size, token)
 
     pages = Pages(
         fetch,
-        following,
+        _following,
         endpoint=_endpoint(http, repr(jql)),
         count=lambda page: len(page_issues(page)),
         progress=progress,
@@ -153,6 +167,121 @@ def fetch_cloud_search(
         batch = page_issues(page)
         issues.extend(keep(batch) if keep else batch)
     return issues
+
+
+def fetch_cloud_sliced(
+    http: JiraHttp,
+    query: Query,
+    *,
+    fields: Sequence[str],
+    expand: str | None,
+    page_size: int,
+    zone: tzinfo,
+    until: datetime,
+    progress: ProgressCallback = no_progress,
+    keep: Keep | None = None,
+    min_pages: int = SLICE_MIN_PAGES,
+    concurrency: int = SLICE_CONCURRENCY,
+) -> list[Any]:
+    """Every issue of `query`, as fetch_cloud_search, but a scope of `min_pages` or more is cut
+    into `created` ranges read concurrently, each slice's own chain in key order as before.
+
+    Cost: a scope of one page is read as before; a longer one asks approximate-count once after
+    its first page; a large one then asks for its earliest `created` (one probe) and reads the
+    slices, the first page read again: at most the minimum, plus one part page per slice, plus
+    two.
+
+    The ranges tile the scope exactly: adjacent slices share one bound literal (`created < "b"`,
+    `created >= "b"`), the first has no lower bound and the last no upper one, so an issue falls
+    in exactly one slice whatever zone Jira reads the literals in (a wrong zone only unbalances
+    them), whatever it is edited to while slices are read (`created` never changes), and an
+    issue created meanwhile is in the last slice or the next run's window. Issues created in the
+    same minute as a bound all fall on one side of it. The result is slice after slice: the same
+    whatever order the pages arrive in."""
+    jql = query.render()
+    first = _cloud_page(http, jql, fields, expand, page_size, None)
+    count = None if _is_last(first) else http.approximate_count(strip_order_by(jql))
+    pages = math.ceil((count or 0) / page_size)
+    bounds = _created_bounds(http, query, pages, zone, until, min_pages, concurrency)
+    if not bounds:  # read on from the first page
+        return fetch_cloud_search(
+            http,
+            jql,
+            fields=fields,
+            expand=expand,
+            page_size=page_size,
+            progress=progress,
+            keep=keep,
+            first=first,
+        )
+    edges: list[str | None] = [None, *bounds, None]
+    slices = [
+        replace(query, created_from=low, created_to=high) for low, high in itertools.pairwise(edges)
+    ]
+    log.info("jira_cloud_slices", source=http.source, estimate=count, slices=len(slices))
+
+    def chain(q: Query) -> Callable[[], Pages[str, Mapping[str, Any]]]:
+        sliced = q.render()
+        return lambda: Pages(
+            lambda token: _cloud_page(http, sliced, fields, expand, page_size, token),
+            _following,
+            endpoint=_endpoint(http, repr(sliced)),
+        )
+
+    kept: list[list[Any]] = [[] for _ in slices]
+    for index, page in read_concurrently([chain(q) for q in slices], concurrency=concurrency):
+        batch = page_issues(page)
+        kept[index].extend(keep(batch) if keep else batch)
+        progress(1, len(batch))
+    return [entry for part in kept for entry in part]
+
+
+def _created_bounds(
+    http: JiraHttp,
+    query: Query,
+    pages: int,
+    zone: tzinfo,
+    until: datetime,
+    min_pages: int,
+    concurrency: int,
+) -> list[str]:
+    """The inner bounds of the `created` slices (ascending minute literals in `zone`), none when
+    the scope is too small to pay. Equal stretches of time from the earliest `created` (one
+    probe) to `until`: issues are created at a fairly steady pace, and spare slices (more than
+    readers) even out the rest."""
+    if pages < max(2, min_pages):
+        return []
+    wanted = min(concurrency * SLICES_PER_READER, max(2, pages // max(1, min_pages // 2)))
+    probe = replace(query, order="created ASC")
+    first = _cloud_page(http, probe.render(), ["created"], None, 1, None)
+    earliest: datetime | None = None
+    for issue in page_issues(first):
+        fields = issue.get("fields")
+        earliest = parse_time(fields.get("created")) if isinstance(fields, Mapping) else None
+    if earliest is None or earliest >= until:
+        return []
+    step = (until - earliest) / wanted
+    # Minute literals sort as text; a stretch of fewer minutes than slices gives fewer slices.
+    return sorted({jql_time(earliest + step * n, zone) for n in range(1, wanted)})
+
+
+def _cloud_page(
+    http: JiraHttp,
+    jql: str,
+    fields: Sequence[str],
+    expand: str | None,
+    page_size: int,
+    token: str | None,
+) -> Mapping[str, Any]:
+    return http.search_cloud(jql, fields=fields, expand=expand, max_results=page_size, token=token)
+
+
+def _is_last(page: Mapping[str, Any]) -> bool:
+    return _following(page) is None
+
+
+def _following(page: Mapping[str, Any]) -> str | None:
+    return None if page.get("isLast") is True else next_page_token(page)
 
 
 # --- Server / Data Center ---------------------------------------------------------------------

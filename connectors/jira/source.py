@@ -11,7 +11,8 @@ One pull:
 2. know the site (jira_site): serverInfo (Cloud or Server / Data Center) and `/field` (the
    story points, Flagged and Epic Link fields), asked on complete pulls only and kept in the
    source's state between runs, so an unchanged incremental run costs one search per scope;
-3. search (jira_search: token paging on Cloud, startAt in `updated` windows on Data Center),
+3. search (jira_search: token paging on Cloud, a large complete pull in `created` slices read
+   concurrently; startAt in `updated` windows on Data Center),
    asking only for the fields goalsync reads, with the changelog; complete cut-short changelogs;
 4. parse (jira_parse: state from statusCategory, blocked from status / label / Flagged, status
    changes as Events), and run each `jql:` select clause as an extra keys-only search.
@@ -102,6 +103,8 @@ class JiraSource:
         page_size: int = PAGE_SIZE,
         key_page_size: int = KEY_PAGE_SIZE,
         window_limit: int = jira_search.DC_WINDOW_LIMIT,
+        slice_min_pages: int = jira_search.SLICE_MIN_PAGES,
+        slice_concurrency: int = jira_search.SLICE_CONCURRENCY,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -114,6 +117,8 @@ class JiraSource:
         self.page_size = page_size
         self.key_page_size = key_page_size
         self.window_limit = window_limit
+        self.slice_min_pages = slice_min_pages
+        self.slice_concurrency = slice_concurrency
 
     def fetch(self, ctx: PullContext) -> PullResult:
         client = open_client(self.config.url, self.auth, self.timeout)
@@ -268,6 +273,21 @@ class JiraSource:
         # The bound is relative ("-125m"): right whatever zone Jira reads absolute dates in.
         literal = jira_search.relative_since(since, self.clock()) if since is not None else None
         fields = self._fields(site)
+        if http.cloud and since is None:
+            # A complete pull reads the whole scope: large ones in concurrent `created` slices.
+            return jira_search.fetch_cloud_sliced(
+                http,
+                Query(self.config.jql, jira_search.KEY_ORDER),
+                fields=fields,
+                expand="changelog",
+                page_size=self.page_size,
+                zone=zone,
+                until=until,
+                progress=progress,
+                keep=keep,
+                min_pages=self.slice_min_pages,
+                concurrency=self.slice_concurrency,
+            )
         if http.cloud:
             query = Query(self.config.jql, jira_search.KEY_ORDER, since=literal)
             return jira_search.fetch_cloud_search(

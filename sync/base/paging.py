@@ -7,13 +7,18 @@ follows the tokens, refuses one it has seen before (a FatalError naming the endp
 bound on the number of pages, counts the pages it asked for and reports each one's items to the
 progress callback. Each API keeps only how a page is asked for and how its next token is read.
 
-Also here: `dedupe_by_key`, because paging is what produces duplicates (an item edited while
+Also here: `read_concurrently`, which reads several such lists at once (each list's own chain
+stays one page after another) and hands their pages to the caller's thread; and `dedupe_by_key`,
+because paging is what produces duplicates (an item edited while
 its list is read can come again on a later page). Bottom of the project: imports only `errors`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -121,3 +126,57 @@ def dedupe_by_key(entries: Iterable[T], key: Callable[[T], str]) -> list[T]:
         by_key.pop(name, None)
         by_key[name] = entry
     return list(by_key.values())
+
+
+_DONE = object()  # what a list's reader puts after its last page
+
+
+def read_concurrently(
+    lists: Sequence[Callable[[], Iterable[Page]]], *, concurrency: int
+) -> Iterator[tuple[int, Page]]:
+    """`(index, page)` for every page of every list, as they arrive: at most `concurrency` lists
+    are read at once, each by its own iterable (a `Pages`, whose guards hold per list). Pages are
+    handed over in the caller's thread, so what the caller does with a page (parse it, report
+    progress) never runs in two threads. Few pages wait at a time: a reader blocks while the
+    caller is behind, which bounds the raw pages held. The first error of any list is raised here
+    and the other readers stop at their next page. Breaking out of the loop stops them too."""
+    if not lists:
+        return
+    handed: queue.Queue[tuple[int, object]] = queue.Queue(maxsize=2 * max(1, concurrency))
+    stop = threading.Event()
+
+    def put(entry: tuple[int, object]) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read(index: int) -> None:
+        try:
+            for page in lists[index]():
+                if not put((index, page)):
+                    return
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            put((index, exc))
+            return
+        put((index, _DONE))
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(lists))))
+    try:
+        for index in range(len(lists)):
+            pool.submit(read, index)
+        remaining = len(lists)
+        while remaining:
+            index, entry = handed.get()
+            if entry is _DONE:
+                remaining -= 1
+            elif isinstance(entry, BaseException):
+                raise entry
+            else:
+                yield index, entry  # type: ignore[misc]  # a page, put by `read`
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)

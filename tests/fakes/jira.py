@@ -101,6 +101,8 @@ class FakeJira(FakeServer):
         self.projects: set[str] = set()
         self.repeat_token = False  # answer every page with the same nextPageToken
         self.searches: list[str] = []  # every JQL searched, in order
+        # approximate-count answers this much off the true count (its index lags behind edits)
+        self.count_error = 0
         self._token_starts: dict[str, int] = {}
         self._data_lock = threading.Lock()
         self._next_id = 10000
@@ -267,6 +269,7 @@ class FakeJira(FakeServer):
             ("GET", "search"): self._search,
             ("POST", "search"): self._search,
             ("POST", "changelog/bulkfetch"): self._bulkfetch,
+            ("POST", "search/approximate-count"): self._approximate_count,
         }
         route = routes.get((request.method, path))
         if route is not None:
@@ -398,6 +401,23 @@ class FakeJira(FakeServer):
         else:
             body["isLast"] = True
         return Response(200, body)
+
+    def _approximate_count(self, request: Request) -> Response:
+        """`POST /rest/api/3/search/approximate-count`: `{"jql"}` -> `{"count"}` (Cloud only;
+        the JQL must be bounded)."""
+        if not self.cloud:
+            return _error(404, "null for uri: /rest/api/2/search/approximate-count")
+        body = request.json() if request.body else {}
+        jql = body.get("jql") if isinstance(body, Mapping) else None
+        try:
+            predicate, _ = parse_jql(
+                str(jql or ""), ZoneInfo(self.user_tz), self.projects, now=self.now()
+            )
+        except JqlError as exc:
+            return _error(400, f"Error in the JQL Query: {exc}")
+        with self._data_lock:
+            count = sum(1 for i in self.issues.values() if predicate(i))
+        return Response(200, {"count": max(0, count + self.count_error)})
 
     def _search(self, request: Request) -> Response:
         if self.cloud:
