@@ -258,7 +258,17 @@ def alignment_tags(
     folded_prefix = prefix.casefold()
     by_kr: dict[str, list[int]] = {}
     unknown: dict[str, tuple[str, list[str]]] = {}  # casefolded tag -> (tag, keys)
+    n = len(prefix)
     for i, item in enumerate(items):
+        # Most items carry no tag: a plain loop finds that without a generator per item.
+        tagged = item.fields.get("goal") is not None if item.fields else False
+        if not tagged:
+            for label in item.labels:
+                if label[:n].casefold() == folded_prefix:
+                    tagged = True
+                    break
+        if not tagged:
+            continue
         for tag, ident in _tags_of(item, prefix, folded_prefix):
             kr = kr_of.get(ident.casefold())
             if kr is not None and kr not in metric:
@@ -282,9 +292,10 @@ def alignment_tags(
 
 def _tags_of(item: WorkItem, prefix: str, folded_prefix: str) -> Iterable[tuple[str, str]]:
     """(tag as carried, id) per alignment tag of the item."""
+    n = len(prefix)
     for label in item.labels:
-        if label.casefold().startswith(folded_prefix):
-            ident = label[len(prefix) :].strip()
+        if label[:n].casefold() == folded_prefix:  # casefolds only the prefix's length
+            ident = label[n:].strip()
             if ident:
                 yield label, ident
     value = item.fields.get("goal") if item.fields else None
