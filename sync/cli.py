@@ -211,6 +211,9 @@ def _parser() -> argparse.ArgumentParser:
         "--github-url", metavar="URL", help="GitHub Enterprise API root: https://HOST/api/v3"
     )
     p_init.add_argument(
+        "--github-project", metavar="OWNER/NUMBER", help="a GitHub Projects board: acme/7"
+    )
+    p_init.add_argument(
         "--sheet-id", metavar="ID", help="the status sheet to publish to (the id in its URL)"
     )
     p_init.add_argument(

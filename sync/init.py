@@ -39,6 +39,7 @@ class StarterOptions:
     github_repos: tuple[str, ...] = ()
     github_org: str | None = None
     github_url: str | None = None
+    github_project: str | None = None  # a Projects (v2) board: "owner/number"
     sheet_id: str | None = None  # the status sheet (a sink)
     plan_sheet_id: str | None = None  # a sheet with Goals / Metrics / Overrides tabs (a source)
     sheets_endpoint: str | None = None  # a local Sheets-compatible server (tests, air-gapped)
@@ -71,10 +72,10 @@ def _q(text: str) -> str:
 
 
 def render(o: StarterOptions) -> str:
-    if not (o.jira_url or o.github_repos or o.github_org or o.plan_sheet_id):
+    if not (o.jira_url or o.github_repos or o.github_org or o.github_project or o.plan_sheet_id):
         raise ConfigError(
             "goalsync init needs at least one source: --jira-url, --github-repo (or "
-            "--github-org), or --plan-sheet-id"
+            "--github-org), --github-project, or --plan-sheet-id"
         )
     for project in o.jira_projects:
         if not _KEY.match(project):
@@ -124,6 +125,9 @@ def render(o: StarterOptions) -> str:
             "    # issues and pull requests of these repositories (token_env: to rename it).",
         ]
         selects.append(("gh", "GitHub issues and pull requests done", "{source: gh}"))
+    if o.github_project:
+        lines += _board_lines(o.github_project, o.github_url)
+        selects.append(("board", "Board items done", "{source: board}"))
     if o.plan_sheet_id:
         lines += [
             "  plan:",
@@ -185,6 +189,34 @@ def render(o: StarterOptions) -> str:
             "        target: 100",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _board_lines(board: str, base_url: str | None) -> list[str]:
+    """The `board:` source of `--github-project owner/number` (the board's URL says both:
+    github.com/orgs/OWNER/projects/NUMBER)."""
+    owner, _, number = board.strip().partition("/")
+    if not owner or not number.isdigit():
+        raise ConfigError(
+            f"--github-project {board!r} is not owner/number (github.com/orgs/acme/projects/7 "
+            "is acme/7)"
+        )
+    lines = [
+        "  board:",
+        "    type: github_project         # a GitHub Projects (v2) board, read with GraphQL",
+        f"    owner: {_q(owner)}   # the org or user the board belongs to",
+        f"    number: {int(number)}",
+    ]
+    if base_url:
+        lines.append(f"    base_url: {_q(base_url)}   # GitHub Enterprise: .../api/v3")
+    lines += [
+        "    status_field: Status         # the column: done_values done, in_progress_values",
+        "    done_values: [Done]          # in progress, anything else to do",
+        '    in_progress_values: ["In Progress"]',
+        "    # points_field: Estimate     # a number field; goal_field: a field naming key results",
+        "    # Credentials: GITHUB_TOKEN, a classic token with read:project (and repo for private",
+        "    # repositories) or a fine-grained one with Projects read access.",
+    ]
+    return lines
 
 
 def _sheet_id(text: str) -> str:

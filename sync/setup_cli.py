@@ -78,6 +78,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
         github_repos=split_values(args.github_repo),
         github_org=args.github_org,
         github_url=args.github_url,
+        github_project=args.github_project,
         sheet_id=args.sheet_id,
         plan_sheet_id=args.plan_sheet_id,
         sheets_endpoint=args.sheets_endpoint,
@@ -104,7 +105,7 @@ def _next_steps(config: LoadedConfig) -> list[str]:
     types = {s.type for s in config.model.sources.values()}
     if "jira" in types:
         steps.append("export JIRA_EMAIL=... JIRA_API_TOKEN=...   (Data Center: JIRA_PAT=...)")
-    if "github" in types:
+    if "github" in types or "github_project" in types:
         steps.append("export GITHUB_TOKEN=...   (a fine-grained token: metadata, issues, PRs)")
     if "sheets" in types or any(s.type == "sheets" for s in config.model.sinks):
         steps.append(

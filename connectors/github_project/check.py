@@ -41,8 +41,12 @@ PROJECT_SCOPES = frozenset({"read:project", "project"})
 def check_github_project(
     source: GitHubProjectSource, target: CheckTarget, ctx: CheckContext
 ) -> None:
-    client = source.client(ctx.budget_s)
     config = source.config
+    try:
+        client = source.client(ctx.budget_s)
+    except AuthError as exc:
+        target.add("credentials", "fail", str(exc), f"set {config.token_env}")
+        return
     who = f"source {source.name!r}"
     try:
         data = client.query(

@@ -21,6 +21,7 @@ from connectors.github_project.config import GitHubProjectSourceConfig
 from connectors.github_project.fetch import Board, board_pages, items_of
 from connectors.github_project.parse import checked_item
 from sync.base.contracts import CheckContext, CheckTarget, PullContext, PullResult
+from sync.base.errors import AuthError
 from sync.base.paging import dedupe_by_key
 from sync.base.retry import Budget
 from sync.base.shapes import Skipped
@@ -35,7 +36,7 @@ class GitHubProjectSource:
         self,
         name: str,
         config: GitHubProjectSourceConfig,
-        token: SecretStr,
+        token: SecretStr | None,
         *,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
@@ -51,6 +52,14 @@ class GitHubProjectSource:
         self.last_points: tuple[int, int] = (0, 0)  # (requests, GraphQL cost) of the last pull
 
     def client(self, budget_s: float) -> GraphQLClient:
+        """A client for one pull or check; AuthError without a token (GitHub's GraphQL API
+        answers no anonymous request, so none is sent)."""
+        if self.token is None:
+            raise AuthError(
+                f"source {self.name!r}: no token in {self.config.token_env}; GitHub's GraphQL "
+                "API needs one (classic: the read:project scope, plus repo for private "
+                "repositories; fine-grained: Projects read access)"
+            )
         return GraphQLClient(
             source=self.name,
             url=self.config.graphql_url,

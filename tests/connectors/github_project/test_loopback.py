@@ -165,3 +165,14 @@ def test_a_full_and_an_unchanged_read_of_a_2000_item_board() -> None:
         unchanged = src.last_points
     assert len(first.items) == len(second.items) == 2000
     assert full == unchanged == (20, 100)  # 20 requests, 5 points each
+
+
+def test_without_a_token_the_pull_fails_as_refused_and_sends_nothing(
+    fake: FakeGitHubGraphQL,
+) -> None:
+    model = GitHubProjectSourceConfig.model_validate(
+        {"type": "github_project", "owner": "acme", "number": 7, "base_url": fake.url}
+    )
+    with pytest.raises(AuthError, match="no token in GITHUB_TOKEN"):
+        pull(GitHubProjectSource("board", model, None))
+    assert fake.served == 0
