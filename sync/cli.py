@@ -11,13 +11,17 @@ error; `doctor`: 0 when every check passes, else 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import logging
+import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
 import structlog
 from pydantic import ValidationError
@@ -318,5 +322,20 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def exit_now(code: int) -> NoReturn:
+    """End the process with `code` once everything is written, without the interpreter's
+    teardown: freeing every module and object one by one took 0.3 s of an unchanged run that
+    does its own work in 1.5 s, and nothing is left to do by then (the state is committed, the
+    sinks written, the lock released). Only when no other thread runs and no tool (coverage)
+    waits for its atexit hooks; otherwise the ordinary exit."""
+    if threading.active_count() == 1 and "coverage" not in sys.modules:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

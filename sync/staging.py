@@ -44,11 +44,14 @@ def staged_records(
         if pulled.has_history
         else recorded_events(committed.items, pulled.items, pulled_at, last_pull)
     )
-    events: list[Event] = [*pulled.events, *recorded]
     keys = {i.key for i in items}
-    known = {e.identity for e in events}
-    events += [e for e in committed.events if e.identity not in known and e.item_key in keys]
-    events = _dedupe_events(e for e in events if e.item_key in keys)
+    fresh = _dedupe(e for e in (*pulled.events, *recorded) if e.item_key in keys)
+    # The committed events are unique already (their identity is the store's key): only the
+    # pulled ones are looked up, and an unchanged run computes no identity at all.
+    kept = [e for e in committed.events if e.item_key in keys]
+    if fresh:
+        kept = [e for e in kept if e.identity not in fresh]
+    events = sorted((*fresh.values(), *kept), key=lambda e: (e.item_key, e.at))
     staged = Records(
         items=tuple(items),
         events=tuple(events),
@@ -129,8 +132,9 @@ def _dedupe_items(items: Iterable[WorkItem]) -> list[WorkItem]:
     return list(by_key.values())
 
 
-def _dedupe_events(events: Iterable[Event]) -> list[Event]:
+def _dedupe(events: Iterable[Event]) -> dict[str, Event]:
+    """By identity, the first one seen wins."""
     by_id: dict[str, Event] = {}
     for e in events:
         by_id.setdefault(e.identity, e)
-    return sorted(by_id.values(), key=lambda e: (e.item_key, e.at))
+    return by_id

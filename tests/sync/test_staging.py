@@ -181,3 +181,30 @@ def test_merge_concatenates_every_kind_in_order() -> None:
     assert merged.metrics == (m,)
     assert len(merged.events) == 1
     assert merge([]) == Records()
+
+
+def test_events_pulled_again_are_kept_once_pulled_copy_first_and_sorted_by_item_and_time() -> None:
+    early, late = LAST_PULL - timedelta(days=2), LAST_PULL - timedelta(days=1)
+    stored = changed("B", late, "todo", "done")
+    again = Event(**{**{f: getattr(stored, f) for f in stored.__slots__}, "actor": "pulled"})
+    committed = Records(
+        items=(item("A"), item("B")),
+        events=(changed("A", late, "todo", "done"), stored, changed("B", early, "todo", "x")),
+    )
+    pulled = PullResult(
+        items=[item("B")], events=[again, again, changed("A", early, "todo", "y")], complete=False
+    )
+    staged, _ = staged_records(committed, pulled, NOW, LAST_PULL)
+    assert [(e.item_key, e.at) for e in staged.events] == [
+        ("A", early), ("A", late), ("B", early), ("B", late)
+    ]  # fmt: skip
+    assert staged.events[3].actor == "pulled"  # same identity: the pulled copy, once
+
+
+def test_an_unchanged_pull_keeps_the_committed_events_of_remaining_items() -> None:
+    committed = Records(
+        items=(item("A"),),
+        events=(changed("A", LAST_PULL, "todo", "done"), changed("Z", LAST_PULL, "todo", "done")),
+    )
+    staged, _ = staged_records(committed, PullResult(complete=False), NOW, LAST_PULL)
+    assert [e.item_key for e in staged.events] == ["A"]
