@@ -152,9 +152,9 @@ class GraphQLClient:
         if not isinstance(body, dict):
             raise FatalError(f"{where}: the answer is not a JSON object")
         errors = body.get("errors")
-        if errors:
-            raise self._graphql_error(errors, said, where)
         data = body.get("data")
+        if errors and not _only_within_items(errors, data):
+            raise self._graphql_error(errors, said, where)
         if not isinstance(data, dict):
             raise FatalError(f"{where}: the answer has no data")
         self._note_points(data.get("rateLimit"))
@@ -209,6 +209,21 @@ class GraphQLClient:
         if "NOT_FOUND" in kinds:
             return ConfigError(f"{where}: {text}; check owner and number")
         return FatalError(f"{where}: {text}")
+
+
+def _only_within_items(errors: object, data: object) -> bool:
+    """Errors that name only parts of some items (an issue of a repository the token cannot
+    read: GitHub answers the rest, with that item's `content` null) leave the answer usable;
+    the item is then skipped and named by the parser."""
+    if not isinstance(data, Mapping) or not isinstance(errors, list) or not errors:
+        return False
+    return all(
+        isinstance(e, Mapping)
+        and isinstance(e.get("path"), list)
+        and "items" in e["path"]
+        and "nodes" in e["path"]
+        for e in errors
+    )
 
 
 def _json(response: requests.Response) -> Any:

@@ -3,9 +3,11 @@ of `sync.base.paging.Pages`.
 
 GitHub orders a board's items only by position (`ProjectV2ItemOrderField` has POSITION alone)
 and cannot filter them by update time, so a pull reads the whole board every run: 100 items a
-request, each query costing about 3 points (the items plus, per item, its field values, labels
-and assignee: GitHub's cost is the nodes it may return over 100). A 2,000-item board is 20
-requests and about 60 points of the 5,000 an hour a token has.
+request. GitHub prices a query by the requests its connections need, over 100: the items (1)
+plus, per item, its field values, and an issue's or a pull request's labels and assignees (100
+each, the two content types counted apart), so about 5 points a page. A 2,000-item board is 20
+requests and about 100 points of the 5,000 an hour a token has (measured against the fake, which
+prices by that rule; the real figure is what `rateLimit.cost` says, logged per pull).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sync.base.errors import ConfigError, FatalError
 from sync.base.paging import Endpoint, Pages
 
 PAGE_SIZE = 100  # GitHub's most per connection
-FIELD_VALUES = 30  # field values read per item: a board's fields, with room to spare
+FIELD_VALUES = 50  # field values read per item: a board's fields, with room (same cost)
 LABELS = 20
 
 _FIELD_NAME = "field { ... on ProjectV2FieldCommon { name } }"

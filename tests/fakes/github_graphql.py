@@ -49,6 +49,7 @@ class BoardItem:
     team: str | None = None
     labels: tuple[str, ...] = ()
     malformed: bool = False  # `number` sent as text: a payload goalsync must skip and name
+    hidden: bool = False  # in a repository the token cannot read: content null, an error
     updated: str = "2026-11-10T09:00:00Z"
     node_id: str = ""
 
@@ -147,7 +148,16 @@ class FakeGitHubGraphQL(FakeServer):
         else:
             project = self.items_page(_first(query, "items"), variables.get("after"))
         data = {"rateLimit": rate, "repositoryOwner": {"login": self.owner, "projectV2": project}}
-        return Response(200, {"data": data}, headers)
+        errors = [
+            {
+                "type": "FORBIDDEN",
+                "path": ["repositoryOwner", "projectV2", "items", "nodes", index, "content"],
+                "message": "Resource not accessible by personal access token",
+            }
+            for index, node in enumerate(project.get("items", {}).get("nodes", []))
+            if node["content"] is None and node["type"] != "REDACTED"
+        ]
+        return Response(200, {"data": data, **({"errors": errors} if errors else {})}, headers)
 
     def items_page(self, first: int, after: str | None) -> dict[str, Any]:
         first = min(first, self.page_size_cap)
@@ -237,7 +247,7 @@ def item_node(item: BoardItem) -> dict[str, Any]:
     }
     if item.kind == "DRAFT_ISSUE":
         node["content"] = {"__typename": "DraftIssue", "id": f"DI_{item.node_id}", **common}
-    elif item.kind == "REDACTED":
+    elif item.kind == "REDACTED" or item.hidden:
         node["content"] = None
     else:
         content: dict[str, Any] = {

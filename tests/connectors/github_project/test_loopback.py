@@ -176,3 +176,15 @@ def test_without_a_token_the_pull_fails_as_refused_and_sends_nothing(
     with pytest.raises(AuthError, match="no token in GITHUB_TOKEN"):
         pull(GitHubProjectSource("board", model, None))
     assert fake.served == 0
+
+
+def test_an_item_the_token_cannot_read_is_skipped_and_named_the_rest_read() -> None:
+    """GitHub answers a board with an issue of a private repository the token cannot see with
+    that item's content null and a FORBIDDEN error whose path names it: not a refusal."""
+    items = make_board(3)
+    items[1].hidden = True
+    with FakeGitHubGraphQL(items=items) as fake:
+        result = pull(source(fake))
+    assert [i.key for i in result.items] == ["acme/api#1", "acme/api#3"]
+    assert "1 item skipped as malformed: item PVTI_00001 of acme/project-7" in result.warnings[0]
+    assert "not readable with this token" in result.warnings[0]
