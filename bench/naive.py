@@ -1,6 +1,7 @@
 """Benchmark: the sync a team would write by hand with the same libraries, against goalsync.
 
-    .venv/bin/python bench/naive.py [--jira 20000] [--github 10000] [--latency 0.03] [--quick]
+    .venv/bin/python bench/naive.py [--jira 20000] [--github 10000] [--repos 5] [--projects 4]
+        [--latency 0.03] [--quick] [--before DIR]
 
 `naive_sync` below is that hand-written sync: sequential, each library at its defaults (the `jira`
 client's, with `fields=*all`; PyGithub's, with its default retry, `per_page` 30 and 0.25 s
@@ -13,7 +14,9 @@ The report runs, on one seeded world (bench/world.py): goalsync's full run (an e
 the naive sync with PyGithub's defaults, the naive sync with PyGithub's request spacing turned off
 (`seconds_between_requests=0`), and then goalsync's incremental run with nothing changed (the
 naive sync has no other kind of run), each as a child process; and prints them side by side with
-the ratios.
+the ratios. `--before DIR` adds, first, goalsync's full run from another checkout (a tree
+exported from an earlier commit, e.g. `git archive <commit> | tar -x -C DIR`), on its own state
+dir, so that before and after are measured in one run on one world.
 
     .venv/bin/python bench/naive.py sync --config goalsync.yaml [--no-spacing]
 
@@ -202,15 +205,17 @@ def _text(value: object) -> object:
 # --- the report --------------------------------------------------------------------------------
 
 
-def _run(world: World, root: Path, cmd: Sequence[str]) -> tuple[Measured, dict[str, int]]:
+def _run(
+    world: World, root: Path, cmd: Sequence[str], code: Path | None = None
+) -> tuple[Measured, dict[str, int]]:
     world.reset_counts()
-    measured = run_child(cmd, root, child_env())
+    measured = run_child(cmd, root, child_env({"PYTHONPATH": str(code)} if code else None))
     if measured.exit_code != 0:
         raise SystemExit(f"{cmd[:4]} exited {measured.exit_code}\n{measured.stderr[-4000:]}")
     return measured, world.requests()
 
 
-def compare(sizes: Sizes) -> str:
+def compare(sizes: Sizes, before: Path | None = None) -> str:
     rows: list[tuple[str, Measured, dict[str, int]]] = []
     with World(sizes) as world, tempfile.TemporaryDirectory(prefix="goalsync-naive-") as tmp:
         print(f"seeded {sizes.jira:,} Jira issues, {sizes.github:,} GitHub items over "
@@ -218,6 +223,12 @@ def compare(sizes: Sizes) -> str:
         root = Path(tmp)
         (root / "goalsync.yaml").write_text(world.config(), encoding="utf-8")
         naive = [sys.executable, str(Path(__file__).resolve()), "sync", "--config", "goalsync.yaml"]
+        if before is not None:
+            measured, requests = _run(
+                world, root, goalsync_cmd("--state-dir", "state-before"), before
+            )
+            rows.append((f"goalsync full run, before ({before.name})", measured, requests))
+            print(f"  {rows[-1][0]}: {measured.seconds:.1f} s", flush=True)
         for name, cmd in (
             ("goalsync full run", goalsync_cmd("--state-dir", "state")),
             ("naive (PyGithub defaults)", naive),
@@ -227,7 +238,7 @@ def compare(sizes: Sizes) -> str:
             measured, requests = _run(world, root, cmd)
             rows.append((name, measured, requests))
             print(f"  {name}: {measured.seconds:.1f} s", flush=True)
-    full, default, unspaced, incremental = (r[1].seconds for r in rows)
+    full, default, unspaced, incremental = (r[1].seconds for r in rows[-4:])
     head = (
         f"{'sync':<32} {'Jira req':>9} {'GitHub req':>11} {'Sheets req':>11} {'wall s':>8} "
         f"{'peak RSS MB':>12}"
@@ -244,6 +255,13 @@ def compare(sizes: Sizes) -> str:
         f"naive (no request spacing) / goalsync full:   {unspaced / full:5.1f}x",
         f"naive (no request spacing) / goalsync incremental, no change: "
         f"{unspaced / incremental:5.1f}x",
+        f"goalsync full / naive (no request spacing):   {full / unspaced:5.2f} "
+        f"(aim at most 0.4: {'ok' if full / unspaced <= 0.4 else 'MISSED'})",
+        *(
+            [f"goalsync full before / naive (no spacing):  {rows[0][1].seconds / unspaced:5.2f}"]
+            if before is not None
+            else []
+        ),
         "",
         f"aim: a full run at least 3x faster than the naive sync: "
         f"{'ok' if default / full >= 3 else 'MISSED'} with PyGithub's defaults "
@@ -265,6 +283,8 @@ def main() -> None:
     parser.add_argument("--jira", type=int, default=20_000, help="Jira issues")
     parser.add_argument("--github", type=int, default=10_000, help="GitHub items, all repos")
     parser.add_argument("--repos", type=int, default=5)
+    parser.add_argument("--projects", type=int, default=4, help="Jira projects (besides PLAT)")
+    parser.add_argument("--before", type=Path, help="another checkout: its full run too")
     parser.add_argument("--latency", type=float, default=0.030, help="seconds per request")
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     args = parser.parse_args()
@@ -272,9 +292,15 @@ def main() -> None:
         args.jira, args.github = args.jira // 10, args.github // 10
     print(f"machine: {machine()}")
     print(f"naive sync against goalsync: latency {args.latency * 1000:.0f} ms per request\n")
-    sizes = Sizes(jira=args.jira, github=args.github, repos=args.repos, latency=args.latency)
+    sizes = Sizes(
+        jira=args.jira,
+        github=args.github,
+        repos=args.repos,
+        latency=args.latency,
+        projects=args.projects,
+    )
     print()
-    print(compare(sizes))
+    print(compare(sizes, args.before.resolve() if args.before else None))
 
 
 if __name__ == "__main__":

@@ -299,7 +299,7 @@ class World:
         many = self.sizes.items + 1000
         shapes = {"Status": (1000, 20), "Risks": (many, 8), "Items": (2 * many, 12),
                   "Unaligned": (many, 8), "Workload": (5000, 6), "History": (5000, 6),
-                  "Run": (1000, 4)}  # fmt: skip
+                  "Trends": (5000, 40), "Run": (1000, 4)}  # fmt: skip
         naive.sheets = [
             FakeSheet(i * 1000, name, rows=rows, columns=columns)
             for i, (name, (rows, columns)) in enumerate(shapes.items())
