@@ -165,7 +165,7 @@ def test_plan_prints_the_status_table_and_writes_nothing(
     assert ids == ["G1", "G1.1", "G1.2"]
     assert lines[4].startswith("  G1.1")  # key results are indented under their goal
     assert any(word in lines[4].lower() for word in STATUS_WORDS)
-    assert re.search(r"Status 3\s+Risks \d+", out)
+    assert re.search(r"Status 3\s+Trends \d+\s+Risks \d+", out)
     assert "nothing was written" in out
     assert str(tmp_path / "out" / "status.xlsx") in out
     assert not (tmp_path / "out").exists()
