@@ -68,8 +68,14 @@ class RunResult:
                 continue
             entry = json.loads(line)
             event, stamp = entry.get("event"), entry.get("timestamp")
-            if event in ("run_started", "source_pulled", "evaluated", "run_finished") and stamp:
+            if event == "source_pulled" and stamp:
+                pulled = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+                marks[event] = max(marks.get(event, 0.0), pulled)
+            elif event in ("run_started", "evaluated", "run_finished") and stamp:
                 marks[event] = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+            elif event == "state_loaded" and stamp:  # read while the sources are pulled
+                loaded = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+                marks["source_pulled"] = max(marks.get("source_pulled", 0.0), loaded)
         if len(marks) < 4:
             return {}
         end = self.started + self.measured.seconds

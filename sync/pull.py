@@ -237,7 +237,14 @@ def _fetch_all(
             pool.submit(contextvars.copy_context().run, fetch, name, src)
             for name, src in sources.items()
         ]
+        t0 = time.monotonic()
         committed = meanwhile(sources)
+        log.info(
+            "state_loaded",
+            items=sum(len(r.items) for r in committed.values()),
+            events=sum(len(r.events) for r in committed.values()),
+            seconds=round(time.monotonic() - t0, 3),
+        )
         outcomes = [f.result() for f in futures]
     except BaseException:
         # SIGTERM (sync.signals.Terminated) or Ctrl-C: do not wait here for a request that may
