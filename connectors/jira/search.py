@@ -299,10 +299,12 @@ def fetch_dc_search(
     window_limit: int = DC_WINDOW_LIMIT,
     progress: ProgressCallback = no_progress,
     keep: Keep | None = None,
+    concurrency: int = 1,
 ) -> list[Any]:
     """All issues of `query`, in `updated` windows of at most `window_limit` results each, as
     `keep` makes each page into what is kept (one entry per issue: offsets count entries), or
-    raw."""
+    raw. With `concurrency` above 1, a window's pages after its first (whose `total` tells
+    every startAt) are read that many at once."""
 
     def first_page(q: Query) -> Mapping[str, Any]:
         return http.search_dc(
@@ -310,6 +312,10 @@ def fetch_dc_search(
         )
 
     def rest(q: Query, first: Mapping[str, Any]) -> list[Any]:
+        stride = len(page_issues(first))  # what a page holds here (Jira may cap page_size)
+        offsets = list(range(stride, min(_total(first), window_limit), stride)) if stride else []
+        if concurrency > 1 and len(offsets) >= 2:
+            return at_offsets(q, first, offsets)
         issues: list[Any] = []
         ended = False  # a page came back empty before `total` (issues left the scope)
 
@@ -336,6 +342,29 @@ def fetch_dc_search(
             ended = not batch
             issues.extend(keep(batch) if keep else batch)
         return issues
+
+    def at_offsets(q: Query, first: Mapping[str, Any], offsets: list[int]) -> list[Any]:
+        # `total` is known: every page's startAt is, so they are read at once, in key order as
+        # the chain reads them (an issue leaving the scope meanwhile shifts later offsets as it
+        # shifts the chain's); kept in offset order whatever order they arrive in.
+        jql = q.render()
+
+        def one(start_at: int) -> Callable[[], list[Mapping[str, Any]]]:
+            return lambda: [
+                http.search_dc(
+                    jql, fields=fields, expand=expand, max_results=page_size, start_at=start_at
+                )
+            ]
+
+        batch = page_issues(first)
+        parts: list[list[Any]] = [keep(batch) if keep else batch]
+        progress(1, len(batch))
+        parts += [[] for _ in offsets]
+        for index, page in read_concurrently([one(o) for o in offsets], concurrency=concurrency):
+            batch = page_issues(page)
+            parts[index + 1] = keep(batch) if keep else batch
+            progress(1, len(batch))
+        return [entry for part in parts for entry in part]
 
     def window(
         q: Query, low: datetime, high: datetime, page: Mapping[str, Any] | None = None

@@ -311,6 +311,8 @@ class JiraSource:
             window_limit=self.window_limit,
             progress=progress,
             keep=keep,
+            # a complete pull's pages at once; an incremental one is a page or two
+            concurrency=self.slice_concurrency if since is None else 1,
         )
 
     def _clause_keys(

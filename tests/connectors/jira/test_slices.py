@@ -239,3 +239,72 @@ def test_the_fake_answers_approximate_count_as_jira_cloud(fake: HookedJira) -> N
     assert http.approximate_count("project = PAY") == 8
     with pytest.raises(ConfigError):
         http.approximate_count("")  # unbounded: Jira refuses
+
+
+# --- Data Center: once `total` is known, every startAt is -------------------------------------
+
+
+class HookedDC(FakeJira):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("dc", **kwargs)
+        self.hook: Callable[[Request], Response | None] = lambda request: None
+        self.lock = threading.Lock()
+
+    def _search(self, request: Request) -> Response:
+        with self.lock:
+            answer = self.hook(request)
+        return answer if answer is not None else super()._search(request)
+
+
+@pytest.fixture
+def dc() -> Iterator[HookedDC]:
+    jira = HookedDC(user_tz="America/Los_Angeles", window_limit=40)
+    with jira:
+        jira.projects.update({"PAY", "CORE"})
+        yield jira
+
+
+def read_dc(fake: FakeJira, concurrency: int, sleeps: list[float] | None = None) -> list[str]:
+    http = http_for(fake, sleeps)
+    http.use_deployment("Server")
+    issues = jira_search.fetch_dc_search(
+        http,
+        Query(SCOPE, KEY_ORDER),
+        fields=["summary", "updated"],
+        expand=None,
+        page_size=PAGE,
+        zone=UTC,
+        until=datetime.now(UTC),
+        window_limit=40,  # 100 issues: `updated` windows of at most 40, 8 pages each
+        concurrency=concurrency,
+    )
+    return [str(i["key"]) for i in issues]
+
+
+def test_dc_pages_read_at_once_are_the_chains_pages_in_its_order(dc: HookedDC) -> None:
+    seed(dc, 100)
+    for i, key in enumerate(dc.issues):  # `updated` spread, so that windows can split them
+        dc.edit(key, at=datetime.now(UTC) - timedelta(hours=100 - i))
+    chained = read_dc(dc, concurrency=1)
+    asked = dc.count("GET", "/rest/api/2/search")
+    dc.reset_counts()
+    assert read_dc(dc, concurrency=4) == chained  # same issues, same order
+    assert Counter(chained) == Counter(list(dc.issues))
+    assert dc.count("GET", "/rest/api/2/search") == asked  # and not one request more
+
+
+def test_dc_a_429_on_one_page_read_at_once_is_retried(dc: HookedDC) -> None:
+    seed(dc, 30)
+    refused: list[str] = []
+
+    def limit(request: Request) -> Response | None:
+        if request.arg("startAt") == str(3 * PAGE) and not refused:
+            refused.append("once")
+            return Response(429, {"errorMessages": ["Rate limit"]}, {"Retry-After": "1"})
+        return None
+
+    dc.hook = limit
+    sleeps: list[float] = []
+    keys = read_dc(dc, concurrency=4, sleeps=sleeps)
+    assert refused and sleeps == [1.0]
+    assert Counter(keys) == Counter(list(dc.issues))
