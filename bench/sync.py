@@ -96,6 +96,16 @@ class RunResult:
     def over(self, api: str) -> int:
         return self.requests[api] - self.minimum[api]
 
+    def slack(self, api: str) -> int:
+        """The requests allowed over the minimum: SLACK, and for Jira read in `created` slices
+        (its `jira_cloud_slices` log line) one per slice plus two (issue 17: the count, the
+        probe for the earliest `created`; a slice's last page is part full)."""
+        if api == "jira":
+            for line in self.measured.stderr.splitlines():
+                if '"jira_cloud_slices"' in line:
+                    return SLACK + int(json.loads(line).get("slices") or 0) + 2
+        return SLACK
+
 
 def github_detail(world: World) -> dict[str, int]:
     """GitHub requests by endpoint, and how many were answered 304."""
@@ -240,10 +250,10 @@ def aims(results: list[RunResult], big: list[RunResult], small: list[RunResult])
     lines = ["aims:"]
     for r in results:
         for api in APIS:
-            ok = r.over(api) <= SLACK
+            ok = r.over(api) <= r.slack(api)
             lines.append(
                 f"  [{'ok' if ok else 'MISSED'}] {r.name}: {api} {r.requests[api]} requests, "
-                f"minimum {r.minimum[api]} + {SLACK}"
+                f"minimum {r.minimum[api]} + {r.slack(api)}"
             )
     unchanged = [r for r in results if "unchanged" in r.name]
     for r in unchanged:
