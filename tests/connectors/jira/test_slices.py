@@ -20,6 +20,8 @@ from pydantic import SecretStr
 from connectors.jira import search as jira_search
 from connectors.jira.client import DEFAULT_TIMEOUT, JiraAuth, JiraHttp, open_client
 from connectors.jira.search import KEY_ORDER, Query
+from connectors.jira.source import JiraSource, JiraSourceConfig
+from sync.base.contracts import PullContext
 from sync.base.errors import ConfigError
 from sync.base.retry import Budget
 from tests.fakes.jira import Auth, FakeJira
@@ -308,3 +310,50 @@ def test_dc_a_429_on_one_page_read_at_once_is_retried(dc: HookedDC) -> None:
     keys = read_dc(dc, concurrency=4, sleeps=sleeps)
     assert refused and sleeps == [1.0]
     assert Counter(keys) == Counter(list(dc.issues))
+
+
+# --- through the source: a sliced complete pull, then incremental and reconcile -----------------
+
+
+def test_a_sliced_complete_pull_then_incremental_and_reconcile_stay_right(
+    fake: HookedJira,
+) -> None:
+    seed(fake, 60, start=datetime.now(UTC) - timedelta(days=3))
+    cfg = JiraSourceConfig.model_validate({"type": "jira", "url": fake.url, "jql": SCOPE})
+    source = JiraSource(
+        "jira", cfg, BASIC, page_size=PAGE, slice_min_pages=MIN_PAGES, sleep=lambda s: None
+    )
+    first = source.fetch(PullContext(source="jira", run_started=datetime.now(UTC), tz=UTC))
+    assert first.complete
+    assert Counter(i.key for i in first.items) == Counter(list(fake.issues))
+    assert sliced(fake)  # it was read in slices
+    assert first.requests == fake.count()
+
+    fake.edit("PAY-2", summary="Renamed")
+    fake.searches.clear()
+    later = PullContext(
+        source="jira",
+        run_started=datetime.now(UTC),
+        tz=UTC,
+        cursor=first.cursor,
+        state=first.state,
+        last_full=datetime.now(UTC),
+    )
+    second = source.fetch(later)
+    assert not second.complete and not sliced(fake)  # incremental: one search, as before
+    assert [i.key for i in second.items] == ["PAY-2"]
+
+    fake.delete("PAY-4")
+    third = source.fetch(
+        PullContext(
+            source="jira",
+            run_started=datetime.now(UTC),
+            tz=UTC,
+            cursor=second.cursor,
+            state=second.state,
+            full=True,
+        )
+    )
+    assert third.complete and sliced(fake)
+    assert {i.key for i in third.items} == set(fake.issues)  # PAY-4 gone: the reconcile drops it
+    assert len(third.items) == len(fake.issues)
