@@ -11,6 +11,7 @@ error; `doctor`: 0 when every check passes, else 1.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
 import logging
@@ -330,6 +331,8 @@ def exit_now(code: int) -> NoReturn:
     its atexit hooks (coverage, a profiler or a tracer); otherwise the ordinary exit."""
     watched = sys.gettrace() is not None or sys.getprofile() is not None
     if threading.active_count() == 1 and "coverage" not in sys.modules and not watched:
+        # atexit hooks still run (a library's, or a test seam's): only the teardown is skipped.
+        atexit._run_exitfuncs()
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
