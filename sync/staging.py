@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sync.base.contracts import PullResult
+from sync.base.paging import dedupe_by_key
 from sync.base.records import CheckIn, Event, GoalDef, Metric, Override, Records, WorkItem
 
 
@@ -21,7 +22,7 @@ def staged_records(
     """The source's records after this pull, as the evaluation should see them, and the events
     goalsync recorded itself (they are committed with the pull)."""
     if pulled.complete:
-        items = _dedupe_items(pulled.items)
+        items = dedupe_by_key(pulled.items, key=lambda item: item.key)  # a later page is newer
         metrics = pulled.metrics
         goal_defs, overrides = pulled.goal_defs, pulled.overrides
         checkins = pulled.checkins
@@ -121,15 +122,6 @@ def merge(parts: Iterable[Records]) -> Records:
         overrides=tuple(overrides),
         checkins=tuple(checkins),
     )
-
-
-def _dedupe_items(items: Iterable[WorkItem]) -> list[WorkItem]:
-    """By key, the last one seen wins (a later page holds the newer copy)."""
-    by_key: dict[str, WorkItem] = {}
-    for item in items:
-        by_key.pop(item.key, None)
-        by_key[item.key] = item
-    return list(by_key.values())
 
 
 def _dedupe(events: Iterable[Event]) -> dict[str, Event]:

@@ -9,6 +9,7 @@ from typing import Any
 from connectors.jira import parse as jira_parse
 from sync.base.contracts import Export, PullContext, PullResult
 from sync.base.errors import FatalError
+from sync.base.paging import dedupe_by_key
 from sync.base.records import Event, WorkItem
 from sync.base.shapes import Skipped
 
@@ -50,7 +51,7 @@ def read_search_export(data: object, export: Export, ctx: PullContext, out: Pull
     categories = jira_parse.status_categories(good)
     # Pages of one export can overlap (an issue updated while paging moves to a later page):
     # the key is the identity, and the later copy is the newer one.
-    parsed: dict[str, tuple[WorkItem, list[Event]]] = {}
+    parsed: list[tuple[WorkItem, list[Event]]] = []
     for raw in good:
         one = jira_parse.checked_issue(
             raw,
@@ -63,10 +64,9 @@ def read_search_export(data: object, export: Export, ctx: PullContext, out: Pull
         )
         if one is None:
             continue
-        parsed.pop(one[0].key, None)
-        parsed[one[0].key] = one
+        parsed.append(one)
         out.has_history = out.has_history or "changelog" in raw
-    for item, events in parsed.values():
+    for item, events in dedupe_by_key(parsed, key=lambda one: one[0].key):
         out.items.append(item)
         out.events.extend(events)
     skipped.report(out.warnings, where=path.name)
