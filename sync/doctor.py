@@ -27,13 +27,12 @@ from pathlib import Path
 
 import requests
 
-from sync import alerts, explain
-from sync.base.contracts import describe, writable
+from sync import alerts, doctor_model, explain
+from sync.base.contracts import Checkable, CheckContext, describe, writable
 from sync.base.errors import ConfigError
 from sync.base.secrets import read_secret
 from sync.config import LoadedConfig
 from sync.doctor_model import Report, Target
-from sync.doctor_remote import check_built, check_context
 from sync.store import Store
 
 
@@ -204,3 +203,21 @@ def _alerts_target(
         else:
             target.add("test alert", "fail", result.reason, f"check {config.webhook_env}")
     return target
+
+
+def check_context(config: LoadedConfig, source: str | None) -> CheckContext:
+    """What a connector's own check (connectors/*/check.py) needs: for a source (by name) or a
+    sink (None)."""
+    return CheckContext(
+        budget_s=doctor_model.BUDGET_S,  # read now: a test shortens it
+        tz=config.tz,
+        rules=config.item_rules,
+        native_clauses=config.native_clauses(source) if source is not None else {},
+    )
+
+
+def check_built(built: object, target: Target, ctx: CheckContext) -> None:
+    if isinstance(built, Checkable):
+        built.check(target, ctx)
+    else:  # a connector that brings no checks of its own
+        target.add("usable", "warn", "built; doctor has no further check for this type")
