@@ -21,7 +21,7 @@ from rich.text import Text
 from sync import alerts, console, metrics
 from sync.backfill import backfill
 from sync.base import secrets
-from sync.base.contracts import resolve_path
+from sync.base.contracts import Sink, describe
 from sync.base.errors import EXIT_CONFIG, ConfigError
 from sync.base.report import HistoryRow, status_counts
 from sync.config import LoadedConfig, load_config
@@ -111,7 +111,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
             print_unmatched(out, outcome.report.unmatched)
         print_changes(out, preview.compare(states, outcome.tables))
         out.print(Text("nothing was written: a dry run", style="dim"))
-    _print_summary(config, outcome, watcher, planned=True)
+    _print_summary(config, outcome, watcher, planned=sinks)
     return outcome.exit_code
 
 
@@ -280,7 +280,7 @@ def _print_summary(
     config: LoadedConfig,
     outcome: RunOutcome,
     watcher: PullCounter | None = None,
-    planned: bool = False,
+    planned: Sequence[Sink] = (),
 ) -> None:
     """The run at a glance: the status mix, per source its state, items and requests, per goal
     its status, what was written, the exit code and the time. Lines a script can grep; tables
@@ -320,8 +320,8 @@ def _print_summary(
     elif not planned:
         out.print("  dry run: nothing written")
     if planned:
-        sinks = ", ".join(_sink_name(config, s) for s in config.model.sinks)
-        out.print(f"  would write to: {sinks} (nothing was written)")
+        names = ", ".join(describe(s) for s in planned)
+        out.print(f"  would write to: {names} (nothing was written)")
     out.print(f"  exit {outcome.exit_code} in {outcome.seconds:.2f} s")
 
 
@@ -367,13 +367,6 @@ def _goals_table(outcome: RunOutcome) -> RichTable:
             _pct(r.expected),
         )
     return table
-
-
-def _sink_name(config: LoadedConfig, sink: Any) -> str:
-    path = getattr(sink, "path", None)
-    if path:
-        return f"{sink.type} {resolve_path(config.base_dir, path)}"
-    return f"{sink.type} {getattr(sink, 'spreadsheet_id', '')}"
 
 
 def _as_of(text: str | None, tz: tzinfo) -> datetime | None:
