@@ -30,9 +30,12 @@ from connectors.sheets.body import (
     body_from_makers,
     body_size,
     body_text,
+    header_json,
+    iter_row_json,
     json_later,
     json_size,
     json_texts,
+    row_json,
     with_row_texts,
 )
 from connectors.sheets.layout import (
@@ -40,12 +43,10 @@ from connectors.sheets.layout import (
     Grid,
     grid_for,
     grid_range,
-    iter_rows,
     to_clear_cells,
     to_fill_cells,
     to_format_requests,
     to_resize,
-    to_row_data,
     to_sheet_properties,
     to_trend_charts,
     to_write_cells,
@@ -271,18 +272,16 @@ class _Tab:
 
     def __post_init__(self) -> None:
         if not self.unchanged:
-            # One row's cells at a time, measured and dropped: they are made again, as JSON
-            # text, when the body that carries them is made.
-            self.row_sizes = [len(json.dumps(r)) for r in iter_rows(self.table)]
+            # One row's JSON at a time, measured and dropped: it is made again when the body
+            # that carries it is made (kept, 100,000 items' rows are over 100 MB of text).
+            self.row_sizes = [len(text) for text in iter_row_json(self.table)]
 
     def row_texts(self, start: int = 0, end: int | None = None) -> list[str]:
         """Rows `start` to `end` (0 is the header) as the JSON of their RowData."""
         end = len(self.row_sizes) if end is None else end
-        header = next(iter_rows(self.table))
-        return [
-            json.dumps(header if i == 0 else to_row_data(self.table.rows[i - 1]))
-            for i in range(start, end)
-        ]
+        rows = self.table.rows
+        texts = [row_json(rows[i - 1]) for i in range(max(start, 1), end)]
+        return [header_json(self.table), *texts] if start == 0 and end > 0 else texts
 
     def measure(self) -> None:
         self.frame_sizes = [json_size(r) for r in self.frame()]

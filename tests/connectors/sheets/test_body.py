@@ -1,0 +1,100 @@
+"""The fast RowData encoder (connectors.sheets.body) against layout.to_cell: the JSON text it
+makes parses to exactly the dicts the API got before."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors.sheets.body import cell_json, header_json, iter_row_json, row_json
+from connectors.sheets.layout import CELL_CHAR_LIMIT, iter_rows, to_cell, to_row_data
+from sync.base.report import Column, Link, Table
+
+# Any code point, lone surrogates included (a title cut in UTF-16 holds one).
+_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=40)
+_QUOTED = st.text(alphabet='"\\=+-@<>&\n\t\u2028é😀\ud83d\udc00ab', max_size=30)
+_LONG = st.builds(
+    lambda c, n, tail: c * n + tail,
+    st.sampled_from(["a", "é", "😀", '"', "\ud800"]),
+    st.integers(CELL_CHAR_LIMIT - 3, CELL_CHAR_LIMIT + 3),
+    st.text(max_size=3),
+)
+_STRINGS = st.one_of(_TEXT, _QUOTED, _LONG)
+_URLS = st.one_of(
+    st.builds(
+        lambda s, t: s + t, st.sampled_from(["https://", " HTTP://", "javascript:", ""]), _STRINGS
+    ),
+    st.builds(lambda n: "https://x/" + "a" * n, st.integers(CELL_CHAR_LIMIT - 40, CELL_CHAR_LIMIT)),
+)
+
+
+class _Int(int):
+    pass
+
+
+class _Float(float):
+    pass
+
+
+_CELLS: st.SearchStrategy[Any] = st.one_of(
+    st.none(),
+    _STRINGS,
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.builds(_Int, st.integers(-1000, 1000)),
+    st.builds(_Float, st.floats()),
+    st.dates(),
+    st.datetimes(),
+    st.datetimes(timezones=st.just(timezone(timedelta(hours=-5)))),
+    st.builds(Link, _URLS, _STRINGS),
+)
+
+
+@settings(max_examples=400)
+@given(_CELLS)
+def test_a_cell_parses_to_what_to_cell_gives(value: Any) -> None:
+    assert json.loads(cell_json(value)) == to_cell(value)
+
+
+@given(st.lists(_CELLS, max_size=12))
+def test_a_row_parses_to_what_to_row_data_gives(values: list[Any]) -> None:
+    text = row_json(values)
+    assert json.loads(text) == to_row_data(values)
+    assert text.isascii()  # the body is sent as ASCII, its size measured in characters
+
+
+def test_kinds_of_cell_are_exact() -> None:
+    assert cell_json(None) == "{}"
+    assert cell_json(math.nan) == "{}" and cell_json(-math.inf) == "{}"
+    assert json.loads(cell_json(True)) == {"userEnteredValue": {"boolValue": True}}
+    assert json.loads(cell_json(date(2024, 1, 2))) == {"userEnteredValue": {"numberValue": 45293.0}}
+    assert json.loads(cell_json(datetime(2024, 1, 2, 12))) == {
+        "userEnteredValue": {"numberValue": 45293.5}
+    }
+    link = json.loads(cell_json(Link('https://x/?a="b"', 'say "hi"')))
+    assert link == {
+        "userEnteredValue": {"formulaValue": '=HYPERLINK("https://x/?a=""b""","say ""hi""")'}
+    }
+    assert json.loads(cell_json(Link("javascript:alert(1)", "=1+1"))) == {
+        "userEnteredValue": {"stringValue": "=1+1"}
+    }
+    long = json.loads(cell_json("x" * (CELL_CHAR_LIMIT + 5)))["userEnteredValue"]["stringValue"]
+    assert len(long) == CELL_CHAR_LIMIT and long.endswith("…")
+    assert json.loads(cell_json("a\ud83db")) == {"userEnteredValue": {"stringValue": "a\ufffdb"}}
+
+
+@given(st.lists(st.sampled_from(["Key", 'Title "q"', "Üben", "😀"]), min_size=1, max_size=5))
+def test_header_and_rows_parse_to_iter_rows(names: list[str]) -> None:
+    table = Table(
+        "Items",
+        tuple(Column(n) for n in names),
+        [tuple(f"{n}{i}" for n in names) for i in range(3)],
+    )
+    assert header_json(table) == json.dumps(next(iter_rows(table)), separators=(",", ":"))
+    assert [json.loads(t) for t in iter_row_json(table)] == list(iter_rows(table))
