@@ -124,3 +124,22 @@ def start_needed(
         return any(done_at >= start and selects(item) for start, selects in wanted)
 
     return needed
+
+
+def history_start(
+    goals: Iterable[Goal], cycle_start: date, now: datetime, tz: tzinfo, window_weeks: int
+) -> datetime:
+    """The earliest instant this run's measures look back to: the cycle's start, a goal's or
+    key result's own start, and the windows of throughput, forecasts and time measures
+    (`window_weeks` is status.forecast.window_weeks, for key results without their own), less
+    a day. What happened before it changes no number of this run: a source whose history costs
+    a request per page (GitHub's events stream) reads no further back on its first pull."""
+    days = [cycle_start]
+    weeks = window_weeks
+    for goal in goals:
+        days += [goal.start] if goal.start is not None else []
+        for kr in goal.key_results:
+            days += [kr.start] if kr.start is not None else []
+            weeks = max(weeks, kr.window_weeks or window_weeks)
+    first, _, _ = window_bounds(now, weeks, tz)
+    return day_start(min(*days, first) - timedelta(days=1), tz)

@@ -56,7 +56,14 @@ def backfill(
         raise ConfigError(f"backfill: at most {MAX_DAYS} days at a time")
     sources, _ = build(config)
     with run_lock(store.state_dir, started):
-        pulled = pull_sources(config, sources, store, started, budget_s=budget_s)
+        pulled = pull_sources(
+            config,
+            sources,
+            store,
+            started,
+            budget_s=budget_s,
+            evaluated_from=datetime.combine(first, time.min, tzinfo=config.tz),
+        )
         if pulled.rejected:
             raise ConfigError("; ".join(pulled.rejected))
         plan = plan_with_goal_rows(config, pulled.records)

@@ -172,6 +172,7 @@ def _run_locked(
         full=options.full,
         budget_s=options.retry_budget_s,
         watcher=options.watcher,
+        evaluated_from=options.as_of,
     )
     if pulled.rejected:
         message = "; ".join(pulled.rejected)

@@ -20,7 +20,7 @@ from typing import Protocol
 import structlog
 
 from mappings.evaluate import SourceHealth
-from mappings.timing import start_needed
+from mappings.timing import history_start, start_needed
 from sync.base import secrets
 from sync.base.contracts import ProgressCallback, PullContext, PullResult, Source, no_progress
 from sync.base.errors import ConfigError, GoalsyncError
@@ -95,12 +95,31 @@ def pull_sources(
     full: bool = False,
     budget_s: float = 300.0,
     watcher: PullWatcher | None = None,
+    evaluated_from: datetime | None = None,
 ) -> Pulled:
+    """`evaluated_from`: the earliest instant the caller evaluates at (an --as-of, backfill's
+    first day), when it is before `started`: sources read history back to what it needs."""
     states = store.source_states()
     # The committed records are read while the sources' requests are in flight: reading them
     # is CPU (the GIL is free while a request waits on its socket), the requests are waiting.
+    model = config.model
+    history_from = history_start(
+        model.goals,
+        model.cycle.start,
+        min(started, evaluated_from or started),
+        config.tz,
+        model.status.forecast.window_weeks,
+    )
     outcomes = _fetch_all(
-        config, sources, states, started, full, budget_s, watcher, meanwhile=store.load_records
+        config,
+        sources,
+        states,
+        started,
+        full,
+        budget_s,
+        watcher,
+        meanwhile=store.load_records,
+        history_from=history_from,
     )
     committed = outcomes.committed
     pulled = Pulled(records=Records())
@@ -172,6 +191,7 @@ def _fetch_all(
     watcher: PullWatcher | None = None,
     *,
     meanwhile: Callable[[Iterable[str]], dict[str, Records]],
+    history_from: datetime | None = None,
 ) -> _Fetched:
     """Every source's outcome, and what `meanwhile(sources)` returned: it runs in this thread
     while the sources are fetched in the pool."""
@@ -204,6 +224,7 @@ def _fetch_all(
                 config.tz,
                 config.model.status.forecast.window_weeks,
             ),
+            history_from=history_from,
         )
         t0 = time.monotonic()
         structlog.contextvars.bind_contextvars(source=name)

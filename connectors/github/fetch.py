@@ -200,12 +200,26 @@ class RepoPlan:
     history: KeptHistory = field(default_factory=KeptHistory)
     # An item whose start (first move to in progress) a key result measures; None: none is.
     needs_start: Callable[[WorkItem], bool] | None = None
+    # The earliest instant the run's measures look back to (PullContext.history_from).
+    history_from: datetime | None = None
 
     @property
     def events_floor(self) -> datetime:
         if self.watermark is None:
-            return self.run_started - timedelta(days=FIRST_EVENTS_DAYS)
+            return self.first_floor
         return lookback_start(self.watermark, self.run_started, self.lookback)
+
+    @property
+    def first_floor(self) -> datetime:
+        """How far back a first pull reads the events stream: a year, or only as far as the
+        run's measures look (the cycle's start, the throughput and forecast windows) when that
+        is less: each page of a busy repository's stream is a request, and older events change
+        no number. Not when a key result measures cycle times: an item done in its window may
+        have started long before, and its own events would then cost a request per item."""
+        year = self.run_started - timedelta(days=FIRST_EVENTS_DAYS)
+        if self.history_from is None or self.needs_start is not None:
+            return year
+        return max(year, min(self.history_from, self.run_started))
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,7 @@ class GitHubSource:
                 seen=kept_seen(ctx.state, repo),
                 history=kept_history(ctx.state, repo),
                 needs_start=ctx.needs_start,
+                history_from=ctx.history_from,
             )
             for repo in repos
         ]

@@ -76,6 +76,10 @@ class PullContext:
     # over its window. None: no key result needs a start from this source. A source whose
     # history reaches back only so far (GitHub's paging limit) reads those items' own history.
     needs_start: Callable[[WorkItem], bool] | None = None
+    # The earliest instant this run's measures look back to (the cycle's start, the windows of
+    # throughput and forecasts, an --as-of or backfill day before them). None: unknown. A
+    # source whose history costs a request per page reads no further back on a first pull.
+    history_from: datetime | None = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +30,7 @@ from sync.base.contracts import (
 from sync.base.errors import EXIT_OK, ConfigError
 from sync.base.records import WorkItem
 from sync.base.report import Table
+from sync.backfill import backfill
 from sync.config import load_config
 from sync.doctor import run_doctor
 from sync.engine import RunOptions, run
@@ -77,7 +78,8 @@ class TallySourceConfig(BaseModel):
     items: int
 
     def build(self, name: str, base_dir: Path) -> TallySource:
-        return TallySource(name, self.items)
+        SOURCES.append(TallySource(name, self.items))
+        return SOURCES[-1]
 
     def traits(self) -> SourceTraits:
         return SourceTraits("items")
@@ -115,6 +117,7 @@ def _counts(tables: Sequence[Table]) -> dict[str, Rows]:
 
 
 SINKS: list[TallySink] = []
+SOURCES: list[TallySource] = []
 
 
 class TallySinkConfig(BaseModel):
@@ -141,6 +144,7 @@ def tally() -> Iterator[None]:
         connectors.unregister("tally")
         connectors.unregister("tally", sink=True)
         SINKS.clear()
+        SOURCES.clear()
 
 
 CONFIG = """\
@@ -179,6 +183,21 @@ def test_a_registered_system_validates_runs_and_publishes(tally: None, tmp_path:
     assert values == {"K1": 25.0, "K2": 50.0}  # T-1 done of T-1..4; of T-1, T-2 (its jql)
     (sink,) = SINKS
     assert sink.written["Items"] >= 4
+
+
+def test_a_source_is_told_how_far_back_the_measures_look(tally: None, tmp_path: Path) -> None:
+    """PullContext.history_from: the cycle's start (2026-10-01, before the forecast's six weeks
+    back from 2026-11-16), less a day; an --as-of day's windows when they reach further."""
+    config = load_config(write(tmp_path, CONFIG))
+    run(config, Store(tmp_path / "state"), RunOptions(), lambda: NOW)
+    assert SOURCES[-1].seen[-1].history_from == datetime(2026, 9, 30, tzinfo=UTC)
+    as_of = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # six weeks before: 2026-09-08
+    run(config, Store(tmp_path / "state"), RunOptions(as_of=as_of), lambda: NOW)
+    assert SOURCES[-1].seen[-1].history_from == datetime(2026, 9, 7, tzinfo=UTC)
+    backfill(
+        config, Store(tmp_path / "state"), date(2026, 9, 1), date(2026, 9, 2), clock=lambda: NOW
+    )
+    assert SOURCES[-1].seen[-1].history_from == datetime(2026, 7, 20, tzinfo=UTC)
 
 
 def test_its_config_problems_are_reported_at_their_lines(tally: None, tmp_path: Path) -> None:

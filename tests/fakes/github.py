@@ -547,10 +547,12 @@ class Puller:
         run_started: datetime = RUN,
         budget_s: float = 300.0,
         needs_start: Callable[[WorkItem], bool] | None = None,
+        history_from: datetime | None = None,
     ) -> PullResult:
         last = self.last
         ctx = PullContext(
             needs_start=needs_start,
+            history_from=history_from,
             source="gh",
             run_started=run_started,
             tz=UTC,

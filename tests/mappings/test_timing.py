@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from mappings.timing import (
     daily_throughput,
     done_in_window,
     durations_days,
+    history_start,
     start_needed,
     window_bounds,
 )
@@ -97,3 +98,36 @@ def test_start_needed_names_done_items_a_cycle_time_measures_within_its_window()
     # Throughput and lead time need no start: without a cycle time, nothing is needed.
     only_throughput = goal.model_copy(update={"key_results": goal.key_results[1:]})
     assert start_needed([only_throughput], "gh", NOW, BERLIN, window_weeks=6) is None
+
+
+def _goal(*krs: dict[str, object], start: str | None = None) -> Goal:
+    return Goal.model_validate(
+        {"id": "G1", "title": "Goal", "start": start, "key_results": [
+            {"id": f"K{i}", "title": "KR", "target": 5, "select": [{"source": "gh"}], **kr}
+            for i, kr in enumerate(krs)
+        ]}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("goals", "cycle_start", "first_day"),
+    [
+        # The forecast window (6 weeks before today, 2026-11-16 in Berlin) reaches further back
+        # than a cycle that began on 2026-11-01.
+        ([_goal({})], date(2026, 11, 1), date(2026, 10, 5)),
+        # A cycle that began before the window.
+        ([_goal({})], date(2026, 8, 1), date(2026, 8, 1)),
+        # A key result's own window of 12 weeks.
+        ([_goal({"window_weeks": 12})], date(2026, 11, 1), date(2026, 8, 24)),
+        # A goal's and a key result's own starts.
+        ([_goal({}, start="2026-07-01")], date(2026, 11, 1), date(2026, 7, 1)),
+        ([_goal({"start": "2026-06-15"})], date(2026, 11, 1), date(2026, 6, 15)),
+    ],
+)
+def test_history_start_is_the_earliest_day_any_measure_looks_at_less_a_day(
+    goals: list[Goal], cycle_start: date, first_day: date
+) -> None:
+    got = history_start(goals, cycle_start, NOW, BERLIN, window_weeks=6)
+    assert got.tzinfo is not None
+    assert got.astimezone(BERLIN).date() == first_day - timedelta(days=1)
+    assert got.astimezone(BERLIN).time() == time(0, 0)
