@@ -14,6 +14,8 @@ people's own tabs) is never named in a request, so it is never written, renamed 
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,6 +62,37 @@ class _Snapshot:
     verbatim: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+class _HistoryRead:
+    """The History tab read on a thread of its own, started by `open` once the sheet's
+    properties are in: the run's sources are pulled meanwhile, and only `read_history` or
+    `prepare` wait for it. The sink's client is used by this thread alone until it is joined."""
+
+    def __init__(self, sink: SheetsSink, sheets: list[SheetInfo], budget: Budget) -> None:
+        self.snapshot: _Snapshot | None = None
+        self.error: Exception | None = None
+        context = contextvars.copy_context()  # its log lines carry the run id
+        self._thread = threading.Thread(
+            target=context.run,
+            args=(self._read, sink, sheets, budget),
+            name="sheets-history",
+            daemon=True,  # never keeps a failed run's process alive
+        )
+        self._thread.start()
+
+    def _read(self, sink: SheetsSink, sheets: list[SheetInfo], budget: Budget) -> None:
+        try:
+            self.snapshot = sink._read_history_tab(sheets, budget)
+        except Exception as exc:  # raised where the run waits for it, as if read there
+            self.error = exc
+
+    def join(self) -> _Snapshot:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.snapshot is not None
+        return self.snapshot
+
+
 class SheetsSink:
     type = "sheets"
 
@@ -77,6 +110,7 @@ class SheetsSink:
         self.budget_s = budget_s
         self.body_limit = body_limit
         self._snapshot: _Snapshot | None = None
+        self._history: _HistoryRead | None = None  # started by `open`, not joined yet
 
     @property
     def description(self) -> str:
@@ -95,23 +129,28 @@ class SheetsSink:
     def open(self, budget_s: float | None = None) -> None:
         """Read the sheet before any source is pulled (Opener): a spreadsheet that does not
         exist or is not shared raises ConfigError (exit 2) before Jira or GitHub are asked.
-        What was read (properties, marks, History) is kept for this run's `read_history` and
+        Only `spreadsheets.get` is waited for: the History tab is read on a thread beside the
+        pulls (`_HistoryRead`). What was read is kept for this run's `read_history` and
         `prepare`, so opening early costs no request."""
-        if self._snapshot is None:
-            self._snapshot = self._fetch_snapshot(Budget(budget_s or self.budget_s))
+        if self._snapshot is None and self._history is None:
+            budget = Budget(budget_s or self.budget_s)
+            sheets = self._fetch_sheets(budget)
+            if find_tab(sheets, HISTORY_TAB) is None:
+                self._snapshot = _Snapshot(sheets)
+            else:
+                self._history = _HistoryRead(self, sheets, budget)
 
     def read_history(self, budget_s: float | None = None) -> list[HistoryRow]:
         """The History tab's rows (HistoryKeeper). What was read is kept for this run's
         `prepare`, which then does not read the sheet again."""
-        self.open(budget_s)
-        assert self._snapshot is not None
+        self._snapshot = self._opened(Budget(budget_s or self.budget_s))
         return list(self._snapshot.history)
 
     def prepare(self, tables: Sequence[Table], ctx: PublishContext) -> SheetsWrite:
         # One budget for the whole publish (reads here, writes in apply): the run's retry
         # budget bounds this sink's waiting, not a fresh one per call.
         budget = Budget(ctx.budget_s)
-        snapshot, self._snapshot = self._snapshot or self._fetch_snapshot(budget), None
+        snapshot, self._snapshot = self._opened(budget), None
         merged = [
             merge_history(t, snapshot.history, snapshot.verbatim) if t.name == HISTORY_TAB else t
             for t in tables
@@ -135,16 +174,48 @@ class SheetsSink:
         )
         return SheetsWrite(self, plan, budget)
 
+    def _opened(self, budget: Budget) -> _Snapshot:
+        """The sheet as read this run: kept, or the History read `open` started (joined here),
+        or read now. A History read that failed is told and read again now, with `budget`, as
+        when the open itself failed: its error, if it persists, is this call's PublishError."""
+        if self._snapshot is not None:
+            return self._snapshot
+        if self._history is not None:
+            pending, self._history = self._history, None
+            try:
+                return pending.join()
+            except GoalsyncError as exc:
+                log.warning(
+                    "sheets_history_not_read",
+                    sink=self.description,
+                    error=str(exc),
+                    effect="read again",
+                )
+        return self._fetch_snapshot(budget)
+
     def _fetch_snapshot(self, budget: Budget) -> _Snapshot:
+        sheets = self._fetch_sheets(budget)
+        return self._read_history_tab(sheets, budget)
+
+    def _fetch_sheets(self, budget: Budget) -> list[SheetInfo]:
+        """spreadsheets.get: the tabs' properties and goalsync's marks."""
         try:
-            sheets = parse_sheets(self.client.fetch_spreadsheet(SHEET_FIELDS, budget=budget))
-            tab = find_tab(sheets, HISTORY_TAB)
-            if tab is None:
-                return _Snapshot(sheets)
+            return parse_sheets(self.client.fetch_spreadsheet(SHEET_FIELDS, budget=budget))
+        except ConfigError:
+            raise  # no such spreadsheet: a config error (exit 2), found before any write
+        except GoalsyncError as exc:
+            raise PublishError(str(exc)) from None
+
+    def _read_history_tab(self, sheets: list[SheetInfo], budget: Budget) -> _Snapshot:
+        """The History tab's rows (values.batchGet), when the sheet has the tab."""
+        tab = find_tab(sheets, HISTORY_TAB)
+        if tab is None:
+            return _Snapshot(sheets)
+        try:
             (values,) = self.client.fetch_values([a1_tab(tab.title)], budget=budget)
             checked(VALUE_RANGE, values, who=self.access.who, what="values.batchGet")
         except ConfigError:
-            raise  # no such spreadsheet: a config error (exit 2), found before any write
+            raise
         except GoalsyncError as exc:
             raise PublishError(str(exc)) from None
         read = read_history_values(values.get("values") or [])
