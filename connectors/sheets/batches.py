@@ -240,12 +240,13 @@ def to_write_plan(
             def body() -> str:
                 texts = json_texts(cleanup)
                 for tab in tabs:
-                    texts += [*json_texts(tab.prelude()), tab.write(), *json_texts(tab.formats())]
+                    texts += tab.final_texts()
                 return body_text(texts)
 
             plan.parts, plan.sizes = [body], [single]
         return plan
-    _plan_staged(plan, tabs, cleanup, used, others, body_limit, chunk_limit)
+    count = len(sheets) - len(leftovers)  # the sheets once the leftovers are gone
+    _plan_staged(plan, tabs, cleanup, used, others, count, body_limit, chunk_limit)
     return plan
 
 
@@ -292,11 +293,40 @@ class _Tab:
         frame = json_size(to_write_cells(self.sheet_id, self.grid, []))
         return frame + sum(self.row_sizes) + 2 * max(0, len(self.row_sizes) - 1)
 
-    def request_sizes(self, staging_id: int | None = None) -> list[int]:
-        """Sizes of this tab's requests in the final batch, unstaged or staged."""
+    def request_sizes(self, staging_id: int | None = None, index: int = 0) -> list[int]:
+        """Sizes of this tab's requests in the final batch (`final_texts`)."""
         if staging_id is None:
             return [*self.frame_sizes, self.content_size]
+        if self.existing is None:
+            return [json_size(r) for r in (self.promote(index), *self.formats())]
         return [*self.frame_sizes, *(json_size(r) for r in self.swap(staging_id))]
+
+    def final_texts(self, staging_id: int | None = None, index: int = 0) -> list[str]:
+        """This tab's requests in the final batch, as JSON: unstaged, the tab made at its size,
+        every cell written, its formats; staged in a new tab, that tab made the live one
+        (`promote`, to `index`), then its formats; staged in a live tab, the swap."""
+        if staging_id is None:
+            return [*json_texts(self.prelude()), self.write(), *json_texts(self.formats())]
+        if self.existing is None:
+            return json_texts([self.promote(index), *self.formats()])
+        return json_texts([*self.prelude(), *self.swap(staging_id), *self.formats()])
+
+    def promote(self, index: int) -> dict[str, Any]:
+        """The filled staging tab of a tab the sheet does not have yet becomes that tab: no
+        second copy of its cells. It has the tab's own new sheet id already (`_plan_staged`),
+        so its formats and mark name that id, as they would a tab added in this batch."""
+        return {
+            "updateSheetProperties": {
+                "properties": {
+                    "sheetId": self.sheet_id,
+                    "title": self.table.name,
+                    "hidden": False,
+                    "index": index,
+                    "gridProperties": {"frozenRowCount": 1},
+                },
+                "fields": "title,hidden,index,gridProperties.frozenRowCount",
+            }
+        }
 
     def write(self) -> str:
         """The JSON of the request that writes every cell of the tab."""
@@ -403,26 +433,40 @@ def _plan_staged(
     cleanup: list[dict[str, Any]],
     used: set[int],
     others: int,
+    count: int,
     body_limit: int,
     chunk_limit: int,
 ) -> None:
     """Stage the biggest tables until the final batch (frames, the unstaged tables' cells and a
-    copyPaste per staged table) fits the limit."""
+    copyPaste per staged live table) fits the limit. `count`: the sheets there are, without
+    goalsync's leftover staging tabs.
+
+    A staged table whose tab the sheet does not have yet is filled in a hidden staging tab that
+    has the new tab's sheet id, and the final batch renames, shows and moves it (`promote`):
+    until then no new tab is visible, and a failure leaves only a hidden staging tab, which the
+    next publish removes. A live tab keeps its sheet id (people's links and formulas name it),
+    so its staging tab is copied into it server-side and deleted."""
     staged: dict[str, int] = {}  # tab name -> staging sheet id
 
     def final_size() -> int:
-        sizes = [n for tab in tabs for n in tab.request_sizes(staged.get(tab.table.name))]
-        sizes += [json_size({"deleteSheet": {"sheetId": i}}) for i in staged.values()]
+        moves = _promotions(tabs, staged, count)
+        sizes = [
+            n
+            for tab in tabs
+            for n in tab.request_sizes(staged.get(tab.table.name), moves.get(tab.table.name, 0))
+        ]
+        sizes += [json_size({"deleteSheet": {"sheetId": i}}) for i in _swapped(tabs, staged)]
         return body_size(sizes)
 
     for tab in sorted(tabs, key=lambda t: t.content_size, reverse=True):
         if final_size() <= body_limit:
             break
-        staged[tab.table.name] = _new_id(STAGING_PREFIX + tab.table.name, used)
+        new_id = tab.sheet_id if tab.existing is None else None
+        staged[tab.table.name] = new_id or _new_id(STAGING_PREFIX + tab.table.name, used)
     if final_size() > body_limit:
         raise PublishError("the formats of the status tabs alone pass the request size limit")
     peak = others + sum(max(t.grid.cells, t.existing.cells if t.existing else 0) for t in tabs)
-    peak += sum(t.grid.cells for t in tabs if t.table.name in staged)
+    peak += sum(t.grid.cells for t in tabs if t.table.name in staged and t.existing)
     if peak > GRID_CELL_LIMIT:
         raise PublishError(
             f"staging this publish needs {peak:,} cells at its peak (the live tabs and "
@@ -459,19 +503,38 @@ def _plan_staged(
     plan.sizes.append(body_size(sizes))
 
     def final() -> str:
+        moves = _promotions(tabs, staged, count)
         texts: list[str] = []
         for tab in tabs:
-            staging_id = staged.get(tab.table.name)
-            texts += json_texts(tab.prelude())
-            texts += [tab.write()] if staging_id is None else json_texts(tab.swap(staging_id))
-            texts += json_texts(tab.formats())
-        return body_text(
-            texts + json_texts([{"deleteSheet": {"sheetId": i}} for i in staged.values()])
-        )
+            name = tab.table.name
+            texts += tab.final_texts(staged.get(name), moves.get(name, 0))
+        deletes = [{"deleteSheet": {"sheetId": i}} for i in _swapped(tabs, staged)]
+        return body_text(texts + json_texts(deletes))
 
     plan.parts.append(final)
     plan.sizes.append(final_size())
     plan.staged = list(staged)
+
+
+def _swapped(tabs: Sequence[_Tab], staged: Mapping[str, int]) -> list[int]:
+    """The staging tabs copied into live tabs, deleted at the end of the final batch."""
+    return [staged[t.table.name] for t in tabs if t.table.name in staged and t.existing]
+
+
+def _promotions(tabs: Sequence[_Tab], staged: Mapping[str, int], count: int) -> dict[str, int]:
+    """The index each staged new tab is moved to in the final batch: the end of the tab list,
+    where addSheet would have put it then (each new unstaged tab before it was added there).
+    `count` is the number of sheets before the final batch, less its staging tabs. The API
+    counts a move's index before the move, so moving a tab to the end is the sheet count."""
+    count += len(staged)  # the staging tabs are there until the final batch's end
+    moves: dict[str, int] = {}
+    for tab in tabs:
+        if tab.existing is None:
+            if tab.table.name in staged:
+                moves[tab.table.name] = count
+            else:
+                count += 1
+    return moves
 
 
 def _new_id(title: str, used: set[int]) -> int:

@@ -195,6 +195,72 @@ def test_a_failed_staged_publish_leaves_the_live_tabs_and_removes_staging(
     assert book.sheet("Items").rows == 4
 
 
+def test_a_new_staged_tab_is_its_staging_tab_made_live(fake: FakeSheets) -> None:
+    direct = fake.add_spreadsheet("S2", HUMAN_TAB)
+    sink2 = SheetsSinkConfig(
+        type="sheets", spreadsheet_id="S2", endpoint=fake.url, credentials="anonymous"
+    ).build(Path("."))
+    tables = [items_table(2000) if t.name == "Items" else t for t in sample_tables()]
+    publish(sink2, tables)
+
+    book = fake.spreadsheets["S1"]  # a fresh sheet: no Items tab yet
+    seen: list[list[str]] = []
+    fake.on_commit = lambda b: seen.append([s.title for s in b.sheets if not s.hidden])
+    write = make_sink(fake, body_limit=60_000).prepare(tables, publish_context())
+    assert write.plan.staged == ["Items"] and "Items" in write.plan.added
+    final = write.plan.batches[-1]
+    # No second copy of the cells: the staging tab is renamed, shown and moved instead.
+    assert not any("copyPaste" in r or ("addSheet" in r and "Items" in str(r)) for r in final)
+    write.apply()
+    assert all(titles == ["Plan notes"] for titles in seen[:-1])  # nothing new shown before
+    assert book.titles() == direct.titles() == ["Plan notes", *TAB_ORDER]
+    for tab in TAB_ORDER:
+        ours, theirs = book.sheet(tab), direct.sheet(tab)
+        assert _cells(book, tab) == _cells(direct, tab), tab
+        assert (ours.sheet_id, ours.hidden, ours.frozen_rows) == (
+            theirs.sheet_id,
+            theirs.hidden,
+            theirs.frozen_rows,
+        ), tab
+        marks = [
+            [(m["metadataKey"], m["metadataValue"], m["location"]) for m in s.metadata]
+            for s in (ours, theirs)
+        ]
+        assert marks[0] == marks[1] and len(marks[0]) == 1, tab
+        assert marks[0][0][2]["sheetId"] == ours.sheet_id
+    # The next day's publish finds the promoted tab marked and swaps into it, keeping its id.
+    items_id = book.sheet("Items").sheet_id
+    again = make_sink(fake, body_limit=60_000).prepare(tables, next_day())
+    assert again.plan.staged == ["Items"] and again.plan.added == []
+    again.apply()
+    assert book.sheet("Items").sheet_id == items_id
+    assert _cells(book, "Items") == _cells(direct, "Items")
+
+
+@pytest.mark.parametrize("cleanup_fails", [False, True])
+def test_a_failed_staged_publish_of_a_new_tab_shows_no_tab(
+    fake: FakeSheets, cleanup_fails: bool
+) -> None:
+    book = fake.spreadsheets["S1"]
+    before = book.snapshot()
+    refused = Response(400, {"error": {"code": 400, "message": "Internal error"}})
+    write = make_sink(fake, body_limit=30_000).prepare([items_table(1000)], publish_context())
+    assert write.plan.added == write.plan.staged == ["Items"]
+    # Every batch but the final one lands; the final one (and the clean-up) is refused.
+    fake.inject(Fault("POST", "/v4/spreadsheets/S1:batchUpdate", times=len(write.plan.parts) - 1))
+    fake.inject(Fault("POST", "/v4/spreadsheets/S1:batchUpdate", refused, times=1 + cleanup_fails))
+    with pytest.raises(PublishError, match="Internal error"):
+        write.apply()
+    assert [s.title for s in book.sheets if not s.hidden] == ["Plan notes"]
+    if cleanup_fails:  # left hidden, for the next publish to remove
+        assert book.titles() == ["Plan notes", STAGING_PREFIX + "Items"]
+    else:
+        assert book.snapshot() == before
+    publish(make_sink(fake, body_limit=30_000), [items_table(1000)])
+    assert book.titles() == ["Plan notes", "Items"]
+    assert book.sheet("Items").rows == 1001 and not book.sheet("Items").hidden
+
+
 def test_the_fake_applies_a_batch_atomically(fake: FakeSheets) -> None:
     book = fake.spreadsheets["S1"]
     before = book.snapshot()

@@ -228,9 +228,13 @@ def test_a_big_table_goes_through_hidden_staging_in_batches_under_the_limit() ->
 def test_staging_that_would_pass_the_cell_limit_fails_before_sending() -> None:
     columns = tuple(Column(f"c{i}") for i in range(10))
     items = Table("Items", columns, [tuple("v" * 20 for _ in range(10))] * 2000)
-    filler = SheetInfo(sheet_id=1, title="Raw", rows=9_975_000, columns=1)
+    filler = SheetInfo(sheet_id=1, title="Raw", rows=9_965_000, columns=1)
+    live = SheetInfo(sheet_id=2, title="Items", rows=2001, columns=10)
     with pytest.raises(PublishError, match="at its peak"):
-        to_write_plan([items], [filler], body_limit=100_000)
+        to_write_plan([items], [filler, live], body_limit=100_000)
+    # A new tab's staging tab becomes the tab: its cells exist once, at the peak too.
+    plan = to_write_plan([items], [filler], body_limit=100_000)
+    assert plan.staged == ["Items"] and plan.cells == 9_965_000 + 20_010
 
 
 def test_tables_that_are_not_owned_are_refused() -> None:
