@@ -14,6 +14,7 @@ from datetime import date, datetime, tzinfo
 
 from mappings.asof import items_as_of
 from mappings.checkins import latest_checkins, with_checkin
+from mappings.forecast import ForecastCache
 from mappings.keyresult import finish_kr, measure_kr, run_forecasts
 from mappings.measures import Clock, MetricSeries
 from mappings.model import StatusRules
@@ -51,9 +52,12 @@ def evaluate(
     jql_matches: JqlMatches | None = None,
     as_of: bool = False,
     people: Mapping[str, str] | None = None,
+    forecast_cache: ForecastCache | None = None,
 ) -> StatusReport:
     """Compute every tab's rows at `now`. With `as_of`, items are rebuilt as they stood at now.
-    `people` maps casefolded logins and e-mails to one name per person (see people_index)."""
+    `people` maps casefolded logins and e-mails to one name per person (see people_index).
+    `forecast_cache`: forecasts known from an earlier run, taken instead of computed (the same
+    inputs give the same dates); the ones this evaluation used are left in its `used`."""
     items = evaluation_items(records, now, as_of=as_of, people=people)
     tags = plan_tags(plan, items)
     today = local_date(now, tz)
@@ -77,7 +81,7 @@ def evaluate(
     ids = {g.id for g in plan.goals} | {kr.id for g in plan.goals for kr in g.key_results}
     checkins = latest_checkins(records.checkins, ids, today)
     measured = [measure_kr(goal, kr, ctx) for goal in plan.goals for kr in goal.key_results]
-    forecasts = run_forecasts([m.job for m in measured], ctx)
+    forecasts = run_forecasts([m.job for m in measured], ctx, forecast_cache)
     for m, forecast in zip(measured, forecasts, strict=True):
         row, found = finish_kr(m, forecast, ctx)
         row, found = with_checkin(

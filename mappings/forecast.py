@@ -4,21 +4,30 @@ Each trial replays the team's own recent days, drawn at random with replacement,
 remaining work is done; the P50 and P85 dates are the days by which half and 85 % of 10,000 trials
 finished. No estimates, no velocity guess: only what the team actually finished, day by day, in
 the window. Seeded per key result, so the same inputs always give the same dates. numpy makes
-10,000 trials cost about a millisecond where pure Python took ~0.15 s per key result.
+10,000 trials cost about a millisecond where pure Python took ~0.15 s per key result
+(mappings.montecarlo, imported only when a forecast is computed).
+
+The same inputs give the same dates, so a run keeps each result under a digest of every input
+(`ForecastCache`): an unchanged run finds all of them and neither computes a forecast nor
+imports numpy. Pure like the rest of mappings: the caller reads the known results from its
+state and keeps the ones the evaluation used.
 """
 
 from __future__ import annotations
 
-import math
+import hashlib
+import json
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-
-import numpy as np
 
 MAX_DAYS = 3650  # beyond ten years a forecast says nothing useful
 MIN_DONE_IN_WINDOW = 3  # fewer finished items are not a throughput to replay
+QUANTILES = (0.5, 0.85)  # the P50 and P85
+# Change it with anything that changes a forecast computed from the same inputs (the draws, how
+# they are used, MAX_DAYS's meaning): every cached result is then a miss, never a stale answer.
+ALGORITHM = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,131 +49,91 @@ def forecast_dates(
     trials do not finish within ten years."""
     if remaining <= 0:
         return Forecast(today, today)
-    days = _days_to_finish(np.asarray(daily, dtype=np.float64), remaining, trials, seed)
+    # Here, not at the top: numpy costs ~0.13 s of start-up, which a run whose forecasts all
+    # come from the cache does not pay.
+    from mappings.montecarlo import finish_days
+
+    days = finish_days(daily, remaining, trials, seed)
     if days is None:
         return None
-    p50, p85 = (int(np.quantile(days, q, method="inverted_cdf")) for q in (0.5, 0.85))
+    p50, p85 = days
     if p85 > MAX_DAYS:
         return None
     return Forecast(today + timedelta(days=p50), today + timedelta(days=p85))
 
 
-def _days_to_finish(
-    values: np.ndarray, remaining: float, trials: int, seed: int
-) -> np.ndarray | None:
-    """For each trial, the day on which the replayed days first add up to `remaining`
-    (a huge number for a trial still running when 85 % of them have finished).
-
-    Exact Monte Carlo, made cheap four ways:
-    - days are drawn a span of k days at a time: one draw from the n^k equally likely k-day
-      sequences is k independent draws of a day, at a k-th of the cost; the span in which a
-      trial finishes is then resolved day by day from its first days' sums;
-    - spans are drawn in blocks sized to where trials will finish, later blocks only for the
-      trials still running, stopping once 85 % have finished (the P50 and P85 need no more);
-    - trials go in chunks that fit the CPU cache;
-    - for long forecasts, the first days, in which no trial can plausibly finish, are drawn
-      as one sum per trial (a multinomial count of each distinct daily value: the same
-      distribution as that many single draws)."""
-    mean = float(values.mean()) if values.size else 0.0
-    if mean <= 0:
-        return None
-    rng = np.random.default_rng(seed)
-    spread = float(values.std())
-    days_at_mean = remaining / mean
-    # ~1.3 standard deviations of the finishing day past the mean path: about 90 % of trials
-    # finish in the first block, which is all the P85 needs.
-    block = math.ceil(1.3 * spread * math.sqrt(max(days_at_mean, 1.0)) / mean) + 4
-    m0 = _skippable_days(remaining, mean, spread, float(values.max()))
-    if m0 < _SKIP_WORTH_IT:
-        m0 = 0
-    distinct, counts = np.unique(values, return_counts=True)
-    spans = _Spans(values.astype(np.float32))
-    finish = np.empty(trials, dtype=np.int64)
-    for lo in range(0, trials, _CHUNK):
-        n = min(_CHUNK, trials - lo)
-        totals = np.zeros(n)
-        if m0:
-            totals = rng.multinomial(m0, counts / counts.sum(), size=n) @ distinct
-            if (totals >= remaining - 1e-9).any():  # astronomically rare: do not skip
-                totals = np.zeros(n)
-        start_day = m0 if totals.any() else 0
-        first = max(1, math.ceil(days_at_mean) - start_day + block)
-        finish[lo : lo + n] = _run_blocks(rng, spans, totals, remaining, start_day, first, block)
-    return finish
-
-
-class _Spans:
-    """Every sequence of k days (k = 3, 2 or 1, as many as keep the table in cache), indexed
-    0 .. n^k - 1 with the earliest day most significant: `sums[j][i // n**(k - j)]` is the
-    work of the first j days of sequence i."""
-
-    def __init__(self, days: np.ndarray) -> None:
-        n = days.size
-        self.n = n
-        self.k = next(k for k in (3, 2, 1) if n**k <= _SPAN_TABLE_MAX)
-        self.sums: dict[int, np.ndarray] = {1: days}
-        for j in range(2, self.k + 1):
-            self.sums[j] = np.add.outer(self.sums[j - 1], days).ravel()
-        self.count = n**self.k
-        self.total = self.sums[self.k]
-
-
-def _run_blocks(
-    rng: np.random.Generator,
-    spans: _Spans,
-    totals: np.ndarray,
-    remaining: float,
-    day: int,
-    width_days: int,
-    block_days: int,
-) -> np.ndarray:
-    trials = totals.size
-    finish = np.full(trials, np.iinfo(np.int64).max, dtype=np.int64)
-    running = np.arange(trials)
-    sums = totals.astype(np.float32)
-    target = np.float32(remaining - 1e-6)
-    k = spans.k
-    while running.size and day < MAX_DAYS and trials - running.size < 0.85 * trials:
-        width = max(1, math.ceil(min(width_days, MAX_DAYS - day) / k))  # in spans
-        drawn = rng.integers(0, spans.count, size=(running.size, width), dtype=np.int32)
-        path = np.cumsum(spans.total[drawn], axis=1, dtype=np.float32)
-        path += sums[running, None]
-        # Work only adds up, so a path rises: the spans below the target come first, and their
-        # count says in which span the trial finished (no search, no copy of finished rows).
-        below = np.count_nonzero(path < target, axis=1)
-        rows = np.nonzero(below < width)[0]
-        if rows.size:
-            b = below[rows]
-            before = np.where(b > 0, path[rows, b - 1], sums[running[rows]])
-            crossing = drawn[rows, b]
-            within = np.ones(rows.size, dtype=np.int64)  # the span's last day at the latest
-            for j in range(1, k):
-                first_days = spans.sums[j][crossing // spans.n ** (k - j)]
-                within += before + first_days < target
-            finish[running[rows]] = day + b * k + within
-        sums[running] = path[:, -1]
-        running = running[below == width]
-        day += width * k
-        width_days = block_days
-        block_days *= 2  # a long tail: fewer, larger blocks
-    return finish
-
-
-_CHUNK = 2500  # trials per draw: (2500 x spans) float32 stays in cache
-_SKIP_WORTH_IT = 100  # below this many skippable days, single draws cost less than a multinomial
-_SPAN_TABLE_MAX = 2**17  # entries of the k-day table: 512 KB of float32, in L2
-
-
-def _skippable_days(remaining: float, mean: float, spread: float, largest: float) -> int:
-    """Days no trial will finish within: the mean path plus seven standard deviations stays
-    below the remaining work (and never fewer than the days even the largest day cannot)."""
-    certain = max(0, math.ceil((remaining - 1e-9) / largest) - 1)
-    # m * mean + 7 * spread * sqrt(m) < remaining, solved for sqrt(m)
-    root = (-7 * spread + math.sqrt(49 * spread**2 + 4 * mean * remaining)) / (2 * mean)
-    likely = max(0, math.floor(root**2) - 1)
-    return min(max(certain, likely), MAX_DAYS)
-
-
 def seed_for(key_result_id: str) -> int:
     """A stable seed per key result (Python's hash() changes between processes)."""
     return zlib.crc32(key_result_id.encode("utf-8"))
+
+
+def forecast_key(
+    daily: Sequence[float],
+    remaining: float,
+    today: date,
+    *,
+    trials: int,
+    seed: int,
+    salt: str = "",
+) -> str:
+    """A digest of everything `forecast_dates` computes from, with the algorithm's version and
+    `salt` (what else decides the draws: numpy's version, whose random streams may change):
+    equal keys give equal forecasts. Floats as float.hex(), exact (1 and 1.0 are one value to
+    the Monte Carlo, which replays them as float64)."""
+    text = "|".join(
+        (
+            f"forecast/{ALGORITHM}",
+            salt,
+            ",".join(map(repr, QUANTILES)),
+            str(MAX_DAYS),
+            str(trials),
+            str(seed),
+            float(remaining).hex(),
+            today.isoformat(),
+            ",".join(float(d).hex() for d in daily),
+        )
+    )
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass(slots=True)
+class ForecastCache:
+    """Forecasts computed before, by `forecast_key`, and (`used`) the ones an evaluation found
+    or computed: what the caller keeps for the next run, so the cache holds one run's worth."""
+
+    known: Mapping[str, Forecast | None] = field(default_factory=dict)
+    salt: str = ""
+    used: dict[str, Forecast | None] = field(default_factory=dict)
+
+    def key(
+        self, daily: Sequence[float], remaining: float, today: date, *, trials: int, seed: int
+    ) -> str:
+        return forecast_key(daily, remaining, today, trials=trials, seed=seed, salt=self.salt)
+
+    def dumps(self) -> str:
+        """`used` as JSON: each key's [P50, P85] dates, or null for no forecast."""
+        kept = {
+            k: None if f is None else [f.p50.isoformat(), f.p85.isoformat()]
+            for k, f in sorted(self.used.items())
+        }
+        return json.dumps(kept, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str | None, salt: str) -> ForecastCache:
+        """What `dumps` wrote, as `known`. Anything unreadable is left out: a miss only costs
+        the computation."""
+        try:
+            raw = json.loads(text) if text else {}
+        except ValueError:
+            raw = {}
+        known: dict[str, Forecast | None] = {}
+        for key, value in raw.items() if isinstance(raw, dict) else ():
+            if value is None:
+                known[key] = None
+                continue
+            try:
+                p50, p85 = (date.fromisoformat(v) for v in value)
+            except (TypeError, ValueError):
+                continue
+            known[key] = Forecast(p50, p85)
+        return cls(known=known, salt=salt)

@@ -12,8 +12,15 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import date
 
-from mappings.forecast import MIN_DONE_IN_WINDOW, Forecast, forecast_dates, seed_for
+from mappings.forecast import (
+    MIN_DONE_IN_WINDOW,
+    Forecast,
+    ForecastCache,
+    forecast_dates,
+    seed_for,
+)
 from mappings.measures import MEASURES, Measured, measure_items, measure_metric
 from mappings.nodata import NoData, candidate_sources, clause_text, unread_sources
 from mappings.plan import PlannedGoal, PlannedKR
@@ -100,12 +107,35 @@ def _no_data(kr: PlannedKR, chosen: Sequence[int], measured: Measured, ctx: Eval
     return NoData(reason, unmatched=kr.clauses, unread=unread)
 
 
-def run_forecasts(jobs: Sequence[ForecastJob | None], ctx: EvalContext) -> list[Forecast | None]:
+def run_forecasts(
+    jobs: Sequence[ForecastJob | None], ctx: EvalContext, cache: ForecastCache | None = None
+) -> list[Forecast | None]:
     """Every key result's forecast, on all cores. Each is seeded by its key result, so the
-    result does not depend on the order or the threads."""
+    result does not depend on the order or the threads. With a `cache`, a forecast whose
+    inputs it knows is taken from it, not computed, and every one found or computed goes into
+    `cache.used`."""
     today = local_date(ctx.now, ctx.tz)
     trials = ctx.rules.forecast.trials
+    if cache is None:
+        return _compute(jobs, today, trials)
+    keys = [
+        None if j is None else cache.key(j.daily, j.remaining, today, trials=trials, seed=j.seed)
+        for j in jobs
+    ]
+    missing = [None if k in cache.known else j for j, k in zip(jobs, keys, strict=True)]
+    computed = _compute(missing, today, trials)
+    out: list[Forecast | None] = []
+    for key, made in zip(keys, computed, strict=True):
+        if key is None:
+            out.append(None)
+            continue
+        found = cache.known.get(key, made)
+        cache.used[key] = found
+        out.append(found)
+    return out
 
+
+def _compute(jobs: Sequence[ForecastJob | None], today: date, trials: int) -> list[Forecast | None]:
     def one(job: ForecastJob | None) -> Forecast | None:
         if job is None:
             return None
