@@ -43,6 +43,9 @@ from bench.world import (  # noqa: E402
     machine,
     run_child,
 )
+from tests.fakes.github import FakeGitHub  # noqa: E402
+from tests.fakes.jira import FakeJira  # noqa: E402
+from tests.fakes.sheets import FakeSheets  # noqa: E402
 
 APIS = ("jira", "github", "sheets")
 SLACK = 2  # the aim: at most the minimum + 2 requests per API
@@ -107,10 +110,13 @@ class RunResult:
         return SLACK
 
 
-def github_detail(world: World) -> dict[str, int]:
+# The detail counters run in the fakes' processes (World.jira.call): each reads its fake there.
+
+
+def github_detail(fake: FakeGitHub) -> dict[str, int]:
     """GitHub requests by endpoint, and how many were answered 304."""
     kinds: Counter[str] = Counter()
-    for r in world.github.requests:
+    for r in fake.requests:
         tail = r.path.rsplit("/", 2)
         kind = "events" if tail[-2:] == ["issues", "events"] else tail[-1]
         kinds[kind] += 1
@@ -118,12 +124,12 @@ def github_detail(world: World) -> dict[str, int]:
         "gh issues": kinds["issues"],
         "gh milestones": kinds["milestones"],
         "gh events": kinds["events"],
-        "gh 304": world.github.not_modified,
+        "gh 304": fake.not_modified,
     }
 
 
-def jira_detail(world: World) -> dict[str, int]:
-    kinds: Counter[str] = Counter(r.path.rsplit("/", 1)[-1] for r in world.jira.requests)
+def jira_detail(fake: FakeJira) -> dict[str, int]:
+    kinds: Counter[str] = Counter(r.path.rsplit("/", 1)[-1] for r in fake.requests)
     return {
         "jira search": kinds["jql"],
         "jira site": kinds["serverInfo"] + kinds["field"] + kinds["myself"],
@@ -131,9 +137,9 @@ def jira_detail(world: World) -> dict[str, int]:
     }
 
 
-def sheets_detail(world: World) -> dict[str, int]:
+def sheets_detail(fake: FakeSheets) -> dict[str, int]:
     kinds: Counter[str] = Counter()
-    for r in world.sheets.requests:
+    for r in fake.requests:
         if r.path.endswith(":batchUpdate"):
             kinds["batchUpdate"] += 1
         elif r.path.endswith("values:batchGet"):
@@ -156,7 +162,9 @@ def goalsync_run(
         measured=measured,
         requests=world.requests(),
         minimum=world.minimum(kind, changed),
-        detail=jira_detail(world) | github_detail(world) | sheets_detail(world),
+        detail=world.jira.call(jira_detail)
+        | world.github.call(github_detail)
+        | world.sheets.call(sheets_detail),
         started=started,
     )
 

@@ -3,9 +3,14 @@
 it, and a way to run a program as a child process and read its wall time, peak RSS and the
 requests each fake answered.
 
-The fakes run in this process (threads); the program measured runs in a child process, so its
-peak RSS is its own (`os.wait4` gives the child's rusage). The fakes sleep `latency` seconds per
-request, concurrently (one thread per connection), as a remote API's round trip would.
+Each fake is seeded in this process and then served from a process of its own, forked from this
+one (tests/fakes/process.py), so that the fakes' CPU (rendering 20,000 issues with changelogs,
+GitHub pages, Sheets batchUpdates) neither shares one GIL nor competes with this process: remote
+APIs would not. What the benchmarks ask of a fake (request counts, a change to its data) runs in
+its process, through a pipe (`world.jira.call(fn, ...)`). The program measured runs in a child
+process too, so its peak RSS is its own (`os.wait4` gives the child's rusage). The fakes sleep
+`latency` seconds per request, concurrently (one thread per connection), as a remote API's round
+trip would.
 
 Two changes to the fakes, both for speed of the fake only (what they answer is unchanged):
 Jira caches the matches of a JQL until its data changes (the test fake filters and sorts every
@@ -25,11 +30,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -45,9 +50,10 @@ from tests.fakes.github import (  # noqa: E402
     milestone_payload,
     repo_payload,
 )
-from tests.fakes.jira import Auth, FakeJira, jira_time  # noqa: E402
-from tests.fakes.server import Request, Response  # noqa: E402
-from tests.fakes.sheets import FakeSheet, FakeSheets, FakeSpreadsheet  # noqa: E402
+from tests.fakes.jira import Auth, FakeJira, status_history  # noqa: E402
+from tests.fakes.process import ForkedFake  # noqa: E402
+from tests.fakes.server import FakeServer, Request, Response  # noqa: E402
+from tests.fakes.sheets import FakeSheet, FakeSheets  # noqa: E402
 
 JIRA_EMAIL, JIRA_TOKEN = "bench@acme.example", "atl-bench-token-0123456789"
 PLAN_ID, STATUS_ID, NAIVE_ID = "PLAN", "STATUS", "NAIVE"
@@ -137,31 +143,38 @@ class BenchGitHub(FakeGitHub):
 
 @dataclass
 class World:
-    """The three fakes, seeded; `with World(sizes) as w:` starts and stops them."""
+    """The three fakes, seeded, each served from a process of its own; `with World(sizes) as w:`
+    seeds them, starts their processes and ends them. What the benchmarks ask of a fake runs in
+    its process (`w.jira.call(fn, ...)`, fn a module-level function of the fake)."""
 
     sizes: Sizes
     seed: int = 7
-    jira: BenchJira = field(init=False)
-    github: BenchGitHub = field(init=False)
-    sheets: FakeSheets = field(init=False)
-    repos: list[FakeRepo] = field(default_factory=list)
-    plan: FakeSpreadsheet | None = None
+    jira: ForkedFake[BenchJira] = field(init=False)
+    github: ForkedFake[BenchGitHub] = field(init=False)
+    sheets: ForkedFake[FakeSheets] = field(init=False)
+    repos: list[str] = field(default_factory=list)  # the repositories' full names
     now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    seconds_seeding: float = 0.0
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
-    def __post_init__(self) -> None:
-        latency = self.sizes.latency
-        self.jira = BenchJira(auth=Auth("basic", JIRA_EMAIL, JIRA_TOKEN), latency=latency)
-        self.github = BenchGitHub(token=GITHUB_TOKEN, latency=latency, rate_limit=10_000_000)
-        self.sheets = FakeSheets(latency=latency)
-
     def __enter__(self) -> World:
-        for fake in (self.jira, self.github, self.sheets):
-            self._stack.enter_context(fake)
+        latency = self.sizes.latency
         t0 = time.perf_counter()
-        self._seed_jira()
-        self._seed_github()
-        self._seed_sheets()
+        with contextlib.ExitStack() as stack:
+            # Built inline, so that once forked only the child holds the fake.
+            self.jira = _forked(
+                BenchJira(auth=Auth("basic", JIRA_EMAIL, JIRA_TOKEN), latency=latency),
+                self._seed_jira,
+            )
+            stack.push(self.jira)
+            self.github = _forked(
+                BenchGitHub(token=GITHUB_TOKEN, latency=latency, rate_limit=10_000_000),
+                self._seed_github,
+            )
+            stack.push(self.github)
+            self.sheets = _forked(FakeSheets(latency=latency), self._seed_sheets)
+            stack.push(self.sheets)
+            self._stack = stack.pop_all()
         self.seconds_seeding = time.perf_counter() - t0
         return self
 
@@ -170,9 +183,8 @@ class World:
 
     # --- seeding -----------------------------------------------------------------------------
 
-    def _seed_jira(self) -> None:
+    def _seed_jira(self, fake: BenchJira) -> None:
         rng = random.Random(self.seed)
-        fake = self.jira
         fake.projects.update({"PLAT", *JIRA_PROJECTS})
         start = self.now - timedelta(days=90)
         for e in range(1, EPICS + 1):
@@ -212,41 +224,14 @@ class World:
                 created=created,
                 updated=updated,
             )
-            self._histories(key, category, created, updated)
+            fake.histories[key] = _histories(key, category, created, updated)
 
-    def _histories(self, key: str, category: str, created: datetime, updated: datetime) -> None:
-        """The status changes an issue went through: to In Progress, then to Done."""
-        moves: list[tuple[str, str, datetime]] = []
-        if category != "new":
-            moves.append(("To Do", "In Progress", created + (updated - created) / 3))
-        if category == "done":
-            moves.append(("In Progress", "Done", updated))
-        self.jira.histories[key] = [
-            {
-                "id": f"{key}-{i}",
-                "author": {"displayName": "Dana", "active": True},
-                "created": jira_time(at),
-                "items": [
-                    {
-                        "field": "status",
-                        "fieldtype": "jira",
-                        "fieldId": "status",
-                        "from": "1",
-                        "fromString": before,
-                        "to": "2",
-                        "toString": after,
-                    }
-                ],
-            }
-            for i, (before, after, at) in enumerate(moves)
-        ]
-
-    def _seed_github(self) -> None:
+    def _seed_github(self, fake: BenchGitHub) -> None:
         rng = random.Random(self.seed + 1)
         start = self.now - timedelta(days=90)
         for r, size in enumerate(self.sizes.repo_sizes()):
-            repo = self.github.add_repo(f"acme/repo{r}")
-            self.repos.append(repo)
+            repo = fake.add_repo(f"acme/repo{r}")
+            self.repos.append(repo.full_name)
             milestones = [
                 milestone_payload(
                     repo.full_name, m, f"M{m}", due_on=self.now + timedelta(days=30 * m)
@@ -280,22 +265,18 @@ class World:
                     kwargs["pull"] = "open"
                 repo.add_issue(n, **kwargs)
                 if kwargs.get("state") == "closed" and "pull" not in kwargs:
-                    repo.events.append(self._event(repo, n, "closed", updated))
+                    repo.events.append(_event(repo, n, "closed", updated))
 
-    def _event(self, repo: FakeRepo, number: int, kind: str, at: datetime) -> dict[str, Any]:
-        event_id = repo.id * 10_000_000 + len(repo.events) + 1
-        return event_payload(event_id, kind, repo.issues[number], at=at)
-
-    def _seed_sheets(self) -> None:
+    def _seed_sheets(self, fake: FakeSheets) -> None:
         metrics: list[list[Any]] = [["name", "date", "value"]]
         for m in range(1, METRICS + 1):
             for days in (60, 30, 7):
                 day = (self.now - timedelta(days=days)).date().isoformat()
                 metrics.append([f"metric_{m}", day, 10.0 * m + (60 - days) / 10])
-        self.plan = self.sheets.add_spreadsheet(PLAN_ID, {"Metrics": metrics})
-        self.sheets.add_spreadsheet(STATUS_ID)
+        fake.add_spreadsheet(PLAN_ID, {"Metrics": metrics})
+        fake.add_spreadsheet(STATUS_ID)
         # The naive sync writes with values.update into tabs a person made once, big enough.
-        naive = self.sheets.add_spreadsheet(NAIVE_ID)
+        naive = fake.add_spreadsheet(NAIVE_ID)
         many = self.sizes.items + 1000
         shapes = {"Status": (1000, 20), "Risks": (many, 8), "Items": (2 * many, 12),
                   "Unaligned": (many, 8), "Workload": (5000, 6), "History": (5000, 6),
@@ -309,51 +290,37 @@ class World:
 
     def change(self, share: float) -> dict[str, int]:
         """`share` of the Jira issues and of each repository's items change now (a status move,
-        a close), and one metric gets a new value. Returns how many changed per scope."""
-        rng = random.Random(self.seed + 2)
+        a close), and one metric gets a new value. Returns how many changed per scope. One
+        random sequence picks them across the three fakes, handed from process to process."""
+        rng_state = random.Random(self.seed + 2).getstate()
         at = datetime.now(UTC).replace(microsecond=0)
-        jira_keys = [k for k in self.jira.issues if not k.startswith("PLAT-")]
-        picked = rng.sample(jira_keys, max(1, round(share * len(jira_keys))))
-        for key in picked:
-            category = self.jira.issues[key]["fields"]["status"]["statusCategory"]["key"]
-            if category == "done":
-                self.jira.transition(key, "In Progress", "indeterminate", at=at)
-            else:
-                self.jira.transition(key, "Done", "done", at=at)
-        out = {"jira": len(picked)}
-        for repo in self.repos:
-            numbers = rng.sample(sorted(repo.issues), max(1, round(share * len(repo.issues))))
-            for number in numbers:
-                issue = repo.issues[number]
-                if issue["state"] == "open":
-                    repo.update(number, at=at, state="closed", state_reason="completed",
-                                closed_at=iso(at))  # fmt: skip
-                    repo.events.append(self._event(repo, number, "closed", at))
-                else:
-                    repo.update(number, at=at, state="open", state_reason="reopened",
-                                closed_at=None)  # fmt: skip
-                    repo.events.append(self._event(repo, number, "reopened", at))
-            out[repo.full_name] = len(numbers)
-        assert self.plan is not None
-        metrics = self.plan.sheet("Metrics")
-        row = 1 + max(r for r, _ in metrics.cells)
-        for col, value in enumerate(["metric_1", at.date().isoformat(), 99.0]):
-            kind = "numberValue" if isinstance(value, float) else "stringValue"
-            metrics.cells[(row, col)] = {"userEnteredValue": {kind: value}}
-        return out
+        picked, rng_state = self.jira.call(_change_jira, share, rng_state, at)
+        out = {"jira": picked}
+        changed, rng_state = self.github.call(_change_github, self.repos, share, rng_state, at)
+        self.sheets.call(_add_metric, at)
+        return out | changed
 
     # --- counting ------------------------------------------------------------------------------
 
     def reset_counts(self) -> None:
-        for fake in (self.jira, self.github, self.sheets):
-            fake.reset_counts()
+        self.jira.call(BenchJira.reset_counts)
+        self.github.call(BenchGitHub.reset_counts)
+        self.sheets.call(FakeSheets.reset_counts)
 
     def requests(self) -> dict[str, int]:
         """Requests per API since the last reset_counts (the Sheets token call not counted)."""
         return {
-            "jira": self.jira.count(),
-            "github": self.github.count(),
-            "sheets": self.sheets.count(path_prefix="/v4/"),
+            "jira": self.jira.call(BenchJira.count),
+            "github": self.github.call(BenchGitHub.count),
+            "sheets": self.sheets.call(FakeSheets.count, path_prefix="/v4/"),
+        }
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU each fake's process has spent so far."""
+        return {
+            "jira": self.jira.cpu_seconds(),
+            "github": self.github.cpu_seconds(),
+            "sheets": self.sheets.cpu_seconds(),
         }
 
     def minimum(self, run: str, changed: Mapping[str, int] | None = None) -> dict[str, int]:
@@ -374,7 +341,7 @@ class World:
         return {
             "jira": max(1, math.ceil(changed.get("jira", 0) / JIRA_PAGE)),
             "github": sum(
-                max(1, math.ceil(changed.get(r.full_name, 0) / GITHUB_PAGE)) for r in self.repos
+                max(1, math.ceil(changed.get(name, 0) / GITHUB_PAGE)) for name in self.repos
             ),
             "sheets": sheets,
         }
@@ -392,7 +359,7 @@ sources:
     jql: project in (PLAT, {", ".join(self.sizes.jira_projects)})
   gh:
     type: github
-    repos: [{", ".join(r.full_name for r in self.repos)}]
+    repos: [{", ".join(self.repos)}]
     base_url: {self.github.url}/api/v3
   plan:
     type: sheets
@@ -414,6 +381,92 @@ sinks:
         )
 
 
+Fake = TypeVar("Fake", bound=FakeServer)
+
+
+def _forked(fake: Fake, seed: Callable[[Fake], None]) -> ForkedFake[Fake]:
+    """Start `fake` (the Jira fake writes its URL into the issues it is seeded with), seed it
+    and serve it from a child process, before the next fake is seeded: a child holds (and its
+    garbage collector walks) only its own fake."""
+    with fake:
+        seed(fake)
+        return ForkedFake(fake).start()
+
+
+# --- seeding and changing, on one fake (the changes run in the fake's process) ----------------
+
+
+def _histories(key: str, category: str, created: datetime, updated: datetime) -> list[Any]:
+    """The status changes an issue went through: to In Progress, then to Done."""
+    moves: list[tuple[str, str, datetime]] = []
+    if category != "new":
+        moves.append(("To Do", "In Progress", created + (updated - created) / 3))
+    if category == "done":
+        moves.append(("In Progress", "Done", updated))
+    return [
+        status_history(f"{key}-{i}", at, before, after)
+        for i, (before, after, at) in enumerate(moves)
+    ]
+
+
+def _event(repo: FakeRepo, number: int, kind: str, at: datetime) -> dict[str, Any]:
+    event_id = repo.id * 10_000_000 + len(repo.events) + 1
+    return event_payload(event_id, kind, repo.issues[number], at=at)
+
+
+RngState = tuple[Any, ...]
+
+
+def _change_jira(
+    fake: BenchJira, share: float, rng_state: RngState, at: datetime
+) -> tuple[int, RngState]:
+    """Move `share` of the issues (the epics aside) to Done, or back to In Progress."""
+    rng = random.Random()
+    rng.setstate(rng_state)
+    jira_keys = [k for k in fake.issues if not k.startswith("PLAT-")]
+    picked = rng.sample(jira_keys, max(1, round(share * len(jira_keys))))
+    for key in picked:
+        category = fake.issues[key]["fields"]["status"]["statusCategory"]["key"]
+        if category == "done":
+            fake.transition(key, "In Progress", "indeterminate", at=at)
+        else:
+            fake.transition(key, "Done", "done", at=at)
+    return len(picked), rng.getstate()
+
+
+def _change_github(
+    fake: BenchGitHub, repos: list[str], share: float, rng_state: RngState, at: datetime
+) -> tuple[dict[str, int], RngState]:
+    """Close `share` of each repository's open items and reopen its closed ones, with events."""
+    rng = random.Random()
+    rng.setstate(rng_state)
+    out: dict[str, int] = {}
+    for name in repos:
+        repo = fake.repos[name.lower()]
+        numbers = rng.sample(sorted(repo.issues), max(1, round(share * len(repo.issues))))
+        for number in numbers:
+            issue = repo.issues[number]
+            if issue["state"] == "open":
+                repo.update(number, at=at, state="closed", state_reason="completed",
+                            closed_at=iso(at))  # fmt: skip
+                repo.events.append(_event(repo, number, "closed", at))
+            else:
+                repo.update(number, at=at, state="open", state_reason="reopened",
+                            closed_at=None)  # fmt: skip
+                repo.events.append(_event(repo, number, "reopened", at))
+        out[repo.full_name] = len(numbers)
+    return out, rng.getstate()
+
+
+def _add_metric(fake: FakeSheets, at: datetime) -> None:
+    """A new value of metric_1 in the plan's Metrics tab."""
+    metrics = fake.spreadsheets[PLAN_ID].sheet("Metrics")
+    row = 1 + max(r for r, _ in metrics.cells)
+    for col, value in enumerate(["metric_1", at.date().isoformat(), 99.0]):
+        kind = "numberValue" if isinstance(value, float) else "stringValue"
+        metrics.cells[(row, col)] = {"userEnteredValue": {kind: value}}
+
+
 def key_results(world: World) -> list[dict[str, Any]]:
     """The 40 key results: one per Jira epic, two milestones and one team label per repository,
     bugs and done work counted, and the plan sheet's metrics."""
@@ -424,12 +477,12 @@ def key_results(world: World) -> list[dict[str, Any]]:
                     "select": [{"source": "jira", "parent": f"PLAT-{e}"}]})  # fmt: skip
     for repo in world.repos:
         for m in ("M1", "M2"):
-            clause = {"source": "gh", "repo": repo.full_name, "milestone": m}
-            krs.append({"title": f"{repo.full_name} {m}", "measure": "milestone",
+            clause = {"source": "gh", "repo": repo, "milestone": m}
+            krs.append({"title": f"{repo} {m}", "measure": "milestone",
                         "select": [clause]})  # fmt: skip
     for r, repo in enumerate(world.repos):
         krs.append({"title": f"Team {r} work done", "measure": "percent_done",
-                    "select": [{"source": "gh", "repo": repo.full_name,
+                    "select": [{"source": "gh", "repo": repo,
                                 "labels": [f"team-{r}"]}]})  # fmt: skip
     krs.append({"title": "Open GitHub bugs", "measure": "open_count", "baseline": 2000,
                 "target": 0, "select": [{"source": "gh", "labels": ["bug"]}]})  # fmt: skip

@@ -51,6 +51,28 @@ def jira_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}+0000"
 
 
+def status_history(
+    history_id: str, at: datetime, before: str, after: str, *, by: str = "Dana"
+) -> dict[str, Any]:
+    """A changelog history: one status change, by a person."""
+    return {
+        "id": history_id,
+        "author": {"displayName": by, "active": True},
+        "created": jira_time(at),
+        "items": [
+            {
+                "field": "status",
+                "fieldtype": "jira",
+                "fieldId": "status",
+                "from": "1",
+                "fromString": before,
+                "to": "2",
+                "toString": after,
+            }
+        ],
+    }
+
+
 @dataclass
 class Auth:
     mode: str  # basic | bearer
@@ -194,22 +216,7 @@ class FakeJira(FakeServer):
             fields["resolutiondate"] = jira_time(at) if category == "done" else None
             self._next_history += 1
             self.histories[key].append(
-                {
-                    "id": str(self._next_history),
-                    "author": {"displayName": by, "active": True},
-                    "created": jira_time(at),
-                    "items": [
-                        {
-                            "field": "status",
-                            "fieldtype": "jira",
-                            "fieldId": "status",
-                            "from": "1",
-                            "fromString": before,
-                            "to": "2",
-                            "toString": status,
-                        }
-                    ],
-                }
+                status_history(str(self._next_history), at, before, status, by=by)
             )
 
     def edit(self, key: str, *, at: datetime | None = None, **fields: Any) -> None:

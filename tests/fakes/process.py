@@ -3,15 +3,17 @@
 A fake answers in threads of the process that holds it, so its CPU (rendering thousands of Jira
 issues, GitHub pages, applying Sheets batchUpdates) shares that process's GIL with everything
 else the process does. The benchmarks (bench/world.py) want each fake on a core of its own, as
-remote APIs would be: `ForkedFake(fake).start()` forks a child that starts the fake's server
-(on a free port, reported back as `url`) and then runs, one at a time, the calls the parent sends
-over a pipe: a module-level function (pickled by reference, so no lambdas) and its arguments,
-applied to the fake in the child, the picklable result sent back.
+remote APIs would be: `ForkedFake(fake).start()` starts the fake's server here if it is not
+started yet (a fake may write its URL into what it is seeded with: start it, seed it, then fork),
+pauses it (the port stays bound), forks a child that serves it on that same port, and then runs
+in the child, one at a time, the calls the parent sends over a pipe: a module-level function or
+a method of the fake's class (pickled by reference, so no lambdas) and its arguments, applied
+to the fake in the child, the picklable result sent back.
 
 Fork, not spawn: the child gets the seeded fake as it is, without pickling it. Fork copies only
 the forking thread, so a lock another thread holds at that moment stays held in the child for
-ever: `start` refuses to fork while other threads run (start no fake's server in the parent).
-Once the child serves, the parent's copy of the fake is stale and is dropped.
+ever: `start` pauses the fake's serving thread first, and refuses to fork while other threads run.
+Once the child serves, the parent closes its copy of the port and drops its copy of the fake.
 
 The child ends with `stop` (or the `with` block), on the parent's exit (multiprocessing ends
 daemonic children), and when the parent dies without either: its pipe reads end of file. It
@@ -57,22 +59,27 @@ class ForkedFake(Generic[F]):
         self._process: multiprocessing.process.BaseProcess | None = None
 
     def start(self) -> Self:
-        if self._fake is None:
+        fake = self._fake
+        if fake is None:
             raise FakeProcessError(f"{self.name}: already started")
+        if not fake.bound:
+            fake.start()
+        fake.pause()
         if threading.active_count() > 1:
             names = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
             raise FakeProcessError(f"{self.name}: not forking with other threads running {names}")
         context = multiprocessing.get_context("fork")
         ours, theirs = context.Pipe()
         process = context.Process(
-            target=_serve, args=(self._fake, theirs), name=f"fake-{self.name}", daemon=True
+            target=_serve, args=(fake, theirs), name=f"fake-{self.name}", daemon=True
         )
         _parent_ends.append(ours)
         self._conn, self._process = ours, process
         try:
             process.start()
             theirs.close()
-            self._fake = None  # the child's copy is the one that answers from now on
+            fake.stop()  # this process's copy of the port: the child's copy serves
+            self._fake = None  # and the child's copy of the fake answers from now on
             self.url = self._receive()
         except BaseException:
             self.stop()
@@ -138,7 +145,8 @@ def _serve(fake: FakeServer, conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for end in _parent_ends:
         end.close()
-    with fake:
+    fake.resume()
+    try:
         conn.send(("ok", fake.url))
         while True:
             try:
@@ -158,6 +166,8 @@ def _serve(fake: FakeServer, conn: Connection) -> None:
                 return
             except Exception:
                 conn.send(("error", traceback.format_exc()))
+    finally:
+        fake.stop()
 
 
 def _cpu_seconds(fake: FakeServer) -> float:

@@ -151,12 +151,32 @@ class FakeServer:
         handler = _make_handler(self._dispatch, self.wall_clock)
         self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
+        self.resume()
+        return self
+
+    @property
+    def bound(self) -> bool:
+        """Whether the server holds its port (started, and maybe paused since)."""
+        return self._server is not None
+
+    def pause(self) -> None:
+        """End the serving thread but keep the port: connections wait in the listening socket's
+        backlog until `resume`. A process must have no threads when it forks (a lock held by
+        another thread stays held in the child): tests/fakes/process.py forks a paused fake."""
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+
+    def resume(self) -> None:
+        """Serve on the bound port, in a thread (after start, or after pause, maybe in a child
+        forked since)."""
+        assert self._server is not None, "start the server first"
         # A short poll interval: stop() waits for one, and tests start and stop many servers.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._thread.start()
-        return self
 
     def stop(self) -> None:
         self._stopping.set()

@@ -94,8 +94,21 @@ def test_the_child_ends_with_stop_and_when_the_parent_end_closes() -> None:
     served.stop()
 
 
+def test_a_fake_started_before_the_fork_is_served_on_the_same_port() -> None:
+    fake = Pid()
+    with fake:
+        url = fake.url  # what a fake seeded after start may have written into its data
+        fake.value = url
+        with ForkedFake(fake) as served:
+            assert served.url == url
+            answer = get(f"{url}/x")
+            assert answer["pid"] != os.getpid() and answer["value"] == url
+        assert not fake.bound  # this process's copy of the port is closed
+
+
 def test_refuses_to_fork_while_another_thread_runs() -> None:
-    with Pid() as running:  # its server thread
+    fake = Pid()
+    with fake, Pid() as running:  # the second one's server thread
         with pytest.raises(FakeProcessError, match="other threads"):
-            ForkedFake(Pid()).start()
+            ForkedFake(fake).start()
         assert running.url
