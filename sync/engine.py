@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
+import importlib.util
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 
 from mappings.evaluate import evaluate
+from mappings.forecast import ForecastCache
 from mappings.plan import Plan, resolve_plan
 from sync import __version__
 from sync.base import secrets
@@ -47,6 +51,7 @@ from sync.store import Store
 from sync.tables import to_tables
 
 log = structlog.get_logger(__name__)
+FORECASTS_MARK = "forecasts"  # the forecast cache, kept with the run (Store.mark)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,7 +185,9 @@ def _run_locked(
         return RunOutcome(exit_code=EXIT_CONFIG, run_id=run_id, error=message)
     stored = store.history()
     history = stored or _seed_history(sinks, options.retry_budget_s)
-    report = _evaluate(config, pulled, now, history, as_of=options.as_of is not None)
+    forecasts = load_forecast_cache(store)
+    as_of = options.as_of is not None
+    report = _evaluate(config, pulled, now, history, as_of=as_of, forecasts=forecasts)
     info = RunInfo(
         run_id=run_id,
         started=started,
@@ -220,7 +227,7 @@ def _run_locked(
         summary={"status": status_counts(report), "sources": {r.name: r.ok for r in pulled.runs}},
         sources=pulled.commits,
         history=report.history if stored else full_history,
-        kept=options.kept,
+        kept={**options.kept, **kept_forecasts(forecasts, as_of=as_of)},
     )
     outcome.seconds = time.monotonic() - t0
     log.info(
@@ -253,9 +260,10 @@ def _evaluate(
     history: Sequence[HistoryRow],
     *,
     as_of: bool,
+    forecasts: ForecastCache,
 ) -> StatusReport:
     with paused_gc():
-        return _evaluate_now(config, pulled, now, history, as_of=as_of)
+        return _evaluate_now(config, pulled, now, history, as_of=as_of, forecasts=forecasts)
 
 
 def _evaluate_now(
@@ -265,6 +273,7 @@ def _evaluate_now(
     history: Sequence[HistoryRow],
     *,
     as_of: bool,
+    forecasts: ForecastCache,
 ) -> StatusReport:
     return evaluate(
         plan_with_goal_rows(config, pulled.records),
@@ -277,6 +286,7 @@ def _evaluate_now(
         jql_matches=pulled.jql_matches,
         as_of=as_of,
         people=config.people,
+        forecast_cache=forecasts,
     )
 
 
@@ -344,3 +354,38 @@ def upsert_history(history: Sequence[HistoryRow], today: Sequence[HistoryRow]) -
     """History with today's rows replacing any of the same (date, ID)."""
     keys = {(h.date, h.id) for h in today}
     return [*(h for h in history if (h.date, h.id) not in keys), *today]
+
+
+def load_forecast_cache(store: Store) -> ForecastCache:
+    """The forecasts the last committed run used: committed with its run (`kept`), so a failed
+    publish or a dry run leaves them as they were. A run keeps only the ones it used, so the
+    cache never holds more than one run's worth. None known when numpy's version cannot be
+    told: another numpy's random streams may differ, and its results would not be this one's."""
+    salt = _numpy_salt()
+    if salt is None:
+        log.info("forecast_cache_off", reason="numpy's version cannot be read")
+        return ForecastCache(salt="numpy unknown")
+    return ForecastCache.loads(store.mark(FORECASTS_MARK), salt)
+
+
+def kept_forecasts(cache: ForecastCache, *, as_of: bool) -> dict[str, str]:
+    """What to commit with the run. An --as-of run keeps none of its own: they would push out
+    the regular runs' forecasts, for dates no regular run asks for."""
+    return {} if as_of else {FORECASTS_MARK: cache.dumps()}
+
+
+def _numpy_salt() -> str | None:
+    """A digest of numpy's version.py (version and git revision), read without importing numpy:
+    the import costs ~0.13 s, and an unchanged run computes no forecast."""
+    try:
+        spec = importlib.util.find_spec("numpy")
+    except (ImportError, ValueError):
+        return None
+    where = spec.submodule_search_locations if spec is not None else None
+    if not where:
+        return None
+    try:
+        text = (Path(next(iter(where))) / "version.py").read_bytes()
+    except OSError:
+        return None
+    return hashlib.blake2b(text, digest_size=8).hexdigest()
