@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from json.encoder import encode_basestring_ascii  # the C encoder json.dumps uses for text
 from typing import Any
@@ -45,6 +46,27 @@ def with_row_texts(frame: str, rows: Sequence[str]) -> str:
     the text json.dumps gives the request with them."""
     head, tail = frame.split(_NO_ROWS, 1)
     return head + '"rows": [' + ", ".join(rows) + "]" + tail
+
+
+def made_ahead(makers: Sequence[Callable[[], str]]) -> Generator[str, None, None]:
+    """Each body of `makers`, in order, the next one made (on a worker thread) while the caller
+    sends this one: making a body is CPU, sending it mostly waiting on the socket and the API,
+    so the two overlap. At most one body is made ahead: with the one in flight, two bodies of
+    8 MB at once (the caller drops its body before asking for the next). Closing the generator
+    (the caller stopped: a batch failed) makes nothing more; a body being made is let go."""
+    if not makers:
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sheets-body")
+    try:
+        pending = pool.submit(makers[0])
+        for n in range(1, len(makers) + 1):
+            body = pending.result()  # a maker's exception is raised here, in order
+            if n < len(makers):
+                pending = pool.submit(makers[n])
+            yield body
+            del body
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def json_size(value: Any) -> int:

@@ -3,15 +3,21 @@ makes parses to exactly the dicts the API got before."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import threading
+import time
+from collections.abc import Callable
+from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.sheets.body import cell_json, header_json, iter_row_json, row_json
+from connectors.sheets.body import cell_json, header_json, iter_row_json, made_ahead, row_json
 from connectors.sheets.layout import CELL_CHAR_LIMIT, iter_rows, to_cell, to_row_data
 from sync.base.report import Column, Link, Table
 
@@ -100,3 +106,57 @@ def test_header_and_rows_parse_to_iter_rows(names: list[str]) -> None:
     )
     assert header_json(table) == json.dumps(next(iter_rows(table)), separators=(",", ":"))
     assert [json.loads(t) for t in iter_row_json(table)] == list(iter_rows(table))
+
+
+def test_bodies_are_made_one_ahead_in_order() -> None:
+    made: list[int] = []
+    sent: list[int] = []
+    gate = threading.Event()
+
+    def maker(n: int) -> Callable[[], str]:
+        def make() -> str:
+            if n == 2:
+                gate.wait(5)  # body 2 is being made while body 1 is "in flight"
+            made.append(n)
+            return f"body {n}"
+
+        return make
+
+    bodies = made_ahead([maker(n) for n in range(4)])
+    assert next(bodies) == "body 0"
+    time.sleep(0.05)
+    assert made == [0, 1]  # the next one made while the first is sent; never two ahead
+    sent.append(0)
+    assert next(bodies) == "body 1"
+    time.sleep(0.05)
+    assert made == [0, 1]  # body 2 waits on the gate: nothing passes it
+    gate.set()
+    assert list(bodies) == ["body 2", "body 3"]
+    assert made == [0, 1, 2, 3]
+
+
+def test_a_stopped_send_makes_no_more_bodies_and_errors_come_in_order() -> None:
+    made: list[int] = []
+
+    def make(n: int) -> str:
+        if n == 1:
+            raise ValueError("body 1 is broken")
+        made.append(n)
+        return str(n)
+
+    with closing(made_ahead([functools.partial(make, n) for n in range(5)])) as bodies:
+        assert next(bodies) == "0"
+        with pytest.raises(ValueError, match="body 1"):
+            next(bodies)
+    assert made == [0]
+
+    made.clear()
+
+    def record(n: int) -> str:
+        made.append(n)
+        return str(n)
+
+    with closing(made_ahead([functools.partial(record, n) for n in range(9)])) as bodies:
+        next(bodies)  # a batch fails here: the caller closes the generator
+    time.sleep(0.05)
+    assert made in ([0], [0, 1])  # the one being made may finish; none after it starts

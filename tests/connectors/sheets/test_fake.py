@@ -39,9 +39,9 @@ def fake() -> Iterator[FakeSheets]:
         yield server
 
 
-def make_sink(fake: FakeSheets, **kwargs: Any) -> SheetsSink:
+def make_sink(fake: FakeSheets, spreadsheet_id: str = "S1", **kwargs: Any) -> SheetsSink:
     config = SheetsSinkConfig(
-        type="sheets", spreadsheet_id="S1", endpoint=fake.url, credentials="anonymous"
+        type="sheets", spreadsheet_id=spreadsheet_id, endpoint=fake.url, credentials="anonymous"
     )
     sink = config.build(Path("."))
     return SheetsSink(sink.access, **kwargs) if kwargs else sink
@@ -150,13 +150,17 @@ def test_a_shorter_table_leaves_no_old_rows(fake: FakeSheets) -> None:
     assert book.values("Items", "FORMULA")[1][0] == "K-0"  # no URL: text, not a link
 
 
-def test_a_staged_publish_shows_the_same_grid_as_a_direct_one(fake: FakeSheets) -> None:
+def published_directly(fake: FakeSheets, tables: list[Table]) -> FakeSpreadsheet:
+    """`tables` published in one batch to a new spreadsheet S2 (with the human tab): what a
+    staged publish must end up showing."""
     direct = fake.add_spreadsheet("S2", HUMAN_TAB)
-    sink2 = SheetsSinkConfig(
-        type="sheets", spreadsheet_id="S2", endpoint=fake.url, credentials="anonymous"
-    ).build(Path("."))
+    publish(make_sink(fake, spreadsheet_id="S2"), tables)
+    return direct
+
+
+def test_a_staged_publish_shows_the_same_grid_as_a_direct_one(fake: FakeSheets) -> None:
     tables = [items_table(2000) if t.name == "Items" else t for t in sample_tables()]
-    publish(sink2, tables)
+    direct = published_directly(fake, tables)
 
     book = fake.spreadsheets["S1"]
     publish(make_sink(fake), [items_table(10, "old")])
@@ -196,12 +200,8 @@ def test_a_failed_staged_publish_leaves_the_live_tabs_and_removes_staging(
 
 
 def test_a_new_staged_tab_is_its_staging_tab_made_live(fake: FakeSheets) -> None:
-    direct = fake.add_spreadsheet("S2", HUMAN_TAB)
-    sink2 = SheetsSinkConfig(
-        type="sheets", spreadsheet_id="S2", endpoint=fake.url, credentials="anonymous"
-    ).build(Path("."))
     tables = [items_table(2000) if t.name == "Items" else t for t in sample_tables()]
-    publish(sink2, tables)
+    direct = published_directly(fake, tables)
 
     book = fake.spreadsheets["S1"]  # a fresh sheet: no Items tab yet
     seen: list[list[str]] = []
