@@ -18,6 +18,7 @@ import contextvars
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ from connectors.sheets.batches import (
     parse_sheets,
     to_write_plan,
 )
+from connectors.sheets.body import made_ahead
 from connectors.sheets.client import (
     DEFAULT_TIMEOUT_S,
     Access,
@@ -245,11 +247,15 @@ class SheetsWrite:
         t0 = time.monotonic()
         budget = self.budget
         sent = 0
+        # Each body is made while the one before it is in flight, then let go once sent; a
+        # failing batch stops the bodies after it (closing() stops the making).
         try:
-            for make in self.plan.parts:  # each body made as it is sent, then let go
-                reply = self.sink.client.write_body(make(), budget=budget)
-                sent += 1
-                self._check_reply(reply)
+            with closing(made_ahead(self.plan.parts)) as bodies:
+                for body in bodies:
+                    reply = self.sink.client.write_body(body, budget=budget)
+                    del body  # not held while the next one is made
+                    sent += 1
+                    self._check_reply(reply)
         except GoalsyncError as exc:
             if sent and self.plan.staged:
                 self._write_staging_removal()
