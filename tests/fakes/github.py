@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from pydantic import SecretStr
 
-from connectors.github.source import GitHubSource, GitHubSourceConfig
+from connectors.github.source import MAX_PARALLEL_REPOS, GitHubSource, GitHubSourceConfig
 from sync.base.contracts import PullContext, PullResult
 from sync.base.records import WorkItem
 from tests.fakes.server import FakeServer, Request, Response
@@ -523,7 +523,7 @@ class Puller:
         *,
         token: str | None = TOKEN,
         timeout_s: int = 5,
-        max_parallel: int = 4,
+        max_parallel: int = MAX_PARALLEL_REPOS,
         **config: Any,
     ) -> None:
         config.setdefault("repos", ["acme/web"] if "org" not in config else [])

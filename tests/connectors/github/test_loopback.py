@@ -86,6 +86,24 @@ def test_repositories_are_pulled_concurrently_and_bounded(limit: int | None, exp
     assert 2 <= fake.max_in_flight <= expected
 
 
+def test_an_unchanged_run_asks_every_repository_at_once() -> None:
+    """Five repositories (a typical config) are all in flight together: an unchanged pull takes
+    two round trips (the issues list, then the milestones), not four, with the same requests
+    and the same result."""
+    with FakeGitHub(token=TOKEN, latency=0.2) as fake:
+        assert isinstance(fake, FakeGitHub)
+        names = [f"acme/r{k}" for k in range(5)]
+        for name in names:
+            fake.add_repo(name).add_issue(1, updated=T0)
+        puller = Puller(fake.url, repos=names)
+        first = puller.pull()
+        fake.reset_counts()
+        again = puller.pull()
+    assert again.requests == 10  # per repository: its issues list (304) and milestones (304)
+    assert fake.max_in_flight == 5
+    assert again.cursor == first.cursor and again.state == first.state
+
+
 def test_one_failing_repository_fails_the_source_and_names_it(fake: FakeGitHub) -> None:
     fake.add_repo("acme/web").add_issue(1, updated=T0)
     fake.add_repo("acme/wiki", has_issues=False)
