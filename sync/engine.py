@@ -211,24 +211,31 @@ def _run_locked(
     ctx = PublishContext(
         run_id=run_id, now=now, tz=config.tz, history=full_history, budget_s=options.retry_budget_s
     )
-    try:
-        outcome.written = publish(sinks, tables, ctx)
-    except PublishError as exc:
-        outcome.exit_code, outcome.error = EXIT_PUBLISH, str(exc)
-        outcome.seconds = time.monotonic() - t0
-        log.error("publish_failed", error=str(exc), state="unchanged")
-        return outcome
-    store.commit_run(
-        run_id=run_id,
+    summary = {"status": status_counts(report), "sources": {r.name: r.ok for r in pulled.runs}}
+    # The state's rows are written (not committed) while the remote sinks publish: they mostly
+    # wait for the Sheets server, the rows are mostly JSON encoding. COMMIT once every sink
+    # published; a failed publish or a SIGTERM before it rolls back (Store.open_run).
+    with store.open_run(
         started=started,
-        finished=clock(),
-        as_of=now,
-        exit_code=exit_code,
-        summary={"status": status_counts(report), "sources": {r.name: r.ok for r in pulled.runs}},
         sources=pulled.commits,
         history=report.history if stored else full_history,
         kept={**options.kept, **kept_forecasts(forecasts, as_of=as_of)},
-    )
+    ) as state:
+        try:
+            outcome.written = publish(sinks, tables, ctx, remote_started=state.start)
+        except PublishError as exc:
+            outcome.exit_code, outcome.error = EXIT_PUBLISH, str(exc)
+            outcome.seconds = time.monotonic() - t0
+            log.error("publish_failed", error=str(exc), state="unchanged")
+            return outcome
+        state.commit(
+            run_id=run_id,
+            started=started,
+            finished=clock(),
+            as_of=now,
+            exit_code=exit_code,
+            summary=summary,
+        )
     outcome.seconds = time.monotonic() - t0
     log.info(
         "run_finished",
@@ -321,15 +328,24 @@ def _seed_history(sinks: Sequence[Sink], budget_s: float) -> list[HistoryRow]:
     return []
 
 
-def publish(sinks: Sequence[Sink], tables: Sequence[Table], ctx: PublishContext) -> list[str]:
+def publish(
+    sinks: Sequence[Sink],
+    tables: Sequence[Table],
+    ctx: PublishContext,
+    *,
+    remote_started: Callable[[], None] = lambda: None,
+) -> list[str]:
     """Prepare every sink (file sinks render temp files), send the remote writes, then rename
-    the files into place. On any failure, nothing prepared is left behind."""
+    the files into place. On any failure, nothing prepared is left behind. `remote_started`:
+    called as the first remote write starts (the run's state is written meanwhile)."""
     prepared: list[PreparedWrite] = []
     applied: list[PreparedWrite] = []
     try:
         for sink in sinks:
             prepared.append(sink.prepare(tables, ctx))
         for write in sorted(prepared, key=lambda w: not w.remote):  # remote writes first
+            if write.remote and not applied:
+                remote_started()
             write.apply()
             applied.append(write)
             log.info("sink_written", sink=write.description)

@@ -158,8 +158,8 @@ def test_a_failure_midway_through_commit_leaves_the_file_byte_identical(
     real = sync.store._commit_source
     calls: list[str] = []
 
-    def fail_on_second(db: Any, name: str, c: SourceCommit, pulled: datetime) -> None:
-        real(db, name, c, pulled)  # the first source's rows are written inside the transaction
+    def fail_on_second(db: Any, name: str, c: SourceCommit, *rest: Any) -> None:
+        real(db, name, c, *rest)  # the first source's rows are written inside the transaction
         calls.append(name)
         if len(calls) == 2:
             raise OSError("disk full")
