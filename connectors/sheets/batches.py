@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.sheets.body import (
+    body_bytes,
     body_from_makers,
     body_size,
-    body_text,
     header_json,
     iter_row_json,
     json_later,
@@ -100,7 +100,7 @@ class WritePlan:
     100,000-row publish as dicts take over 700 MB. A body is made straight from the table, row
     by row (the rows were measured the same way when the plan was made)."""
 
-    parts: list[Callable[[], str]] = field(default_factory=list)  # each makes one body
+    parts: list[Callable[[], bytes]] = field(default_factory=list)  # each makes one body
     sizes: list[int] = field(default_factory=list)  # bytes of each batch's JSON body
     staged: list[str] = field(default_factory=list)  # tabs that go through staging
     added: list[str] = field(default_factory=list)  # owned tabs the sheet did not have
@@ -237,11 +237,11 @@ def to_write_plan(
     if single <= body_limit:
         if cleanup or tabs:  # nothing to send when every tab shows this run's table already
 
-            def body() -> str:
+            def body() -> bytes:
                 texts = json_texts(cleanup)
                 for tab in tabs:
                     texts += tab.final_texts()
-                return body_text(texts)
+                return body_bytes(texts)
 
             plan.parts, plan.sizes = [body], [single]
         return plan
@@ -473,7 +473,7 @@ def _plan_staged(
             "their staging copies), more than the 10,000,000 a spreadsheet holds; nothing was "
             "sent. Narrow the scope, or use a spreadsheet of its own for the status"
         )
-    batch: list[Callable[[], str]] = [json_later(r) for r in cleanup]
+    batch: list[Callable[[], str]] = [json_later(r) for r in cleanup]  # requests' makers
     sizes: list[int] = [json_size(r) for r in cleanup]
     for tab in tabs:
         if tab.table.name in staged:
@@ -502,14 +502,14 @@ def _plan_staged(
     plan.parts.append(functools.partial(body_from_makers, batch))
     plan.sizes.append(body_size(sizes))
 
-    def final() -> str:
+    def final() -> bytes:
         moves = _promotions(tabs, staged, count)
         texts: list[str] = []
         for tab in tabs:
             name = tab.table.name
             texts += tab.final_texts(staged.get(name), moves.get(name, 0))
         deletes = [{"deleteSheet": {"sheetId": i}} for i in _swapped(tabs, staged)]
-        return body_text(texts + json_texts(deletes))
+        return body_bytes(texts + json_texts(deletes))
 
     plan.parts.append(final)
     plan.sizes.append(final_size())

@@ -211,3 +211,13 @@ def test_a_read_over_the_cap_fails_once_and_the_client_goes_on(
     assert fake.count("GET", "/v4/spreadsheets/S1/values") == 1
     (tasks,) = client.fetch_values(["Tasks"], budget=budget())  # a new connection, whole
     assert tasks["values"][1] == ["T-1", "One"]
+
+
+def test_a_body_of_bytes_is_sent_as_it_is(fake: FakeSheets) -> None:
+    # The sink makes its bodies as ASCII bytes (no copy on the way to the socket).
+    body = b'{"requests":[{"addSheet":{"properties":{"title":"Run"}}}]}'
+    reply = anonymous(fake).write_body(body, budget=budget())
+    assert reply["spreadsheetId"] == "S1"
+    (sent,) = [r for r in fake.requests if r.method == "POST"]
+    assert sent.body == body and sent.headers["content-length"] == str(len(body))
+    assert "Run" in fake.spreadsheets["S1"].titles()
