@@ -1,0 +1,68 @@
+"""What the log costs a run's start-up: structlog comes in without rich's traceback and
+pretty-printer (sync/__init__.py), and a console log still renders with structlog's console
+renderer, a JSON log as JSON lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from sync.log import configure_logging
+
+REPO = Path(__file__).resolve().parents[2]
+# Imported by structlog only for an exception formatter goalsync never uses.
+UNUSED = ("rich.traceback", "rich.pretty", "pygments", "attr")
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+def test_the_cli_imports_structlog_without_richs_tracebacks() -> None:
+    code = (
+        "import sys, io\n"
+        "import sync.cli\n"
+        "from sync.log import configure_logging\n"
+        "configure_logging('json', stream=io.StringIO())\n"
+        f"print([m for m in {UNUSED!r} if m in sys.modules])\n"
+        "import rich.traceback, rich.pretty  # importable again once structlog is in\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_a_console_log_renders_with_structlogs_console_renderer() -> None:
+    out = io.StringIO()
+    configure_logging("console", "info", stream=out)
+    assert isinstance(structlog.get_config()["processors"][-1], structlog.dev.ConsoleRenderer)
+    log = structlog.get_logger("test")
+    log.info("pulled", source="jira")
+    try:
+        raise ValueError("no such field")
+    except ValueError:
+        log.error("failed", exc_info=True)
+    lines = out.getvalue().splitlines()
+    assert "[info     ] pulled" in lines[0] and "source=jira" in lines[0]
+    assert "[error    ] failed" in lines[1]
+    assert "error='ValueError: no such field'" in lines[1]  # type and message, no traceback
+    assert len(lines) == 2
+
+
+def test_a_json_log_renders_json_lines() -> None:
+    out = io.StringIO()
+    configure_logging("json", "info", stream=out)
+    structlog.get_logger("test").info("pulled", source="jira")
+    entry = json.loads(out.getvalue())
+    assert (entry["event"], entry["source"], entry["level"]) == ("pulled", "jira", "info")
