@@ -17,9 +17,12 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 import connectors
+from connectors.files.source import EXPORT_READERS
+from sync.backfill import backfill
 from sync.base.contracts import (
     CheckContext,
     CheckTarget,
+    Export,
     Held,
     PublishContext,
     PullContext,
@@ -30,7 +33,6 @@ from sync.base.contracts import (
 from sync.base.errors import EXIT_OK, ConfigError
 from sync.base.records import WorkItem
 from sync.base.report import Table
-from sync.backfill import backfill
 from sync.config import load_config
 from sync.doctor import run_doctor
 from sync.engine import RunOptions, run
@@ -264,3 +266,25 @@ def test_validating_the_demo_loads_no_client_library() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_the_export_readers_are_imported_when_a_file_is_read() -> None:
+    """The registry names each export format's reader; importing it loads none of them (nor a
+    board's GraphQL client): a run without file sources never pays for them."""
+    code = (
+        "import sys, connectors; "
+        "print(sorted(m for m in sys.modules if m.endswith('.export') "
+        "or m.startswith('connectors.github_project.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "['connectors.github_project.config']"
+
+
+@pytest.mark.parametrize("fmt", ["jira_search", "github_issues", "github_project"])
+def test_each_export_reader_reads_its_format(fmt: str, tmp_path: Path) -> None:
+    out = PullResult()
+    ctx = PullContext(source="export", run_started=datetime(2026, 11, 16, tzinfo=UTC), tz=UTC)
+    EXPORT_READERS[fmt]([], Export("export", None, tmp_path / "export.json"), ctx, out)
+    assert out.items == []
