@@ -27,10 +27,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-import requests
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,6 +54,9 @@ from sync.base.report import (
 )
 from sync.base.retry import Budget, call, parse_retry_after
 from sync.log import Redactor, secret_values
+
+if TYPE_CHECKING:
+    import requests
 
 log = structlog.get_logger(__name__)
 
@@ -258,8 +260,12 @@ def send(
     By default through a session with the deadline for the whole response and the size cap
     every other request has (DESIGN): a webhook that trickles its answer must not hold a
     committed run, and with it the lock, for longer than its budget."""
+    # Imported when an alert goes out: this module's config model is part of every config's,
+    # and a run without Jira or GitHub sources needs no requests otherwise (30 ms of start-up).
+    import requests
+
     if post is None:
-        from sync.base.transport import limit_session  # only when an alert goes out
+        from sync.base.transport import limit_session
 
         post = limit_session(requests.Session()).post
     url = secrets.read_secret(config.webhook_env)

@@ -1,6 +1,6 @@
-"""What the log costs a run's start-up: structlog comes in without rich's traceback and
+"""What the CLI's imports cost a run's start-up: structlog comes in without rich's traceback and
 pretty-printer (sync/__init__.py), and a console log still renders with structlog's console
-renderer, a JSON log as JSON lines."""
+renderer, a JSON log as JSON lines; the alerts' HTTP client only when an alert goes out."""
 
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ def test_the_cli_imports_structlog_without_richs_tracebacks() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_cli_imports_no_http_client_for_the_alerts() -> None:
+    code = "import sys, sync.cli; print('requests' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False", done.stdout + done.stderr
 
 
 def test_a_console_log_renders_with_structlogs_console_renderer() -> None:
