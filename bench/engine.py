@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import mappings.montecarlo  # noqa: F401  (numpy: imported here, not inside the traced evaluation)
 from mappings.evaluate import evaluate
 from mappings.model import Cycle, Goal, KeyResult, StatusRules
 from mappings.plan import resolve_plan
