@@ -6,8 +6,10 @@ one batch, which the API applies atomically. Otherwise the biggest tables are st
 staging tabs are filled in batches under the limit, and one final batch (small: formats and a
 server-side copyPaste) swaps their contents into the live tabs, so readers never see half a table.
 The live tabs keep their sheet ids, so other tabs' formulas and charts that point at them keep
-working. Only the owned tabs (sync.base.report.TAB_NAMES) and goalsync's own staging tabs are ever
-named in a request.
+working. A tab the sheet does not have yet is staged under its own new sheet id, and the final
+batch makes that staging tab the tab (renamed, shown): its cells are never copied a second time.
+Only the owned tabs (sync.base.report.TAB_NAMES) and goalsync's own staging tabs are ever named
+in a request.
 
 Given a `salt` (the sink gives the day of the run), each written tab is marked with developer
 metadata holding a fingerprint of its table, and a tab whose mark and grid already match this

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.sheets.body import cell_json, header_json, iter_row_json, made_ahead, row_json
+from connectors.sheets.body import cell_json, header_json, iter_row_json, row_json, sent_overlapped
 from connectors.sheets.layout import CELL_CHAR_LIMIT, iter_rows, to_cell, to_row_data
 from sync.base.report import Column, Link, Table
 
@@ -108,55 +108,71 @@ def test_header_and_rows_parse_to_iter_rows(names: list[str]) -> None:
     assert [json.loads(t) for t in iter_row_json(table)] == list(iter_rows(table))
 
 
-def test_bodies_are_made_one_ahead_in_order() -> None:
-    made: list[int] = []
-    sent: list[int] = []
-    gate = threading.Event()
+def test_each_body_is_sent_while_the_next_is_made() -> None:
+    events: list[str] = []
+    answered = threading.Event()
+    main = threading.get_ident()
 
     def maker(n: int) -> Callable[[], str]:
         def make() -> str:
+            assert threading.get_ident() == main  # made here, never on the worker
+            events.append(f"made {n}")
             if n == 2:
-                gate.wait(5)  # body 2 is being made while body 1 is "in flight"
-            made.append(n)
+                answered.set()  # let body 1's send finish only once body 2 is being made
             return f"body {n}"
 
         return make
 
-    bodies = made_ahead([maker(n) for n in range(4)])
-    assert next(bodies) == "body 0"
-    time.sleep(0.05)
-    assert made == [0, 1]  # the next one made while the first is sent; never two ahead
-    sent.append(0)
-    assert next(bodies) == "body 1"
-    time.sleep(0.05)
-    assert made == [0, 1]  # body 2 waits on the gate: nothing passes it
-    gate.set()
-    assert list(bodies) == ["body 2", "body 3"]
-    assert made == [0, 1, 2, 3]
+    def send(body: str) -> str:
+        if body == "body 1":
+            assert answered.wait(5)
+        events.append(f"sent {body[-1]}")
+        return body.replace("body", "reply")
+
+    replies = sent_overlapped([maker(n) for n in range(4)], send)
+    assert next(replies) == "reply 0"
+    # Body 1 was made while body 0 was in flight; nothing was made two ahead.
+    assert events == ["made 0", "made 1", "sent 0"] or events == ["made 0", "sent 0", "made 1"]
+    assert list(replies) == ["reply 1", "reply 2", "reply 3"]
+    assert events.index("made 2") < events.index("sent 1")  # overlapped
+    assert events.index("sent 1") < events.index("made 3")  # one ahead at most
+    assert [e for e in events if e.startswith("sent")] == ["sent 0", "sent 1", "sent 2", "sent 3"]
 
 
-def test_a_stopped_send_makes_no_more_bodies_and_errors_come_in_order() -> None:
-    made: list[int] = []
+def test_a_failed_send_or_a_refused_reply_sends_nothing_more() -> None:
+    sent: list[int] = []
 
-    def make(n: int) -> str:
+    def send(n: int) -> int:
         if n == 1:
-            raise ValueError("body 1 is broken")
-        made.append(n)
-        return str(n)
+            raise ValueError("batch 1 refused")
+        sent.append(n)
+        return n
 
-    with closing(made_ahead([functools.partial(make, n) for n in range(5)])) as bodies:
-        assert next(bodies) == "0"
-        with pytest.raises(ValueError, match="body 1"):
-            next(bodies)
-    assert made == [0]
+    makers = [functools.partial(int, n) for n in range(5)]
+    with closing(sent_overlapped(makers, send)) as replies:
+        assert next(replies) == 0
+        with pytest.raises(ValueError, match="batch 1"):
+            next(replies)
+    assert sent == [0]
 
-    made.clear()
+    sent.clear()
 
-    def record(n: int) -> str:
-        made.append(n)
-        return str(n)
+    def record(n: int) -> int:
+        sent.append(n)
+        return n
 
-    with closing(made_ahead([functools.partial(record, n) for n in range(9)])) as bodies:
-        next(bodies)  # a batch fails here: the caller closes the generator
+    with closing(sent_overlapped(makers[::2], record)) as replies:
+        assert next(replies) == 0  # the caller refuses this reply, and stops
     time.sleep(0.05)
-    assert made in ([0], [0, 1])  # the one being made may finish; none after it starts
+    assert sent == [0]
+
+
+def test_a_send_failure_comes_before_a_failure_to_make_the_next_body() -> None:
+    def make_bad() -> int:
+        raise RuntimeError("no body")
+
+    def send(n: int) -> int:
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        list(sent_overlapped([functools.partial(int, 0), make_bad], send))
