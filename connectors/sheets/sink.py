@@ -35,7 +35,7 @@ from connectors.sheets.batches import (
     parse_sheets,
     to_write_plan,
 )
-from connectors.sheets.body import made_ahead
+from connectors.sheets.body import sent_overlapped
 from connectors.sheets.client import (
     DEFAULT_TIMEOUT_S,
     Access,
@@ -247,13 +247,15 @@ class SheetsWrite:
         t0 = time.monotonic()
         budget = self.budget
         sent = 0
-        # Each body is made while the one before it is in flight, then let go once sent; a
-        # failing batch stops the bodies after it (closing() stops the making).
+        # Each body is made while the one before it is in flight; a failing batch stops the
+        # bodies after it (closing() sends nothing more once a reply is refused).
         try:
-            with closing(made_ahead(self.plan.parts)) as bodies:
-                for body in bodies:
-                    reply = self.sink.client.write_body(body, budget=budget)
-                    del body  # not held while the next one is made
+
+            def send(body: bytes) -> Any:
+                return self.sink.client.write_body(body, budget=budget)
+
+            with closing(sent_overlapped(self.plan.parts, send)) as replies:
+                for reply in replies:
                     sent += 1
                     self._check_reply(reply)
         except GoalsyncError as exc:
