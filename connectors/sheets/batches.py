@@ -103,7 +103,7 @@ class WritePlan:
     100,000-row publish as dicts take over 700 MB. A body is made straight from the table, row
     by row (the rows were measured the same way when the plan was made)."""
 
-    parts: list[Callable[[], bytes]] = field(default_factory=list)  # each makes one body
+    parts: list[Callable[[], bytes | bytearray]] = field(default_factory=list)  # one body each
     sizes: list[int] = field(default_factory=list)  # bytes of each batch's JSON body
     staged: list[str] = field(default_factory=list)  # tabs that go through staging
     added: list[str] = field(default_factory=list)  # owned tabs the sheet did not have
@@ -498,12 +498,12 @@ def _plan_staged(
                     f"({size:,} bytes); nothing was sent"
                 )
             if body_size([*sizes, size]) > body_limit:
-                plan.parts.append(functools.partial(body_from_makers, batch))
+                plan.parts.append(functools.partial(body_from_makers, batch, body_size(sizes)))
                 plan.sizes.append(body_size(sizes))
                 batch, sizes = [], []
             batch.append(request)
             sizes.append(size)
-    plan.parts.append(functools.partial(body_from_makers, batch))
+    plan.parts.append(functools.partial(body_from_makers, batch, body_size(sizes)))
     plan.sizes.append(body_size(sizes))
 
     def final() -> bytes:

@@ -17,7 +17,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.sheets.body import cell_json, header_json, iter_row_json, row_json, sent_overlapped
+from connectors.sheets.body import (
+    body_bytes,
+    body_from_makers,
+    cell_json,
+    header_json,
+    iter_row_json,
+    row_json,
+    sent_overlapped,
+)
 from connectors.sheets.layout import CELL_CHAR_LIMIT, iter_rows, to_cell, to_row_data
 from sync.base.report import Column, Link, Table
 
@@ -177,3 +185,12 @@ def test_a_send_failure_comes_before_a_failure_to_make_the_next_body() -> None:
 
     with pytest.raises(ValueError, match="refused"):
         list(sent_overlapped([functools.partial(int, 0), make_bad], send))
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_body_made_into_its_planned_buffer_is_the_joined_body(count: int) -> None:
+    makers = [functools.partial(json.dumps, {"n": n, "s": "é" * n}) for n in range(count)]
+    want = body_bytes(make() for make in makers)
+    assert json.loads(want) == {"requests": [{"n": n, "s": "é" * n} for n in range(count)]}
+    for size in (0, len(want) - 3, len(want), len(want) + 9):  # a plan wrong either way too
+        assert body_from_makers(makers, size) == want
