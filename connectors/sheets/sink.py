@@ -251,7 +251,7 @@ class SheetsWrite:
         # bodies after it (closing() sends nothing more once a reply is refused).
         try:
 
-            def send(body: bytes) -> Any:
+            def send(body: bytes | bytearray) -> Any:
                 return self.sink.client.write_body(body, budget=budget)
 
             with closing(sent_overlapped(self.plan.parts, send)) as replies:
