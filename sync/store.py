@@ -24,15 +24,19 @@ volume) do not always give. The rollback journal keeps the state one file, on an
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+import structlog
 
 from sync import signals
 from sync.base.records import (
@@ -42,6 +46,8 @@ from sync.base.records import (
     to_json,
 )
 from sync.base.report import HistoryRow
+
+log = structlog.get_logger(__name__)
 
 DB_NAME = "goalsync.sqlite3"
 SCHEMA_VERSION = "1"
@@ -383,6 +389,7 @@ class OpenRun:
         self._store = store
         self._budget = budget
         self._dirty = 0  # bytes of rows written, or about to be deleted (pages made dirty)
+        self._waited = False  # past the budget, the writer waited for the publish
         self._published = threading.Event()  # past the budget, the writer waits for this
         self._cancel = threading.Event()
         self.written = threading.Event()  # every row is in: COMMIT is all that is left
@@ -390,9 +397,10 @@ class OpenRun:
         self._fresh = False
         self._committed = False
         self._error: BaseException | None = None
+        self._work = (started, sources, history, kept)
         self._thread = threading.Thread(
-            target=self._write,
-            args=(started, sources, history, kept),
+            target=self._write_in,
+            args=(contextvars.copy_context(),),  # the log's run_id
             name="goalsync-state-writer",
             daemon=True,
         )
@@ -440,6 +448,9 @@ class OpenRun:
                 db, self._db = self._db, None
                 self._store._end(db, fresh=self._fresh, committed=self._committed)
 
+    def _write_in(self, context: contextvars.Context) -> None:
+        context.run(self._write, *self._work)
+
     def _write(
         self,
         started: datetime,
@@ -447,6 +458,7 @@ class OpenRun:
         history: Sequence[HistoryRow],
         kept: Mapping[str, str] | None,
     ) -> None:
+        t0 = time.monotonic()
         try:
             self._db, self._fresh = self._store._connect(threads=True)
             self._fresh = _begin(self._db)
@@ -454,6 +466,11 @@ class OpenRun:
             _create_schema(self._db)
             _write_outcome(self._db, sources, history, kept, started, self)
             self.written.set()
+            log.info(
+                "state_written",  # all but the run's record; committed once the sinks published
+                seconds=round(time.monotonic() - t0, 3),
+                waited_for_publish=self._waited,
+            )
         except BaseException as exc:  # raised in the main thread, by `commit`
             self._error = exc
 
@@ -461,6 +478,7 @@ class OpenRun:
         """Before a statement that changes about `nbytes` of pages: past the budget, wait for
         the publish's end; stop if it failed."""
         if self._dirty + nbytes > self._budget and not self._published.is_set():
+            self._waited = True
             self._published.wait()
         if self._cancel.is_set():
             raise _Abandoned
