@@ -15,19 +15,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, TextIO
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sync.base.contracts import ProgressCallback
+
+if TYPE_CHECKING:  # rich is imported when bars are drawn: a cron or JSON run never loads it
+    from rich.console import Console
+    from rich.progress import TaskID
 
 
 def wants_progress(
@@ -90,6 +84,15 @@ class TerminalProgress(PullCounter):
     """Bars on stderr while the sources are pulled; gone when the run's summary is printed."""
 
     def __init__(self, console: Console | None = None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         super().__init__()
         self.console = console or Console(stderr=True, highlight=False, markup=False)
         self.progress = Progress(

@@ -74,3 +74,17 @@ def test_a_json_log_renders_json_lines() -> None:
     structlog.get_logger("test").info("pulled", source="jira")
     entry = json.loads(out.getvalue())
     assert (entry["event"], entry["source"], entry["level"]) == ("pulled", "jira", "info")
+
+
+def test_progress_bars_load_rich_progress_only_when_drawn() -> None:
+    code = (
+        "import sys, io, sync.cli, sync.run_cli\n"
+        "print('rich.progress' in sys.modules)\n"
+        "from sync.progress import TerminalProgress\n"
+        "TerminalProgress()\n"
+        "print('rich.progress' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr
