@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.sheets.body import (
+    Body,
     body_bytes,
     body_from_makers,
     body_size,
@@ -103,7 +104,7 @@ class WritePlan:
     100,000-row publish as dicts take over 700 MB. A body is made straight from the table, row
     by row (the rows were measured the same way when the plan was made)."""
 
-    parts: list[Callable[[], bytes | bytearray]] = field(default_factory=list)  # one body each
+    parts: list[Callable[[], Body]] = field(default_factory=list)  # each makes one body
     sizes: list[int] = field(default_factory=list)  # bytes of each batch's JSON body
     staged: list[str] = field(default_factory=list)  # tabs that go through staging
     added: list[str] = field(default_factory=list)  # owned tabs the sheet did not have
@@ -113,7 +114,7 @@ class WritePlan:
     @property
     def batches(self) -> list[Batch]:
         """Every batch's requests, made now (a look at the whole plan; sending uses `parts`)."""
-        return [json.loads(make())["requests"] for make in self.parts]
+        return [json.loads(bytes(make()))["requests"] for make in self.parts]
 
 
 def parse_sheets(reply: Mapping[str, Any]) -> list[SheetInfo]:
