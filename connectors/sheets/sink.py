@@ -35,7 +35,7 @@ from connectors.sheets.batches import (
     parse_sheets,
     to_write_plan,
 )
-from connectors.sheets.body import sent_overlapped
+from connectors.sheets.body import Body, sent_overlapped
 from connectors.sheets.client import (
     DEFAULT_TIMEOUT_S,
     Access,
@@ -251,7 +251,7 @@ class SheetsWrite:
         # bodies after it (closing() sends nothing more once a reply is refused).
         try:
 
-            def send(body: bytes | bytearray) -> Any:
+            def send(body: Body) -> Any:
                 return self.sink.client.write_body(body, budget=budget)
 
             with closing(sent_overlapped(self.plan.parts, send)) as replies:
