@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import sync.store
+import sync.statewrite
 from sync import signals
 from sync.base.contracts import PublishContext, Sink
 from sync.base.errors import EXIT_OK, EXIT_PUBLISH, PublishError
@@ -64,13 +64,13 @@ class RemoteSink:
 def rows_written(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Set by the state writer once the sources' rows are written (History is its last)."""
     written = threading.Event()
-    real = sync.store._write_history
+    real = sync.statewrite.write_history
 
     def history(db: Any, rows: Any) -> None:
         real(db, rows)
         written.set()
 
-    monkeypatch.setattr(sync.store, "_write_history", history)
+    monkeypatch.setattr(sync.statewrite, "write_history", history)
     return written
 
 
@@ -166,7 +166,7 @@ def test_a_state_write_that_fails_fails_the_run_after_the_sinks_published(
     def disk_full(*args: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sync.store, "_commit_source", disk_full)
+    monkeypatch.setattr(sync.statewrite, "commit_source", disk_full)
     with pytest.raises(OSError, match="No space left on device"):
         go(config, tmp_path, DAY2, remote)
     assert remote.applied == 2

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import sync.store
+import sync.statewrite
 from sync.base.records import Event, GoalDef, Metric, Override, Records, WorkItem
 from sync.base.report import HistoryRow
 from sync.store import DB_NAME, SourceCommit, Store
@@ -155,7 +155,7 @@ def test_a_failure_midway_through_commit_leaves_the_file_byte_identical(
     commit(store, {"tasks": ok(item("A")), "kpi": ok()}, history=[hist(16, "G1", 10)], run_id="r1")
     before = store.path.read_bytes()
 
-    real = sync.store._commit_source
+    real = sync.statewrite.commit_source
     calls: list[str] = []
 
     def fail_on_second(db: Any, name: str, c: SourceCommit, *rest: Any) -> None:
@@ -164,7 +164,7 @@ def test_a_failure_midway_through_commit_leaves_the_file_byte_identical(
         if len(calls) == 2:
             raise OSError("disk full")
 
-    monkeypatch.setattr(sync.store, "_commit_source", fail_on_second)
+    monkeypatch.setattr(sync.statewrite, "commit_source", fail_on_second)
     with pytest.raises(OSError, match="disk full"):
         commit(
             store,
@@ -190,7 +190,7 @@ def test_a_failed_first_commit_leaves_no_database_behind(
     def boom(*args: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(sync.store, "_commit_source", boom)
+    monkeypatch.setattr(sync.statewrite, "commit_source", boom)
     with pytest.raises(OSError):
         commit(store, {"tasks": ok(item("A"))})
     monkeypatch.undo()
@@ -313,20 +313,20 @@ def killed_midway(store: Store, sources: dict[str, SourceCommit], **kw: Any) -> 
     pid = os.fork()
     if pid == 0:  # the child never returns into pytest
         try:
-            real = sync.store._write_history
+            real = sync.statewrite.write_history
 
             def die(db: Any, rows: Any) -> None:
                 real(db, rows)
                 os._exit(0)
 
-            sync.store._write_history = die
-            real_source = sync.store._commit_source
+            sync.statewrite.write_history = die
+            real_source = sync.statewrite.commit_source
 
             def small_cache(db: Any, *args: Any) -> None:
                 db.execute("PRAGMA cache_size=2")  # spill: the database file changes mid-commit
                 real_source(db, *args)
 
-            sync.store._commit_source = small_cache  # type: ignore[assignment]
+            sync.statewrite.commit_source = small_cache  # type: ignore[assignment]
             commit(store, sources, **kw)
         finally:
             os._exit(1)  # the commit finished: the test's premise failed
@@ -405,7 +405,7 @@ def test_a_failed_commit_on_an_empty_file_leaves_no_database_behind(
     def boom(*args: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(sync.store, "_commit_source", boom)
+    monkeypatch.setattr(sync.statewrite, "commit_source", boom)
     with pytest.raises(OSError):
         commit(store, {"tasks": ok(item("A"))})
     assert not store.path.exists()

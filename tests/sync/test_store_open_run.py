@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import sync.store
+import sync.statewrite
 from sync.base.records import Records
 from sync.store import DB_NAME, OpenRun, SourceCommit, Store
 from tests.sync.test_store import T0, commit, hist, item
@@ -165,7 +165,7 @@ def test_the_writers_failure_is_raised_by_commit_and_nothing_is_committed(
     def full(*args: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sync.store, "_write_history", full)
+    monkeypatch.setattr(sync.statewrite, "write_history", full)
     with pytest.raises(OSError, match="No space left"), day2(store) as run:
         run.start()
         finish(run)
