@@ -96,7 +96,9 @@ def to_serial(value: date | datetime) -> float:
 
 
 def to_hyperlink_formula(url: str, text: str) -> str:
-    """Sheets formula string literals escape a quote by doubling it; nothing else is special."""
+    """Sheets formula string literals escape a quote by doubling it; nothing else is special.
+    A lone surrogate (half an emoji, in a title Jira cut) becomes U+FFFD, as in a text cell."""
+    url, text = valid_unicode(url), valid_unicode(text)
     quoted_url, quoted_text = url.replace('"', '""'), text.replace('"', '""')
     return f'=HYPERLINK("{quoted_url}","{quoted_text}")'
 

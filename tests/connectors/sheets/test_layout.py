@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -57,6 +58,14 @@ def test_links_are_hyperlink_formulas_with_quotes_doubled_only_for_web_urls() ->
     )
     for url in (JS_URL, "file:///etc/passwd", "ftp://x/y", " "):
         assert to_cell(Link(url, "=EVIL()")) == {"userEnteredValue": {"stringValue": "=EVIL()"}}
+
+
+def test_a_link_title_with_half_an_emoji_is_valid_json_for_the_api() -> None:
+    """A lone surrogate cannot travel in the API's JSON: the formula carries U+FFFD, as a text
+    cell does (before, the title went out as a bare \\ud83d escape)."""
+    cell = to_cell(Link("https://x.example/PAY-1", "fix \ud83d"))
+    assert entered(cell)["formulaValue"] == '=HYPERLINK("https://x.example/PAY-1","fix \ufffd")'
+    assert "\\ud83d" not in json.dumps(cell)
 
 
 def test_cells_are_cut_at_fifty_thousand_characters() -> None:
