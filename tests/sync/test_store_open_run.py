@@ -120,6 +120,47 @@ def test_past_its_budget_the_writer_waits_for_the_publish_and_readers_still_read
     assert [r["run_id"] for r in store.last_runs()] == ["r2", "r1"]
 
 
+def test_the_rows_written_after_the_publish_go_through_the_default_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The big page cache is for the publish's duration only: a writer held at its budget gives
+    it back once the publish ended, before the rest of its rows (a 100,000-item commit filled
+    all 64 MiB of it after the publish: the run's memory peak)."""
+    store = committed_day1(tmp_path)
+    said: list[str] = []
+    connect = Store.connect_writer
+
+    def traced(self: Store, *, threads: bool = False) -> Any:
+        db, fresh = connect(self, threads=threads)
+        db.set_trace_callback(said.append)
+        return db, fresh
+
+    monkeypatch.setattr(Store, "connect_writer", traced)
+    run = OpenRun(
+        store,
+        started=T0 + timedelta(days=1),
+        sources={"tasks": big("B")},
+        history=[hist(17, "G1", 20)],
+        kept=None,
+        budget=256 * 1024,
+    )
+    try:
+        run.start()
+        assert not run.written.wait(0.5)  # held at its budget
+        finish(run)
+    finally:
+        run.close()
+    pragmas = [s for s in said if s.startswith("PRAGMA cache_size")]
+    assert pragmas == [
+        f"PRAGMA cache_size=-{sync.statewrite.OPEN_CACHE_KIB}",
+        f"PRAGMA cache_size=-{sync.statewrite.SETTLED_CACHE_KIB}",
+    ]
+    settled = said.index(pragmas[1])
+    inserts = [i for i, s in enumerate(said) if s.startswith("INSERT OR REPLACE INTO records")]
+    assert inserts[0] < settled < inserts[-1]  # between the rows written before and after
+    assert len(store.load_records(["tasks"])["tasks"].items) == 8000
+
+
 @pytest.mark.parametrize("when", ["while writing", "after writing"])
 def test_leaving_without_the_commit_leaves_the_file_byte_for_byte(
     tmp_path: Path, when: str
