@@ -1,28 +1,45 @@
 from __future__ import annotations
 
+import functools
 import json
 import os
-import threading
-import time
+import subprocess
+import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.fakes.process import FakeProcessError, ForkedFake
 from tests.fakes.server import FakeServer, Request, Response
 
+REPO = Path(__file__).resolve().parents[2]
+ISOLATED = "GOALSYNC_FORK_TEST"  # set in the fresh interpreter a test runs in (isolated)
 
-@pytest.fixture(autouse=True)
-def no_other_threads() -> Iterator[None]:
-    """ForkedFake forks only without other threads; an earlier test's server may still be
-    finishing its handler threads (daemons) for a moment."""
-    deadline = time.monotonic() + 5
-    while threading.active_count() > 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if threading.active_count() > 1:
-        pytest.skip(f"other threads still running: {threading.enumerate()}")
-    yield
+
+def isolated(test: Callable[[], None]) -> Callable[[], None]:
+    """Run the test in a fresh interpreter. ForkedFake forks only when no other thread runs,
+    and a pytest process that ran other tests first may still hold some: a loopback server's
+    handler thread that a fault test left sleeping on a hung connection, for instance."""
+
+    @functools.wraps(test)
+    def in_fresh_interpreter() -> None:
+        if os.environ.get(ISOLATED) == test.__name__:
+            test()
+            return
+        done = subprocess.run(
+            [sys.executable, "-c", f"from {__name__} import {test.__name__} as t; t()"],
+            cwd=REPO,
+            env={**os.environ, ISOLATED: test.__name__},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    return in_fresh_interpreter
 
 
 class Pid(FakeServer):
@@ -51,6 +68,7 @@ def fail(fake: Pid) -> None:
     raise ValueError("no such thing")
 
 
+@isolated
 def test_serves_the_seeded_fake_from_another_process_and_runs_calls_there() -> None:
     fake = Pid()
     fake.value = "before the fork"
@@ -67,6 +85,7 @@ def test_serves_the_seeded_fake_from_another_process_and_runs_calls_there() -> N
         assert served.cpu_seconds() > 0
 
 
+@isolated
 def test_a_failed_call_raises_here_with_its_traceback_and_the_child_goes_on() -> None:
     with ForkedFake(Pid()) as served:
         with pytest.raises(FakeProcessError, match="ValueError: no such thing"):
@@ -74,6 +93,7 @@ def test_a_failed_call_raises_here_with_its_traceback_and_the_child_goes_on() ->
         assert served.call(set_value, "still there") == "seeded"
 
 
+@isolated
 def test_the_child_ends_with_stop_and_when_the_parent_end_closes() -> None:
     served = ForkedFake(Pid()).start()
     process = served._process
@@ -94,6 +114,7 @@ def test_the_child_ends_with_stop_and_when_the_parent_end_closes() -> None:
     served.stop()
 
 
+@isolated
 def test_a_fake_started_before_the_fork_is_served_on_the_same_port() -> None:
     fake = Pid()
     with fake:
@@ -106,6 +127,7 @@ def test_a_fake_started_before_the_fork_is_served_on_the_same_port() -> None:
         assert not fake.bound  # this process's copy of the port is closed
 
 
+@isolated
 def test_refuses_to_fork_while_another_thread_runs() -> None:
     fake = Pid()
     with fake, Pid() as running:  # the second one's server thread
