@@ -47,7 +47,7 @@ from sync.base.report import HistoryRow, RunInfo, StatusReport, Table, status_co
 from sync.config import LoadedConfig
 from sync.lock import LockHeld, run_lock
 from sync.pull import Pulled, PullWatcher, pull_sources
-from sync.store import Store
+from sync.store import RunRow, Store
 from sync.tables import to_tables
 
 log = structlog.get_logger(__name__)
@@ -229,12 +229,14 @@ def _run_locked(
             log.error("publish_failed", error=str(exc), state="unchanged")
             return outcome
         state.commit(
-            run_id=run_id,
-            started=started,
-            finished=clock(),
-            as_of=now,
-            exit_code=exit_code,
-            summary=summary,
+            RunRow(
+                run_id=run_id,
+                started=started,
+                finished=clock(),
+                as_of=now,
+                exit_code=exit_code,
+                summary=summary,
+            )
         )
     outcome.seconds = time.monotonic() - t0
     log.info(

@@ -38,9 +38,17 @@ import structlog
 from sync import signals, statewrite
 from sync.base.records import Records, from_json
 from sync.base.report import HistoryRow
-from sync.statewrite import MARK_PREFIX, OpenRun, SourceCommit
+from sync.statewrite import MARK_PREFIX, OpenRun, RunRow, SourceCommit
 
-__all__ = ["DB_NAME", "MARK_PREFIX", "OpenRun", "SourceCommit", "SourceState", "Store"]
+__all__ = [
+    "DB_NAME",
+    "MARK_PREFIX",
+    "OpenRun",
+    "RunRow",
+    "SourceCommit",
+    "SourceState",
+    "Store",
+]
 
 log = structlog.get_logger(__name__)
 DB_NAME = "goalsync.sqlite3"
@@ -203,12 +211,14 @@ class Store:
         (the week whose digest was sent), committed with it or not at all."""
         with self.open_run(started=started, sources=sources, history=history, kept=kept) as run:
             run.commit(
-                run_id=run_id,
-                started=started,
-                finished=finished,
-                as_of=as_of,
-                exit_code=exit_code,
-                summary=summary,
+                RunRow(
+                    run_id=run_id,
+                    started=started,
+                    finished=finished,
+                    as_of=as_of,
+                    exit_code=exit_code,
+                    summary=summary,
+                )
             )
 
     @contextlib.contextmanager

@@ -19,7 +19,7 @@ import pytest
 
 import sync.statewrite
 from sync.base.records import Records
-from sync.store import DB_NAME, OpenRun, SourceCommit, Store
+from sync.store import DB_NAME, OpenRun, RunRow, SourceCommit, Store
 from tests.sync.test_store import T0, commit, hist, item
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,12 +51,14 @@ def day2(store: Store, **kw: Any) -> Any:
 def finish(run: OpenRun, run_id: str = "r2") -> None:
     when = T0 + timedelta(days=1)
     run.commit(
-        run_id=run_id,
-        started=when,
-        finished=when + timedelta(seconds=9),
-        as_of=when,
-        exit_code=0,
-        summary={},
+        RunRow(
+            run_id=run_id,
+            started=when,
+            finished=when + timedelta(seconds=9),
+            as_of=when,
+            exit_code=0,
+            summary={},
+        )
     )
 
 
