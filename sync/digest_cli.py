@@ -16,7 +16,7 @@ from mappings.evaluate import SourceHealth, evaluate
 from sync import alerts
 from sync.base.errors import EXIT_OK, ConfigError
 from sync.config import load_config
-from sync.engine import plan_with_goal_rows
+from sync.engine import load_forecast_cache, plan_with_goal_rows
 from sync.explain import stored_records
 from sync.settings import Settings
 from sync.store import Store
@@ -55,6 +55,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         health=health,
         jql_matches=matches,
         people=config.people,
+        forecast_cache=load_forecast_cache(store),  # read only: the last run's forecasts
     )
     levels = config.model.alerts.levels if config.model.alerts is not None else ("kr",)
     digest = alerts.build_digest(history, report, today, levels=levels)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
-import importlib.util
+import importlib.metadata
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import structlog
 
@@ -335,7 +333,7 @@ def publish(
     tables: Sequence[Table],
     ctx: PublishContext,
     *,
-    remote_started: Callable[[], None] = lambda: None,
+    remote_started: Callable[[], None],
 ) -> list[str]:
     """Prepare every sink (file sinks render temp files), send the remote writes, then rename
     the files into place. On any failure, nothing prepared is left behind. `remote_started`:
@@ -377,10 +375,13 @@ def upsert_history(history: Sequence[HistoryRow], today: Sequence[HistoryRow]) -
 def load_forecast_cache(store: Store) -> ForecastCache:
     """The forecasts the last committed run used: committed with its run (`kept`), so a failed
     publish or a dry run leaves them as they were. A run keeps only the ones it used, so the
-    cache never holds more than one run's worth. None known when numpy's version cannot be
-    told: another numpy's random streams may differ, and its results would not be this one's."""
-    salt = _numpy_salt()
-    if salt is None:
+    cache never holds more than one run's worth. Salted with numpy's version (from its
+    installed metadata: importing numpy costs ~0.13 s, and an unchanged run computes no
+    forecast): another numpy's random streams may differ, and its results would not be this
+    one's. None known when that version cannot be told."""
+    try:
+        salt = "numpy " + importlib.metadata.version("numpy")
+    except importlib.metadata.PackageNotFoundError:
         log.info("forecast_cache_off", reason="numpy's version cannot be read")
         return ForecastCache(salt="numpy unknown")
     return ForecastCache.loads(store.mark(FORECASTS_MARK), salt)
@@ -390,20 +391,3 @@ def kept_forecasts(cache: ForecastCache, *, as_of: bool) -> dict[str, str]:
     """What to commit with the run. An --as-of run keeps none of its own: they would push out
     the regular runs' forecasts, for dates no regular run asks for."""
     return {} if as_of else {FORECASTS_MARK: cache.dumps()}
-
-
-def _numpy_salt() -> str | None:
-    """A digest of numpy's version.py (version and git revision), read without importing numpy:
-    the import costs ~0.13 s, and an unchanged run computes no forecast."""
-    try:
-        spec = importlib.util.find_spec("numpy")
-    except (ImportError, ValueError):
-        return None
-    where = spec.submodule_search_locations if spec is not None else None
-    if not where:
-        return None
-    try:
-        text = (Path(next(iter(where))) / "version.py").read_bytes()
-    except OSError:
-        return None
-    return hashlib.blake2b(text, digest_size=8).hexdigest()

@@ -20,6 +20,7 @@ import mappings.keyresult
 from mappings.forecast import Forecast, ForecastCache, forecast_dates
 from sync.base.errors import EXIT_OK, EXIT_PUBLISH
 from sync.base.report import Table
+from sync.cli import main
 from sync.config import LoadedConfig, load_config
 from sync.engine import FORECASTS_MARK, RunOptions, RunOutcome, run
 from sync.store import Store
@@ -180,3 +181,19 @@ def test_an_unchanged_run_does_not_import_numpy(tmp_path: Path) -> None:
     loaded = done.stdout.strip()
     assert "mappings.forecast" in loaded  # the evaluation ran
     assert "numpy" not in loaded and "mappings.montecarlo" not in loaded
+
+
+def test_the_digest_takes_the_last_runs_forecasts(
+    tmp_path: Path, computed: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`goalsync digest --print` evaluates at the last run's instant with its records: the
+    forecasts that run kept are the ones it needs, so it computes none (nor loads numpy)."""
+    config = setup(tmp_path)
+    state = tmp_path / "state"
+    assert go(config, state, DAY1).exit_code == EXIT_OK
+    kept = Store(state).mark(FORECASTS_MARK)
+    assert computed[0] == 1
+    assert main(["digest", "--print", "--config", str(config.path), "--state-dir", str(state)]) == 0
+    assert computed[0] == 1
+    assert "G1" in capsys.readouterr().out
+    assert Store(state).mark(FORECASTS_MARK) == kept  # read, never written
