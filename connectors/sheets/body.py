@@ -19,7 +19,10 @@ from typing import Any, TypeAlias, TypeVar
 from connectors.sheets.layout import CELL_CHAR_LIMIT, cut, to_hyperlink_formula, to_serial
 from sync.base.report import Cell, Link, Table, is_web_url
 
-Body: TypeAlias = bytes | mmap.mmap  # a batchUpdate body, ASCII JSON
+# A batchUpdate body, ASCII JSON. A memory map goes out as a memoryview of it, never the map
+# itself: http.client sends anything with `read()` as a file, from its current position, so a
+# retried request (429, a token refresh, a dropped keep-alive) would send an empty body.
+Body: TypeAlias = bytes | memoryview
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _NO_ROWS = '"rows": []'
@@ -54,7 +57,7 @@ def body_from_makers(requests: Sequence[Callable[[], str]], size: int) -> Body:
     if at + len(end) != size:
         return body_bytes(make() for make in requests)
     body[at:size] = end
-    return body
+    return memoryview(body)
 
 
 def json_texts(requests: Sequence[dict[str, Any]]) -> list[str]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-import mmap
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -152,7 +151,7 @@ class SheetsClient:
         """spreadsheets.batchUpdate: the API applies every request of one call, or none."""
         return self.write_body(json.dumps({"requests": requests}), budget=budget)
 
-    def write_body(self, body: str | bytes | mmap.mmap, *, budget: Budget) -> dict[str, Any]:
+    def write_body(self, body: str | bytes | memoryview, *, budget: Budget) -> dict[str, Any]:
         """spreadsheets.batchUpdate of a body already serialised (`{"requests": [...]}` as
         JSON; bytes are sent without another copy): sent as it is, never parsed into dicts and
         serialised again."""
@@ -355,7 +354,7 @@ SHEETS_ERRORS: ErrorTable[Access] = BASE.extend(
 class _Serialised:
     """A request body that is JSON text already."""
 
-    text: str | bytes | mmap.mmap
+    text: str | bytes | memoryview
 
 
 class _JsonModel(JsonModel):  # type: ignore[misc]  # the library is not typed

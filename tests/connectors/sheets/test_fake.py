@@ -16,6 +16,7 @@ import pytest
 from connectors.sheets.batches import FINGERPRINT_KEY, STAGING_PREFIX
 from connectors.sheets.config import SheetsSinkConfig
 from connectors.sheets.sink import SheetsSink
+from sync.base import http_limits
 from sync.base.contracts import PublishContext
 from sync.base.errors import PublishError
 from sync.base.report import Column, Table
@@ -341,3 +342,23 @@ def _send(fake: FakeSheets, method: str, path: str, body: Any) -> tuple[int, Any
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def test_a_staged_batch_retried_after_a_429_is_sent_whole_again(
+    fake: FakeSheets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fill batch's body is a memory map: sent as a file, the retry would start at its end
+    and send nothing (the server then waits for the body the Content-Length promised)."""
+    monkeypatch.setattr(http_limits, "_limits", http_limits.Limits(5, 1 << 26))  # fail fast
+    book = fake.spreadsheets["S1"]
+    write = make_sink(fake, body_limit=30_000).prepare([items_table(1000)], publish_context())
+    assert write.plan.staged == ["Items"]
+    slow_down = Response(
+        429, {"error": {"code": 429, "message": "Quota exceeded"}}, headers={"Retry-After": "0"}
+    )
+    fake.inject(Fault("POST", "/v4/spreadsheets/S1:batchUpdate"))  # the first passes
+    fake.inject(Fault("POST", "/v4/spreadsheets/S1:batchUpdate", slow_down))
+    write.apply()
+    posts = [r.body for r in fake.requests if r.path.endswith(":batchUpdate")]
+    assert posts[1] == posts[2] and len(posts[1]) > 10_000  # the refused body, then the same
+    assert book.sheet("Items").rows == 1001
