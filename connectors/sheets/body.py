@@ -128,8 +128,9 @@ def body_size(request_sizes: Sequence[int]) -> int:
 # --- RowData as JSON text, straight from the cells -----------------------------------------------
 # A 100,000-item publish is millions of cells: building each as dicts and json.dumps-ing them cost
 # more than the server took to apply them. Each cell kind has its own small function that gives
-# the text json.loads turns into exactly layout.to_cell's dict (compact separators: fewer bytes
-# for the API to parse). tests/connectors/sheets/test_body.py holds the two to the same output.
+# the text of one CellData (compact separators: fewer bytes for the API to parse).
+# tests/connectors/sheets/test_body.py holds them to the rules written plainly as dicts
+# (tests/connectors/sheets/reference_cells.py).
 
 
 def _text_cell(value: str) -> str:
@@ -185,13 +186,9 @@ _BY_TYPE: dict[type, Callable[[Any], str]] = {
 }
 
 
-def cell_json(value: Cell) -> str:
-    """layout.to_cell(value) as JSON text."""
-    return _BY_TYPE.get(type(value), _other_cell)(value)
-
-
 def row_json(values: Sequence[Cell]) -> str:
-    """layout.to_row_data(values) as JSON text."""
+    """A row's RowData (each cell's `userEnteredValue` only: formats come per column) as JSON
+    text."""
     get = _BY_TYPE.get
     return '{"values":[' + ",".join([get(type(v), _other_cell)(v) for v in values]) + "]}"
 

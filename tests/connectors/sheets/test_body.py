@@ -1,5 +1,5 @@
-"""The fast RowData encoder (connectors.sheets.body) against layout.to_cell: the JSON text it
-makes parses to exactly the dicts the API got before."""
+"""The fast RowData encoder (connectors.sheets.body) against the cell rules written plainly as
+dicts (reference_cells.to_cell): the JSON text it makes parses to exactly those dicts."""
 
 from __future__ import annotations
 
@@ -20,14 +20,20 @@ from hypothesis import strategies as st
 from connectors.sheets.body import (
     body_bytes,
     body_from_makers,
-    cell_json,
     header_json,
     iter_row_json,
     row_json,
     sent_overlapped,
 )
-from connectors.sheets.layout import CELL_CHAR_LIMIT, iter_rows, to_cell, to_row_data
-from sync.base.report import Column, Link, Table
+from connectors.sheets.layout import CELL_CHAR_LIMIT
+from sync.base.report import Cell, Column, Link, Table
+from tests.connectors.sheets.reference_cells import iter_rows, to_cell, to_row_data
+
+
+def cell_json(value: Cell) -> str:
+    """One cell's text as the shipped encoder writes it inside a row."""
+    return row_json([value])[len('{"values":[') : -len("]}")]
+
 
 # Any code point, lone surrogates included (a title cut in UTF-16 holds one).
 _TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=40)

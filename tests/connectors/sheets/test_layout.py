@@ -1,4 +1,5 @@
-"""connectors.sheets.layout: cells as typed CellData, the format requests, History read back."""
+"""connectors.sheets.layout: cells as typed CellData (as connectors.sheets.body encodes them for
+the API, read back as JSON), the format requests, History read back."""
 
 from __future__ import annotations
 
@@ -10,19 +11,29 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from connectors.sheets.body import iter_row_json, row_json
 from connectors.sheets.layout import (
     CELL_CHAR_LIMIT,
     Grid,
     grid_for,
     parse_history_values,
-    to_cell,
     to_format_requests,
     to_hyperlink_formula,
-    to_rows,
     to_serial,
 )
-from sync.base.report import Column, HistoryRow, Link, Table
+from sync.base.report import Cell, Column, HistoryRow, Link, Table
 from tests.connectors.helpers import FORMULA_TITLE, JS_URL, sample_tables
+
+
+def to_cell(value: Cell) -> dict[str, Any]:
+    """The CellData the publish sends for `value`, as the API reads it."""
+    cell: dict[str, Any] = json.loads(row_json([value]))["values"][0]
+    return cell
+
+
+def to_rows(table: Table) -> list[dict[str, Any]]:
+    """The header and every row of `table` as the RowData the publish sends."""
+    return [json.loads(text) for text in iter_row_json(table)]
 
 
 def entered(cell: dict[str, Any]) -> dict[str, Any]:
