@@ -466,8 +466,11 @@ def _plan_staged(
     for tab in sorted(tabs, key=lambda t: t.content_size, reverse=True):
         if final_size() <= body_limit:
             break
-        new_id = tab.sheet_id if tab.existing is None else None
-        staged[tab.table.name] = new_id or _new_id(STAGING_PREFIX + tab.table.name, used)
+        staged[tab.table.name] = (
+            tab.sheet_id  # a new tab: its own id, so the filled staging tab becomes it
+            if tab.existing is None
+            else _new_id(STAGING_PREFIX + tab.table.name, used)
+        )
     if final_size() > body_limit:
         raise PublishError("the formats of the status tabs alone pass the request size limit")
     peak = others + sum(max(t.grid.cells, t.existing.cells if t.existing else 0) for t in tabs)

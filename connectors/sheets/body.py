@@ -16,6 +16,8 @@ from datetime import date, datetime
 from json.encoder import encode_basestring_ascii  # the C encoder json.dumps uses for text
 from typing import Any, TypeAlias, TypeVar
 
+import structlog
+
 from connectors.sheets.layout import CELL_CHAR_LIMIT, cut, to_hyperlink_formula, to_serial
 from sync.base.report import Cell, Link, Table, is_web_url
 
@@ -23,6 +25,7 @@ from sync.base.report import Cell, Link, Table, is_web_url
 # itself: http.client sends anything with `read()` as a file, from its current position, so a
 # retried request (429, a token refresh, a dropped keep-alive) would send an empty body.
 Body: TypeAlias = bytes | memoryview
+log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _NO_ROWS = '"rows": []'
@@ -50,14 +53,22 @@ def body_from_makers(requests: Sequence[Callable[[], str]], size: int) -> Body:
     for n, make in enumerate(requests):
         piece = (", " if n else '{"requests": [').encode("ascii") + make().encode("ascii")
         if at + len(piece) > size:
-            return body_bytes(make() for make in requests)
+            return _planned_wrong(requests, size)
         body[at : at + len(piece)] = piece
         at += len(piece)
     end = b"]}" if requests else b'{"requests": []}'
     if at + len(end) != size:
-        return body_bytes(make() for make in requests)
+        return _planned_wrong(requests, size)
     body[at:size] = end
     return memoryview(body)
+
+
+def _planned_wrong(requests: Sequence[Callable[[], str]], size: int) -> bytes:
+    """The body made again, joined, when its planned size was wrong: sent all the same (the
+    plan's batches stay under the limit by a margin), and said, since it is a planning bug."""
+    body = body_bytes(make() for make in requests)
+    log.warning("sheets_body_size_mismatch", planned=size, made=len(body))
+    return body
 
 
 def json_texts(requests: Sequence[dict[str, Any]]) -> list[str]:

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+import structlog
+import structlog.testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -199,4 +201,7 @@ def test_a_body_made_into_its_planned_buffer_is_the_joined_body(count: int) -> N
     want = body_bytes(make() for make in makers)
     assert json.loads(want) == {"requests": [{"n": n, "s": "é" * n} for n in range(count)]}
     for size in (0, len(want) - 3, len(want), len(want) + 9):  # a plan wrong either way too
-        assert bytes(body_from_makers(makers, size)) == want
+        with structlog.testing.capture_logs() as logs:
+            assert bytes(body_from_makers(makers, size)) == want
+        said = [e["event"] for e in logs]
+        assert said == ([] if size == len(want) else ["sheets_body_size_mismatch"])
