@@ -266,7 +266,12 @@ def dc() -> Iterator[HookedDC]:
         yield jira
 
 
-def read_dc(fake: FakeJira, concurrency: int, sleeps: list[float] | None = None) -> list[str]:
+def read_dc(
+    fake: FakeJira,
+    concurrency: int,
+    sleeps: list[float] | None = None,
+    until: datetime | None = None,
+) -> list[str]:
     http = http_for(fake, sleeps)
     http.use_deployment("Server")
     issues = jira_search.fetch_dc_search(
@@ -276,7 +281,7 @@ def read_dc(fake: FakeJira, concurrency: int, sleeps: list[float] | None = None)
         expand=None,
         page_size=PAGE,
         zone=UTC,
-        until=datetime.now(UTC),
+        until=until or datetime.now(UTC),
         window_limit=40,  # 100 issues: `updated` windows of at most 40, 8 pages each
         concurrency=concurrency,
     )
@@ -287,10 +292,13 @@ def test_dc_pages_read_at_once_are_the_chains_pages_in_its_order(dc: HookedDC) -
     seed(dc, 100)
     for i, key in enumerate(dc.issues):  # `updated` spread, so that windows can split them
         dc.edit(key, at=datetime.now(UTC) - timedelta(hours=100 - i))
-    chained = read_dc(dc, concurrency=1)
+    # One instant for both reads: the `updated` windows end at `until`, to the minute, so two
+    # reads either side of a minute's turn split the issues differently (a CI run met this).
+    until = datetime.now(UTC)
+    chained = read_dc(dc, concurrency=1, until=until)
     asked = dc.count("GET", "/rest/api/2/search")
     dc.reset_counts()
-    assert read_dc(dc, concurrency=4) == chained  # same issues, same order
+    assert read_dc(dc, concurrency=4, until=until) == chained  # same issues, same order
     assert Counter(chained) == Counter(list(dc.issues))
     assert dc.count("GET", "/rest/api/2/search") == asked  # and not one request more
 
