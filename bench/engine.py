@@ -27,7 +27,7 @@ from mappings.evaluate import evaluate
 from mappings.model import Cycle, Goal, KeyResult, StatusRules
 from mappings.plan import resolve_plan
 from sync.base.records import Event, Records, State, WorkItem
-from sync.engine import paused_gc
+from sync.heap import paused_gc
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 TZ = ZoneInfo("Europe/Berlin")

@@ -19,7 +19,8 @@ from mappings.evaluate import evaluate
 from sync.base.errors import EXIT_OK, EXIT_STALE, ConfigError
 from sync.base.report import HistoryRow
 from sync.config import LoadedConfig
-from sync.engine import build, paused_gc, plan_with_goal_rows
+from sync.engine import build, plan_with_goal_rows
+from sync.heap import paused_gc
 from sync.lock import run_lock
 from sync.pull import pull_sources
 from sync.store import Store

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from sync import __version__
 from sync.base import http_limits
 from sync.base.errors import EXIT_CONFIG, ConfigError
+from sync.heap import batch_collector
 from sync.log import configure_logging
 from sync.run_cli import cmd_backfill, cmd_plan, cmd_run
 from sync.settings import Settings
@@ -39,6 +40,13 @@ log = structlog.get_logger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with (
+        batch_collector()
+    ):  # a command is a batch job: the collector's policy for one (sync/heap.py)
+        return _command(argv)
+
+
+def _command(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

@@ -7,12 +7,10 @@ some source stale; 4 publishing failed (the state dir is as it was before the ru
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import importlib.metadata
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -43,6 +41,7 @@ from sync.base.errors import (
 from sync.base.records import Records
 from sync.base.report import HistoryRow, RunInfo, StatusReport, Table, status_counts
 from sync.config import LoadedConfig
+from sync.heap import keep_long_lived, paused_gc
 from sync.lock import LockHeld, run_lock
 from sync.pull import Pulled, PullWatcher, pull_sources
 from sync.store import RunRow, Store
@@ -165,6 +164,7 @@ def _run_locked(
         as_of=now.isoformat(),
         dry_run=options.dry_run,
     )
+    keep_long_lived()  # the connectors' modules, imported as they were built
     if not options.dry_run:  # a dry run touches no sink
         _open_sinks(sinks, options.retry_budget_s)
     pulled = pull_sources(
@@ -177,6 +177,7 @@ def _run_locked(
         watcher=options.watcher,
         evaluated_from=options.as_of,
     )
+    keep_long_lived()  # the loaded and pulled records: they live to the end of the run
     if pulled.rejected:
         message = "; ".join(pulled.rejected)
         log.error("scope_rejected", error=message)
@@ -244,20 +245,6 @@ def _run_locked(
         stale=[r.name for r in pulled.runs if not r.ok],
     )
     return outcome
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an evaluation allocates its rows. With hundreds
-    of thousands of live records, each generational pass walks all of them: about a third of
-    an evaluation's time. The evaluation makes no reference cycles, so nothing waits for it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _evaluate(

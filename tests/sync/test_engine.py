@@ -393,24 +393,6 @@ def test_as_of_leaves_out_items_created_later(tmp_path: Path) -> None:
     assert status_rows(tmp_path)["G1.1"]["Done / Total"] == "1 / 3"
 
 
-def test_paused_gc_pauses_and_restores_the_collector() -> None:
-    import gc
-
-    from sync.engine import paused_gc
-
-    assert gc.isenabled()
-    with paused_gc():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with paused_gc():
-            pass
-        assert not gc.isenabled()  # it was off before: it stays off
-    finally:
-        gc.enable()
-
-
 def test_a_sink_that_does_not_exist_is_a_config_error_and_nothing_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
