@@ -44,6 +44,7 @@ from bench.world import (  # noqa: E402
     Sizes,
     World,
     child_env,
+    compile_tree,
     goalsync_cmd,
     machine,
     run_child,
@@ -236,6 +237,7 @@ def compare(sizes: Sizes, before: Path | None = None) -> str:
             # every tab already showing its table (same data, same day) and write none of them.
             world.sheets.call(_add_status_sheet, BEFORE_ID)
             (root / "goalsync-before.yaml").write_text(world.config(BEFORE_ID), encoding="utf-8")
+            compile_tree(before)
             before_cmd = goalsync_cmd("--state-dir", "state-before")
             before_cmd[before_cmd.index("goalsync.yaml")] = "goalsync-before.yaml"
             measured, requests = _run(world, root, before_cmd, before)
