@@ -145,15 +145,12 @@ def fetch_cloud_search(
     page_size: int,
     progress: ProgressCallback = no_progress,
     keep: Keep | None = None,
-    first: Mapping[str, Any] | None = None,
 ) -> list[Any]:
     """Every issue of `jql`, as `keep` makes each page into what is kept (one entry per issue),
-    or raw. `first`: its first page, when asked already."""
+    or raw."""
     issues: list[Any] = []
 
     def fetch(token: str | None) -> Mapping[str, Any]:
-        if token is None and first is not None:
-            return first
         return _cloud_page(http, jql, fields, expand, page_size, token)
 
     pages = Pages(
@@ -186,10 +183,11 @@ def fetch_cloud_sliced(
     """Every issue of `query`, as fetch_cloud_search, but a scope of `min_pages` or more is cut
     into `created` ranges read concurrently, each slice's own chain in key order as before.
 
-    Cost: a scope of one page is read as before; a longer one asks approximate-count once after
-    its first page; a large one then asks for its earliest `created` (one probe) and reads the
-    slices, the first page read again: at most the minimum, plus one part page per slice, plus
-    two.
+    Cost: the scope's approximate count is asked first (no issues in its answer); a scope under
+    `min_pages` is then read as one chain, a larger one asks for its earliest `created` (a
+    one-issue probe) and is read in slices. At most the minimum, plus one part page per slice,
+    plus those two. The first page is not asked before the size is known: at 20,000 issues it
+    was the slowest of three round trips before the slices, and was read again in its slice.
 
     The ranges tile the scope exactly: adjacent slices share one bound literal (`created < "b"`,
     `created >= "b"`), the first has no lower bound and the last no upper one, so an issue falls
@@ -197,13 +195,13 @@ def fetch_cloud_sliced(
     them), whatever it is edited to while slices are read (`created` never changes), and an
     issue created meanwhile is in the last slice or the next run's window. Issues created in the
     same minute as a bound all fall on one side of it. The result is slice after slice: the same
-    whatever order the pages arrive in."""
+    whatever order the pages arrive in. The count is an estimate: a low one only means one
+    chain, which reads whatever is there."""
     jql = query.render()
-    first = _cloud_page(http, jql, fields, expand, page_size, None)
-    count = None if _is_last(first) else http.approximate_count(strip_order_by(jql))
+    count = http.approximate_count(strip_order_by(jql))
     pages = math.ceil((count or 0) / page_size)
     bounds = _created_bounds(http, query, pages, zone, until, min_pages, concurrency)
-    if not bounds:  # read on from the first page
+    if not bounds:  # one chain from the first page
         return fetch_cloud_search(
             http,
             jql,
@@ -212,7 +210,6 @@ def fetch_cloud_sliced(
             page_size=page_size,
             progress=progress,
             keep=keep,
-            first=first,
         )
     edges: list[str | None] = [None, *bounds, None]
     slices = [
@@ -274,10 +271,6 @@ def _cloud_page(
     token: str | None,
 ) -> Mapping[str, Any]:
     return http.search_cloud(jql, fields=fields, expand=expand, max_results=page_size, token=token)
-
-
-def _is_last(page: Mapping[str, Any]) -> bool:
-    return _following(page) is None
 
 
 def _following(page: Mapping[str, Any]) -> str | None:

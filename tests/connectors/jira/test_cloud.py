@@ -54,15 +54,15 @@ def ctx(**kwargs: Any) -> PullContext:
 @pytest.fixture
 def rsps() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        # a complete pull longer than a page asks its size once; these scopes are too small to
-        # slice (fetch_cloud_sliced)
-        mock.post(f"{API3}/search/approximate-count", json={"count": 9})
         yield mock
 
 
 def site(rsps: responses.RequestsMock) -> None:
+    """serverInfo, /field, and the size a complete pull asks first: these scopes are too small to
+    slice (fetch_cloud_sliced)."""
     rsps.get(f"{URL}/rest/api/2/serverInfo", json=live("serverInfo-cloud.json"))
     rsps.get(f"{API3}/field", json=live("field-cloud.json"))
+    rsps.post(f"{API3}/search/approximate-count", json={"count": 9})
 
 
 def search_pages(rsps: responses.RequestsMock, pages: dict[str | None, Any]) -> None:
@@ -102,7 +102,7 @@ def test_a_full_pull_costs_pages_plus_serverinfo_field_and_one_bulkfetch(
     assert len(calls(rsps, "/field")) == 1
     assert not calls(rsps, "/myself")  # the incremental bound is relative: no zone needed
     assert len(calls(rsps, "/changelog/bulkfetch")) == 1  # one issue's changelog was cut short
-    # a scope longer than a page asks its size once (approximate-count): too small to slice
+    # a complete pull asks its size once (approximate-count), first: too small to slice
     assert len(calls(rsps, "/search/approximate-count")) == 1
     assert result.requests == len(rsps.calls) == 2 + 1 + 1 + 1 + 1
     assert not calls(rsps, "/search")  # the old endpoint (410 on Cloud) is never asked

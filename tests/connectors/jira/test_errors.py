@@ -62,9 +62,11 @@ def ctx(budget_s: float = 300.0, **kwargs: Any) -> PullContext:
     return PullContext(source="jira", run_started=RUN, tz=UTC, budget_s=budget_s, **kwargs)
 
 
-def site(rsps: responses.RequestsMock) -> None:
+def site(rsps: responses.RequestsMock, count: int = 0) -> None:
+    """serverInfo, /field, and the complete pull's first question: the scope's size."""
     rsps.get(f"{URL}/rest/api/2/serverInfo", json=live("serverInfo-cloud.json"))
     rsps.get(f"{API3}/field", json=live("field-cloud.json"))
+    rsps.post(f"{API3}/search/approximate-count", json={"count": count})
 
 
 def paths(rsps: responses.RequestsMock) -> list[str]:
@@ -137,6 +139,22 @@ def test_a_rejected_jql_is_a_config_error_quoting_jira(
     assert paths(rsps).count("/rest/api/3/search/jql") == 1  # not retried
 
 
+def test_a_jql_the_count_rejects_is_the_same_config_error_and_no_search_is_made(
+    rsps: responses.RequestsMock,
+) -> None:
+    # A complete pull asks the scope's size first: Jira rejects a bad JQL there, with the same
+    # 400 a search gets. It is named as the search's, with Jira's words, and not retried.
+    rsps.get(f"{URL}/rest/api/2/serverInfo", json=live("serverInfo-cloud.json"))
+    rsps.get(f"{API3}/field", json=live("field-cloud.json"))
+    rsps.post(f"{API3}/search/approximate-count", status=400, json=live("error-400-jql.json"))
+    with pytest.raises(ConfigError) as info:
+        make(jql="project PAY").fetch(ctx())
+    assert "Expecting operator but got 'PAY'" in str(info.value)
+    assert "'jira'" in str(info.value) and "(project PAY)" in str(info.value)
+    assert paths(rsps).count("/rest/api/3/search/approximate-count") == 1
+    assert "/rest/api/3/search/jql" not in paths(rsps)
+
+
 def test_a_rejected_jql_clause_is_a_config_error_naming_the_clause(
     rsps: responses.RequestsMock,
 ) -> None:
@@ -165,7 +183,8 @@ def test_429_waits_what_retry_after_says_then_goes_on(rsps: responses.RequestsMo
     result = make(sleeps).fetch(ctx())
     assert sleeps == [7.0]
     assert paths(rsps).count("/rest/api/3/search/jql") == 2
-    assert result.requests == 2 + 2  # serverInfo, /field, and the retried attempt is counted
+    # serverInfo, /field, the count, and the search's two attempts: the retried one is counted
+    assert result.requests == 3 + 2
 
 
 def test_429_without_retry_after_waits_until_the_iso_rate_limit_reset(
@@ -275,8 +294,7 @@ def test_parse_rate_limit_reset_reads_jiras_iso_dates(
 def test_a_full_pull_never_asks_myself(rsps: responses.RequestsMock) -> None:
     # A scoped Cloud token is refused by /myself yet may search: the relative incremental bound
     # needs no user zone, so the pull never asks, and the site's zone serves the DC windows.
-    rsps.get(f"{URL}/rest/api/2/serverInfo", json=live("serverInfo-cloud.json"))
-    rsps.get(f"{API3}/field", json=live("field-cloud.json"))
+    site(rsps)
     rsps.get(f"{API3}/myself", status=401, json={"code": 401, "message": "scope does not match"})
     rsps.get(f"{API3}/search/jql", json=live("search-jql-empty.json"))
     result = make().fetch(ctx())

@@ -88,6 +88,7 @@ def test_cloud_full_pull_costs_pages_serverinfo_field_myself_and_bulk(
     assert cloud.count("GET", "/rest/api/3/search/jql") == math.ceil(n / page)
     assert cloud.count("GET", "/rest/api/2/serverInfo") == 1
     assert cloud.count("GET", "/rest/api/3/field") == 1
+    assert cloud.count("POST", "/rest/api/3/search/approximate-count") == 1  # the size, first
     assert cloud.count("GET", "/rest/api/3/myself") == 0  # no user zone needed
     # /status only when a changelog names a status no issue sits in now
     current = {i["fields"]["status"]["name"] for i in cloud.issues.values()}
@@ -280,7 +281,7 @@ def test_an_anonymous_pull_skips_myself_and_uses_the_server_zone(cloud: FakeJira
     assert len(result.items) == 3
     assert cloud.count("GET", "/rest/api/3/myself") == 0
     assert result.state["zone"] == "Etc/UTC"
-    assert result.requests == cloud.count() == 3
+    assert result.requests == cloud.count() == 4  # serverInfo, /field, the size, the one page
 
 
 def test_the_incremental_bound_holds_in_a_zone_far_from_utc(dc: FakeJira) -> None:

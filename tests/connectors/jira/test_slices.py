@@ -116,9 +116,10 @@ def test_a_large_scope_is_read_in_slices_each_issue_once(fake: HookedJira) -> No
     counts = fake.count("POST", "/rest/api/3/search/approximate-count")
     assert counts == 1
     assert len(set(slices)) == 8
-    # one part page per slice at most; the first page (read again: it was asked before the
-    # size was known) and the probe for the earliest `created` are the "plus two"
+    # one part page per slice at most; the count and the probe for the earliest `created` are
+    # the "plus two" (no first page before the size is known: nothing is read twice)
     assert searches + counts <= minimum + len(set(slices)) + 2
+    assert searches - len(slices) == 1  # the probe, and nothing else outside the slices
 
 
 def test_the_slices_tile_the_scope_first_and_last_open() -> None:
@@ -221,11 +222,11 @@ def test_an_error_in_one_slice_fails_the_read_and_stops_the_others(fake: HookedJ
     assert fake.count() == asked  # no reader left asking after the failure
 
 
-def test_a_one_page_scope_asks_no_count_and_a_short_one_no_slices(fake: HookedJira) -> None:
+def test_a_scope_too_small_to_slice_asks_its_size_then_reads_one_chain(fake: HookedJira) -> None:
     seed(fake, PAGE)
     assert sorted(read(fake)) == sorted(fake.issues)
-    assert fake.count("POST", "/rest/api/3/search/approximate-count") == 0
-    assert fake.count("GET", "/rest/api/3/search/jql") == 1
+    assert fake.count("POST", "/rest/api/3/search/approximate-count") == 1  # asked first
+    assert fake.count("GET", "/rest/api/3/search/jql") == 1  # no probe: the one page
     seed(fake, 2 * PAGE, first=PAGE + 1)  # 3 pages: under MIN_PAGES
     fake.reset_counts()
     fake.searches.clear()
