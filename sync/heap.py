@@ -11,9 +11,12 @@ collector off altogether a 100,000-item run peaked at the same RSS).
 
 `batch_collector` is the policy for the length of one CLI command; `keep_long_lived` moves what is
 alive at a phase's end (the imported connectors, the loaded and pulled records) out of the
-collector's passes. Objects are still freed when their last reference goes; only a cycle among
-them would wait for the command's end. Outside a command (a test calling the engine, a library
-user) both leave the collector alone.
+collector's passes. Objects are still freed when their last reference goes. A reference cycle
+frozen with them, or one that was already garbage and not yet collected when they were frozen
+(a retried request's traceback, say), waits for the command's end: a few objects per phase, not
+the records, which hold no cycles. Outside a command (a test calling the engine, a library user)
+both leave the collector alone, and so does a command run in a process that froze objects of its
+own (a host that forks workers, say): its freeze is not ours to undo.
 """
 
 from __future__ import annotations
@@ -26,33 +29,38 @@ from collections.abc import Iterator
 # a full one every 10 older ones (and then only once the long-lived objects grew by a quarter).
 BATCH_THRESHOLD = (50_000, 20, 10)
 
-_batch = False  # inside batch_collector: keep_long_lived freezes
+_active = False  # inside batch_collector
+_freezing = False  # ... and the freezes are ours to undo: keep_long_lived freezes
 
 
 @contextlib.contextmanager
 def batch_collector() -> Iterator[None]:
     """One command's collector policy: what the command imported so far is frozen (it lives to
-    the end), young passes are rarer; both undone on the way out."""
-    global _batch
-    if _batch:  # nested (a command running another): the outer one owns the policy
+    the end), young passes are rarer; both undone on the way out. In a process that froze
+    objects itself, only the passes are made rarer (unfreezing would undo its freeze too)."""
+    global _active, _freezing
+    if _active:  # nested (a command running another): the outer one owns the policy
         yield
         return
     before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*BATCH_THRESHOLD)
-    _batch = True
+    ours = gc.get_freeze_count() == 0
     try:
+        _active, _freezing = True, ours
+        gc.set_threshold(*BATCH_THRESHOLD)
+        if ours:
+            gc.freeze()
         yield
     finally:
-        _batch = False
+        _active = _freezing = False
         gc.set_threshold(*before)
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 def keep_long_lived() -> None:
     """Within a command: every object alive now is out of the collector's later passes (they
     would walk it again each time, and it lives to the end). Outside one, nothing."""
-    if _batch:
+    if _freezing:
         gc.freeze()
 
 

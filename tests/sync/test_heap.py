@@ -76,6 +76,22 @@ def test_a_nested_command_leaves_the_policy_to_the_outer_one() -> None:
         assert frozen(made)
 
 
+def test_a_process_that_froze_objects_itself_keeps_its_freeze() -> None:
+    """A host that froze its own objects (before forking workers, say): the command makes the
+    passes rarer but freezes nothing, so that undoing the policy cannot unfreeze the host's."""
+    host = Probe()
+    gc.freeze()
+    try:
+        with batch_collector():
+            assert gc.get_threshold() == BATCH_THRESHOLD
+            made = Probe()
+            keep_long_lived()
+            assert not frozen(made)
+        assert frozen(host)  # still frozen: the command did not unfreeze it
+    finally:
+        gc.unfreeze()
+
+
 def test_the_cli_runs_each_command_under_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, int, int]] = []
 
