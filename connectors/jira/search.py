@@ -31,14 +31,14 @@ import structlog
 from connectors.jira.client import JiraHttp, quote_key
 from connectors.jira.parse import parse_time
 from sync.base.contracts import ProgressCallback, no_progress
-from sync.base.errors import FatalError
+from sync.base.errors import FatalError, RetriableError
 from sync.base.paging import Endpoint, Pages, read_concurrently
 
 log = structlog.get_logger(__name__)
 
 # A complete Cloud pull of at least this many pages is read in `created` slices, concurrently:
-# below it the count and the probe (two requests) and the slices' part pages cost more than the
-# chain's round trips save.
+# below it the probe (one request more than the count every complete pull asks) and the slices'
+# part pages cost more than the chain's round trips save.
 SLICE_MIN_PAGES = 10
 # Slices read at once. Jira Cloud limits by cost per time, not connections: a few concurrent
 # searches cost what the chain's would, just sooner, and a 429 is retried (Retry-After) by
@@ -198,7 +198,16 @@ def fetch_cloud_sliced(
     whatever order the pages arrive in. The count is an estimate: a low one only means one
     chain, which reads whatever is there."""
     jql = query.render()
-    count = http.approximate_count(strip_order_by(jql))
+    try:
+        count = http.approximate_count(strip_order_by(jql))
+    except (RetriableError, FatalError) as exc:
+        # The count only chooses between one chain and slices: without it the scope is read as
+        # one chain. A JQL it rejects (ConfigError) or refused credentials (AuthError) would
+        # fail the search too: those go up.
+        log.warning(
+            "jira_count_unavailable", source=http.source, error=str(exc), effect="one chain"
+        )
+        count = None
     pages = math.ceil((count or 0) / page_size)
     bounds = _created_bounds(http, query, pages, zone, until, min_pages, concurrency)
     if not bounds:  # one chain from the first page

@@ -439,8 +439,8 @@ def test_first_run_status_tab(world: World) -> None:
 
 def test_first_run_request_counts(world: World) -> None:
     assert world.counts["first"] == {
-        # serverInfo, /field, then ceil(153 / 100) = 2 search pages, and one approximate-count
-        # (a scope of more than one page is counted, to choose whether to read it in slices)
+        # serverInfo, /field, one approximate-count (a complete pull counts its scope first, to
+        # choose whether to read it in slices), then ceil(153 / 100) = 2 search pages
         "jira serverInfo": 1, "jira field": 1, "jira myself": 0, "jira search": 2, "jira all": 5,
         # web: 2 issues pages + milestones + 1 events page; api: 1 + 1 + 1
         "gh issues": 3, "gh milestones": 2, "gh events": 2, "gh 304": 0, "gh all": 7,

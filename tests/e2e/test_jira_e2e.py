@@ -197,8 +197,8 @@ def test_first_run_is_a_full_pull_at_the_documented_cost(runs: dict[str, Any]) -
         "myself": 0,  # the incremental bound is relative: no user zone to learn
         "search": math.ceil(n / 100) + 1,  # the scope's pages, then the jql clause (keys only)
         "bulkfetch": 1,  # PAY-219's changelog was cut short
-        # + approximate-count: a scope longer than a page asks its size once (too small to
-        # slice: jira_search.fetch_cloud_sliced)
+        # + approximate-count: a complete pull asks its size first (too small to slice:
+        # jira_search.fetch_cloud_sliced)
         "all": 1 + 1 + 3 + 1 + 1,
     }
     assert pulled(run)["requests"] == runs["first_counts"]["all"]

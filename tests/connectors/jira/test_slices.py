@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import structlog
 from pydantic import SecretStr
 
 from connectors.jira import search as jira_search
@@ -22,7 +23,7 @@ from connectors.jira.client import DEFAULT_TIMEOUT, JiraAuth, JiraHttp, open_cli
 from connectors.jira.search import KEY_ORDER, Query
 from connectors.jira.source import JiraSource, JiraSourceConfig
 from sync.base.contracts import PullContext
-from sync.base.errors import ConfigError
+from sync.base.errors import ConfigError, FatalError
 from sync.base.retry import Budget
 from tests.fakes.jira import Auth, FakeJira
 from tests.fakes.server import Request, Response
@@ -234,6 +235,33 @@ def test_a_scope_too_small_to_slice_asks_its_size_then_reads_one_chain(fake: Hoo
     assert fake.count("POST", "/rest/api/3/search/approximate-count") == 1
     assert fake.count("GET", "/rest/api/3/search/jql") == math.ceil(len(fake.issues) / PAGE)
     assert not sliced(fake)
+
+
+def test_a_count_far_below_the_truth_means_one_chain_that_reads_everything(
+    fake: HookedJira,
+) -> None:
+    seed(fake, 120)  # 24 pages of 5: sliced, were the count right
+    fake.count_error = -110  # Jira's index lags: it says 10, 2 pages
+    keys = read(fake)
+    assert Counter(keys) == Counter(list(fake.issues))  # nothing lost, nothing twice
+    assert not sliced(fake)
+    assert not [jql for jql in fake.searches if "created ASC" in jql]  # no probe either
+    assert fake.count("GET", "/rest/api/3/search/jql") == math.ceil(120 / PAGE)
+
+
+def test_a_count_jira_cannot_give_means_one_chain(fake: HookedJira) -> None:
+    seed(fake, 120)
+    http = http_for(fake)
+    http.approximate_count = _unavailable  # type: ignore[method-assign]
+    with structlog.testing.capture_logs() as logs:
+        keys = read(fake, http)
+    assert Counter(keys) == Counter(list(fake.issues))
+    assert not sliced(fake)
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["jira_count_unavailable"]
+
+
+def _unavailable(jql: str) -> int | None:
+    raise FatalError("approximate count: 404 Not Found")
 
 
 def test_the_fake_answers_approximate_count_as_jira_cloud(fake: HookedJira) -> None:
