@@ -1,12 +1,12 @@
-"""JQL composition and the one pagination loop per Jira API flavour.
+"""JQL composition, the pieces both Jira API flavours' searches share, and Cloud's search.
 
 - Cloud: `GET /rest/api/3/search/jql`, paged by `nextPageToken` until it is absent. The library's
   own `maxResults=0` loop trusts the token blindly; a server answering the same token twice would
   loop for ever, so goalsync pages itself and refuses a repeated token. (The old `/search`
   answers 410 on Cloud, and the library's `search_issues(startAt>0)` raises there: not used.)
-- Server / Data Center: `GET /rest/api/2/search` with `startAt`. Deep offsets are refused past
-  10,000 results, so a larger result is sliced into `updated` windows that tile the scope
-  exactly (adjacent windows share a bound: `>= a` and `< a`) and each stay under the limit.
+- Server / Data Center: `GET /rest/api/2/search` with `startAt`, in `search_dc` (its 10,000-result
+  limit and the `updated` windows that keep each part under it), with `fetch_keys`, which needs
+  both flavours' searches.
 - JQL dates have no zone: Jira reads them in the searching user's time zone (the profile's, else
   the server's default), so cursors are written in that zone, never in UTC.
 - Changelogs: the one embedded in a search page is cut short on busy issues (`total` > the
@@ -45,7 +45,6 @@ SLICE_MIN_PAGES = 10
 # the one retry layer. More slices than readers: a thin slice frees its reader for the next.
 SLICE_CONCURRENCY = 4
 SLICES_PER_READER = 2
-DC_WINDOW_LIMIT = 10_000  # Data Center refuses startAt paging past this many results
 BULK_CHANGELOG_ISSUES = 1_000  # /changelog/bulkfetch takes at most this many issues a call
 # What a search keeps of each page, as it comes: one entry per issue, in order (the live source
 # parses pages as they arrive; without it the raw issues are kept).
@@ -156,7 +155,7 @@ def fetch_cloud_search(
     pages = Pages(
         fetch,
         _following,
-        endpoint=_endpoint(http, repr(jql)),
+        endpoint=page_endpoint(http, repr(jql)),
         count=lambda page: len(page_issues(page)),
         progress=progress,
     )
@@ -231,7 +230,7 @@ def fetch_cloud_sliced(
         return lambda: Pages(
             lambda token: _cloud_page(http, sliced, fields, expand, page_size, token),
             _following,
-            endpoint=_endpoint(http, repr(sliced)),
+            endpoint=page_endpoint(http, repr(sliced)),
         )
 
     kept: list[list[Any]] = [[] for _ in slices]
@@ -286,132 +285,6 @@ def _following(page: Mapping[str, Any]) -> str | None:
     return None if page.get("isLast") is True else next_page_token(page)
 
 
-# --- Server / Data Center ---------------------------------------------------------------------
-
-
-def fetch_dc_search(
-    http: JiraHttp,
-    query: Query,
-    *,
-    fields: Sequence[str],
-    expand: str | None,
-    page_size: int,
-    zone: tzinfo,
-    until: datetime,
-    window_limit: int = DC_WINDOW_LIMIT,
-    progress: ProgressCallback = no_progress,
-    keep: Keep | None = None,
-    concurrency: int = 1,
-) -> list[Any]:
-    """All issues of `query`, in `updated` windows of at most `window_limit` results each, as
-    `keep` makes each page into what is kept (one entry per issue: offsets count entries), or
-    raw. With `concurrency` above 1, a window's pages after its first (whose `total` tells
-    every startAt) are read that many at once."""
-
-    def first_page(q: Query) -> Mapping[str, Any]:
-        return http.search_dc(
-            q.render(), fields=fields, expand=expand, max_results=page_size, start_at=0
-        )
-
-    def rest(q: Query, first: Mapping[str, Any]) -> list[Any]:
-        stride = len(page_issues(first))  # what a page holds here (Jira may cap page_size)
-        offsets = list(range(stride, min(_total(first), window_limit), stride)) if stride else []
-        if concurrency > 1 and len(offsets) >= 2:
-            return at_offsets(q, first, offsets)
-        issues: list[Any] = []
-        ended = False  # a page came back empty before `total` (issues left the scope)
-
-        def fetch(start_at: int | None) -> Mapping[str, Any]:
-            if start_at is None:
-                return first  # asked already: its total decided the windows
-            return http.search_dc(
-                q.render(), fields=fields, expand=expand, max_results=page_size, start_at=start_at
-            )
-
-        def following(page: Mapping[str, Any]) -> int | None:
-            more = not ended and len(issues) < min(_total(page), window_limit)
-            return len(issues) if more else None
-
-        pages = Pages(
-            fetch,
-            following,
-            endpoint=_endpoint(http, repr(q.render()), marker="startAt"),
-            count=lambda page: len(page_issues(page)),
-            progress=progress,
-        )
-        for page in pages:
-            batch = page_issues(page)
-            ended = not batch
-            issues.extend(keep(batch) if keep else batch)
-        return issues
-
-    def at_offsets(q: Query, first: Mapping[str, Any], offsets: list[int]) -> list[Any]:
-        # `total` is known: every page's startAt is, so they are read at once, in key order as
-        # the chain reads them (an issue leaving the scope meanwhile shifts later offsets as it
-        # shifts the chain's); kept in offset order whatever order they arrive in.
-        jql = q.render()
-
-        def one(start_at: int) -> Callable[[], list[Mapping[str, Any]]]:
-            return lambda: [
-                http.search_dc(
-                    jql, fields=fields, expand=expand, max_results=page_size, start_at=start_at
-                )
-            ]
-
-        batch = page_issues(first)
-        parts: list[list[Any]] = [keep(batch) if keep else batch]
-        progress(1, len(batch))
-        parts += [[] for _ in offsets]
-        for index, page in read_concurrently([one(o) for o in offsets], concurrency=concurrency):
-            batch = page_issues(page)
-            parts[index + 1] = keep(batch) if keep else batch
-            progress(1, len(batch))
-        return [entry for part in parts for entry in part]
-
-    def window(
-        q: Query, low: datetime, high: datetime, page: Mapping[str, Any] | None = None
-    ) -> list[Any]:
-        if page is None:
-            page = first_page(q)
-        if _total(page) <= window_limit:
-            return rest(q, page)
-        if high - low < timedelta(minutes=2):  # JQL dates stop at minutes: cannot cut finer
-            raise FatalError(
-                f"source {http.source!r}: {_total(page)} issues were updated within one minute "
-                f"in {q.render()!r}, more than Data Center pages ({window_limit})"
-            )
-        middle = (low + (high - low) / 2).replace(second=0, microsecond=0)
-        cut = jql_time(middle, zone)
-        log.info("jira_dc_slice", source=http.source, total=_total(page), at=cut)
-        return window(replace(q, window_to=cut), low, middle) + window(
-            replace(q, window_from=cut), middle, high
-        )
-
-    page = first_page(query)
-    if _total(page) <= window_limit:
-        return rest(query, page)
-    low = _earliest_update(http, query) or until
-    return window(query, low, max(until, low) + timedelta(minutes=1), page)
-
-
-def _earliest_update(http: JiraHttp, query: Query) -> datetime | None:
-    probe = replace(query, order="updated ASC")
-    page = http.search_dc(
-        probe.render(), fields=["updated"], expand=None, max_results=1, start_at=0
-    )
-    for issue in page_issues(page):
-        fields = issue.get("fields")
-        return parse_time(fields.get("updated")) if isinstance(fields, Mapping) else None
-    return None
-
-
-def _total(page: Mapping[str, Any]) -> int:
-    total = page.get("total")
-    if isinstance(total, int) and not isinstance(total, bool):
-        return total
-    raise FatalError("a Jira Data Center search page without a total")
-
-
 # --- both ---------------------------------------------------------------------------------------
 
 
@@ -425,7 +298,8 @@ def next_page_token(page: Mapping[str, Any]) -> str | None:
     return token
 
 
-def _endpoint(http: JiraHttp, name: str, marker: str = "nextPageToken") -> Endpoint:
+def page_endpoint(http: JiraHttp, name: str, marker: str = "nextPageToken") -> Endpoint:
+    """What a page loop's errors name (Cloud's loops here, Data Center's in search_dc)."""
     return Endpoint(f"source {http.source!r}", "Jira", name, marker)
 
 
@@ -442,34 +316,6 @@ def page_issues(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if not all(isinstance(i, Mapping) for i in issues):
         raise FatalError("a Jira search page whose 'issues' are not all objects")
     return issues
-
-
-def fetch_keys(
-    http: JiraHttp,
-    query: Query,
-    *,
-    page_size: int,
-    zone: tzinfo,
-    until: datetime,
-    window_limit: int = DC_WINDOW_LIMIT,
-) -> frozenset[str]:
-    """The keys a search matches, fetching keys only (the most a page can hold)."""
-    if http.cloud:
-        issues = fetch_cloud_search(
-            http, query.render(), fields=["key"], expand=None, page_size=page_size
-        )
-    else:
-        issues = fetch_dc_search(
-            http,
-            query,
-            fields=["key"],
-            expand=None,
-            page_size=page_size,
-            zone=zone,
-            until=until,
-            window_limit=window_limit,
-        )
-    return frozenset(str(i["key"]) for i in issues if isinstance(i.get("key"), str))
 
 
 # --- changelogs -------------------------------------------------------------------------------
@@ -505,7 +351,9 @@ def fetch_bulk_changelogs(
                 raise FatalError("a Jira changelog bulkfetch answer that is not an object")
             return page
 
-        for page in Pages(fetch, next_page_token, endpoint=_endpoint(http, "changelog bulkfetch")):
+        for page in Pages(
+            fetch, next_page_token, endpoint=page_endpoint(http, "changelog bulkfetch")
+        ):
             for entry in page.get("issueChangeLogs") or ():
                 if isinstance(entry, Mapping) and entry.get("issueId") is not None:
                     histories = [h for h in entry.get("changeHistories") or () if h]

@@ -12,7 +12,7 @@ One pull:
    story points, Flagged and Epic Link fields), asked on complete pulls only and kept in the
    source's state between runs, so an unchanged incremental run costs one search per scope;
 3. search (jira_search: token paging on Cloud, a large complete pull in `created` slices read
-   concurrently; startAt in `updated` windows on Data Center),
+   concurrently; search_dc: startAt in `updated` windows on Data Center),
    asking only for the fields goalsync reads, with the changelog; complete cut-short changelogs;
 4. parse (jira_parse: state from statusCategory, blocked from status / label / Flagged, status
    changes as Events), and run each `jql:` select clause as an extra keys-only search.
@@ -30,6 +30,7 @@ from typing import Any
 import structlog
 
 from connectors.jira import search as jira_search
+from connectors.jira import search_dc
 from connectors.jira.client import (
     DEFAULT_TIMEOUT,
     JiraAuth,
@@ -102,7 +103,7 @@ class JiraSource:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         page_size: int = PAGE_SIZE,
         key_page_size: int = KEY_PAGE_SIZE,
-        window_limit: int = jira_search.DC_WINDOW_LIMIT,
+        window_limit: int = search_dc.DC_WINDOW_LIMIT,
         slice_min_pages: int = jira_search.SLICE_MIN_PAGES,
         slice_concurrency: int = jira_search.SLICE_CONCURRENCY,
         sleep: Callable[[float], None] = time.sleep,
@@ -300,7 +301,7 @@ class JiraSource:
                 keep=keep,
             )
         query = Query(self.config.jql, jira_search.KEY_ORDER, since=literal)
-        return jira_search.fetch_dc_search(
+        return search_dc.fetch_dc_search(
             http,
             query,
             fields=fields,
@@ -319,7 +320,7 @@ class JiraSource:
         self, http: JiraHttp, site: Site, clause: str, until: datetime
     ) -> frozenset[str]:
         query = Query(self.config.jql, jira_search.KEY_ORDER, clause=clause)
-        return jira_search.fetch_keys(
+        return search_dc.fetch_keys(
             http,
             query,
             page_size=self.key_page_size,

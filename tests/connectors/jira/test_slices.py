@@ -19,6 +19,7 @@ import structlog
 from pydantic import SecretStr
 
 from connectors.jira import search as jira_search
+from connectors.jira import search_dc
 from connectors.jira.client import DEFAULT_TIMEOUT, JiraAuth, JiraHttp, open_client
 from connectors.jira.search import KEY_ORDER, Query
 from connectors.jira.source import JiraSource, JiraSourceConfig
@@ -303,7 +304,7 @@ def read_dc(
 ) -> list[str]:
     http = http_for(fake, sleeps)
     http.use_deployment("Server")
-    issues = jira_search.fetch_dc_search(
+    issues = search_dc.fetch_dc_search(
         http,
         Query(SCOPE, KEY_ORDER),
         fields=["summary", "updated"],
