@@ -24,7 +24,6 @@ import functools
 import hashlib
 import json
 import zlib
-from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,28 +33,14 @@ from connectors.sheets.body import (
     body_bytes,
     body_from_makers,
     body_size,
-    header_json,
-    iter_row_json,
     json_later,
     json_size,
     json_texts,
-    row_json,
-    with_row_texts,
 )
-from connectors.sheets.layout import (
-    GRID_CELL_LIMIT,
-    Grid,
-    grid_for,
-    grid_range,
-    to_clear_cells,
-    to_fill_cells,
-    to_format_requests,
-    to_resize,
-    to_sheet_properties,
-    to_trend_charts,
-    to_write_cells,
-)
+from connectors.sheets.layout import GRID_CELL_LIMIT, Grid, grid_for, to_sheet_properties
 from connectors.sheets.shapes import SPREADSHEET, checked
+from connectors.sheets.tab import FINGERPRINT_KEY as FINGERPRINT_KEY  # still named from here
+from connectors.sheets.tab import Tab, fill_chunks
 from sync.base.errors import PublishError
 from sync.base.report import TAB_NAMES, TRENDS_TAB, Cell, HistoryRow, Table
 
@@ -71,7 +56,6 @@ SHEET_FIELDS = (
     "conditionalFormats(ranges(sheetId)),developerMetadata(metadataId,metadataKey,metadataValue),"
     "charts(chartId))"
 )
-FINGERPRINT_KEY = "goalsync.content"  # developer metadata: what goalsync last wrote in a tab
 FINGERPRINT_VERSION = "1"  # bump when the cells written for the same table change
 # Tabs that came after the fingerprint mark: every one goalsync wrote carries it, so one without
 # it is someone's own tab of that name, which a publish must not overwrite.
@@ -199,7 +183,7 @@ def to_write_plan(
     used = {s.sheet_id for s in sheets}
     leftovers = [s for s in sheets if s.title.startswith(STAGING_PREFIX)]
     plan = WritePlan()
-    tabs: list[_Tab] = []
+    tabs: list[Tab] = []
     for table in tables:
         existing = find_tab(sheets, table.name)
         unmarked = existing is not None and existing.fingerprint is None
@@ -217,7 +201,7 @@ def to_write_plan(
         if mark is not None and existing is not None and _shows(existing, grid, mark):
             plan.unchanged.append(table.name)
             mark = None  # nothing is written to this tab, its mark included
-        tabs.append(_Tab(table, sheet_id, grid, existing, mark, table.name in plan.unchanged))
+        tabs.append(Tab(table, sheet_id, grid, existing, mark, table.name in plan.unchanged))
     # Chart ids are the spreadsheet's embedded-object ids: a new one must not be taken anywhere.
     objects = used | {c for s in sheets for c in s.charts}  # used: the sheet ids, new ones too
     for tab in tabs:
@@ -263,178 +247,9 @@ def _shows(existing: SheetInfo, grid: Grid, mark: str) -> bool:
     )
 
 
-@dataclass(slots=True)
-class _Tab:
-    table: Table
-    sheet_id: int
-    grid: Grid
-    existing: SheetInfo | None
-    mark: str | None = None  # the fingerprint to leave on the tab, if any
-    unchanged: bool = False  # it shows this table already: left out, its cells never built
-    taken: set[int] = field(default_factory=set)  # embedded-object ids held elsewhere (charts)
-    # Of each row's JSON, header first; an array (4 bytes a row, not a 36-byte int object).
-    row_sizes: array[int] = field(default_factory=lambda: array("L"))
-    frame_sizes: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if not self.unchanged:
-            # One row's JSON at a time, measured and dropped: it is made again when the body
-            # that carries it is made (kept, 100,000 items' rows are over 100 MB of text).
-            self.row_sizes = array("L", map(len, iter_row_json(self.table)))
-
-    def row_texts(self, start: int = 0, end: int | None = None) -> list[str]:
-        """Rows `start` to `end` (0 is the header) as the JSON of their RowData."""
-        end = len(self.row_sizes) if end is None else end
-        rows = self.table.rows
-        texts = [row_json(rows[i - 1]) for i in range(max(start, 1), end)]
-        return [header_json(self.table), *texts] if start == 0 and end > 0 else texts
-
-    def measure(self) -> None:
-        self.frame_sizes = [json_size(r) for r in self.frame()]
-
-    @property
-    def content_size(self) -> int:
-        """The size of `write()`'s JSON, from the rows' sizes (each row is serialised once)."""
-        frame = json_size(to_write_cells(self.sheet_id, self.grid, []))
-        return frame + sum(self.row_sizes) + 2 * max(0, len(self.row_sizes) - 1)
-
-    def request_sizes(self, staging_id: int | None = None, index: int = 0) -> list[int]:
-        """Sizes of this tab's requests in the final batch (`final_texts`)."""
-        if staging_id is None:
-            return [*self.frame_sizes, self.content_size]
-        if self.existing is None:
-            return [json_size(r) for r in (self.promote(index), *self.formats())]
-        return [*self.frame_sizes, *(json_size(r) for r in self.swap(staging_id))]
-
-    def final_texts(self, staging_id: int | None = None, index: int = 0) -> list[str]:
-        """This tab's requests in the final batch, as JSON: unstaged, the tab made at its size,
-        every cell written, its formats; staged in a new tab, that tab made the live one
-        (`promote`, to `index`), then its formats; staged in a live tab, the swap."""
-        if staging_id is None:
-            return [*json_texts(self.prelude()), self.write(), *json_texts(self.formats())]
-        if self.existing is None:
-            return json_texts([self.promote(index), *self.formats()])
-        return json_texts([*self.prelude(), *self.swap(staging_id), *self.formats()])
-
-    def promote(self, index: int) -> dict[str, Any]:
-        """The filled staging tab of a tab the sheet does not have yet becomes that tab: no
-        second copy of its cells. It has the tab's own new sheet id already (`_plan_staged`),
-        so its formats and mark name that id, as they would a tab added in this batch."""
-        return {
-            "updateSheetProperties": {
-                "properties": {
-                    "sheetId": self.sheet_id,
-                    "title": self.table.name,
-                    "hidden": False,
-                    "index": index,
-                    "gridProperties": {"frozenRowCount": 1},
-                },
-                "fields": "title,hidden,index,gridProperties.frozenRowCount",
-            }
-        }
-
-    def write(self) -> str:
-        """The JSON of the request that writes every cell of the tab."""
-        frame = json.dumps(to_write_cells(self.sheet_id, self.grid, []))
-        return with_row_texts(frame, self.row_texts())
-
-    def swap(self, staging_id: int) -> list[dict[str, Any]]:
-        """Clear first (notes, validation), then a server-side copy of the staging tab: values
-        and HYPERLINK formulas (copied as formulas, never re-parsed text), in one step."""
-        return [
-            to_clear_cells(self.sheet_id, self.grid),
-            {
-                "copyPaste": {
-                    "source": grid_range(staging_id, self.grid),
-                    "destination": grid_range(self.sheet_id, self.grid),
-                    "pasteType": "PASTE_NORMAL",
-                    "pasteOrientation": "NORMAL",
-                }
-            },
-        ]
-
-    def prelude(self) -> list[dict[str, Any]]:
-        """Make the tab exist at its new size, without the conditional formats of last time
-        (nor the charts it no longer shows, on the Trends tab)."""
-        if self.existing is None:
-            props = to_sheet_properties(self.sheet_id, self.table.name, self.grid, hidden=False)
-            return [{"addSheet": {"properties": props}}]
-        # Deleting index 0 n times: each deletion shifts the remaining rules down by one.
-        deletes = [
-            {"deleteConditionalFormatRule": {"sheetId": self.sheet_id, "index": 0}}
-        ] * self.existing.rules
-        return [*self.charts()[0], *deletes, to_resize(self.sheet_id, self.grid)]
-
-    def formats(self) -> list[dict[str, Any]]:
-        """The tab's formats, its charts (Trends), and (last) its fingerprint mark."""
-        requests = to_format_requests(self.sheet_id, self.table, self.grid)
-        return [*requests, *self.charts()[1], *self.marking()]
-
-    def charts(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(deletions, additions and updates) of the Trends tab's charts; none elsewhere."""
-        if self.table.name != TRENDS_TAB:
-            return [], []
-        existing = self.existing.charts if self.existing else ()
-        return to_trend_charts(self.sheet_id, self.table, existing, set(self.taken))
-
-    def marking(self) -> list[dict[str, Any]]:
-        if self.mark is None:
-            return []
-        metadata_id = self.existing.fingerprint_id if self.existing else None
-        if metadata_id is not None:
-            return [
-                {
-                    "updateDeveloperMetadata": {
-                        "dataFilters": [{"developerMetadataLookup": {"metadataId": metadata_id}}],
-                        "developerMetadata": {"metadataValue": self.mark},
-                        "fields": "metadataValue",
-                    }
-                }
-            ]
-        return [
-            {
-                "createDeveloperMetadata": {
-                    "developerMetadata": {
-                        "metadataKey": FINGERPRINT_KEY,
-                        "metadataValue": self.mark,
-                        "location": {"sheetId": self.sheet_id},
-                        "visibility": "DOCUMENT",
-                    }
-                }
-            }
-        ]
-
-    def frame(self) -> list[dict[str, Any]]:
-        return [*self.prelude(), *self.formats()]
-
-
-def fill_chunks(sheet_id: int, tab: _Tab, limit: int) -> list[tuple[Callable[[], str], int]]:
-    """updateCells requests of consecutive rows of `tab`, each about `limit` bytes, with their
-    sizes; each request's JSON is made when its batch is."""
-    out: list[tuple[Callable[[], str], int]] = []
-    row_sizes = tab.row_sizes
-    start = 0
-    while start < len(row_sizes):
-        end, total = start, 0
-        while end < len(row_sizes) and (end == start or total + row_sizes[end] + 2 <= limit):
-            total += row_sizes[end] + (2 if end > start else 0)
-            end += 1
-        request = functools.partial(fill_request, sheet_id, tab, start, end)
-        # The request's JSON is its frame (with an empty list) plus the rows and separators.
-        size = json_size(to_fill_cells(sheet_id, start, [])) + total
-        out.append((request, size))
-        start = end
-    return out
-
-
-def fill_request(sheet_id: int, tab: _Tab, start: int, end: int) -> str:
-    frame = json.dumps(to_fill_cells(sheet_id, start, []))
-    return with_row_texts(frame, tab.row_texts(start, end))
-
-
 def _plan_staged(
     plan: WritePlan,
-    tabs: list[_Tab],
+    tabs: list[Tab],
     cleanup: list[dict[str, Any]],
     used: set[int],
     others: int,
@@ -524,12 +339,12 @@ def _plan_staged(
     plan.staged = list(staged)
 
 
-def _swapped(tabs: Sequence[_Tab], staged: Mapping[str, int]) -> list[int]:
+def _swapped(tabs: Sequence[Tab], staged: Mapping[str, int]) -> list[int]:
     """The staging tabs copied into live tabs, deleted at the end of the final batch."""
     return [staged[t.table.name] for t in tabs if t.table.name in staged and t.existing]
 
 
-def _promotions(tabs: Sequence[_Tab], staged: Mapping[str, int], count: int) -> dict[str, int]:
+def _promotions(tabs: Sequence[Tab], staged: Mapping[str, int], count: int) -> dict[str, int]:
     """The index each staged new tab is moved to in the final batch: the end of the tab list,
     where addSheet would have put it then (each new unstaged tab before it was added there).
     `count` is the number of sheets before the final batch, less its staging tabs. The API
