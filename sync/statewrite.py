@@ -99,7 +99,7 @@ class OpenRun:
     then fall inside the transaction for nothing. The main thread keeps what signals need
     (`signals.deferred` and `settling` are the main thread's): a SIGTERM while the sinks
     publish ends the run with 143 and the state as it was; one after the publish waits for the
-    COMMIT, as in `commit_run`.
+    COMMIT, as `Store._write` does.
 
     Until the COMMIT the database file is not written and its readers (explain, digest, doctor
     in another process) read the last committed state: the transaction holds SQLite's RESERVED
@@ -108,7 +108,7 @@ class OpenRun:
     transaction ends: readers would wait for the whole publish (their busy timeout is 5 s) and
     fail. So the cache is OPEN_CACHE_KIB and the writer stops at OPEN_BUDGET bytes of records
     until the publish ends; a larger run writes the rest after it, as a plain commit does.
-    A SIGKILL at any point leaves a journal the next reader rolls back, as for `commit_run`."""
+    A SIGKILL at any point leaves a journal the next reader rolls back, as for any write."""
 
     def __init__(
         self,

@@ -2,7 +2,7 @@
 
 Reads never write: a run reads the committed state, stages what it pulled in memory, and writes
 it in one transaction that COMMITs only after every sink published (`open_run`: the rows are
-written while the sinks publish, see `OpenRun`; `commit_run`: all at once). Until the COMMIT the
+written while the sinks publish, see `OpenRun`). Until the COMMIT the
 database file is untouched byte for byte (no WAL, no schema migration on open), so a failed
 publish leaves the state exactly as it was. Deleting the state dir costs a full pull, nothing
 else: History lives in the status sheet too.
@@ -160,7 +160,7 @@ class Store:
             ]
 
     def mark(self, name: str) -> str | None:
-        """A value a run kept with `commit_run(kept=...)`, None if never kept."""
+        """A value a run kept with `open_run(kept=...)`, None if never kept."""
         with self._read() as db:
             if db is None:
                 return None
@@ -192,35 +192,6 @@ class Store:
 
     # --- the one write -----------------------------------------------------------------------
 
-    def commit_run(
-        self,
-        *,
-        run_id: str,
-        started: datetime,
-        finished: datetime,
-        as_of: datetime,
-        exit_code: int,
-        summary: Mapping[str, Any],
-        sources: Mapping[str, SourceCommit],
-        history: Sequence[HistoryRow],
-        kept: Mapping[str, str] | None = None,
-    ) -> None:
-        """Write a run's outcome in one transaction: all of it, or (on any error) none. Once it
-        is committed the run's outcome is settled: a SIGTERM from then on ends the process with
-        `exit_code`, not 143 (sync.signals). `kept`: values the run keeps beside its records
-        (the week whose digest was sent), committed with it or not at all."""
-        with self.open_run(started=started, sources=sources, history=history, kept=kept) as run:
-            run.commit(
-                RunRow(
-                    run_id=run_id,
-                    started=started,
-                    finished=finished,
-                    as_of=as_of,
-                    exit_code=exit_code,
-                    summary=summary,
-                )
-            )
-
     @contextlib.contextmanager
     def open_run(
         self,
@@ -230,10 +201,13 @@ class Store:
         history: Sequence[HistoryRow],
         kept: Mapping[str, str] | None = None,
     ) -> Iterator[OpenRun]:
-        """`commit_run` in steps, so that the rows are written while the sinks publish: the block
-        publishes, calling `OpenRun.start` as the remote writes start, then `OpenRun.commit`,
-        which COMMITs. A block left without that commit (a failed publish, SIGTERM) rolls back:
-        the database file as it was."""
+        """A run's outcome, written in one transaction: all of it, or (on any error) none. The
+        block publishes, calling `OpenRun.start` as the remote writes start (the rows are written
+        while the sinks publish), then `OpenRun.commit`, which writes the rest and COMMITs; once
+        committed the run's outcome is settled (a SIGTERM from then on ends the process with its
+        exit code, not 143: sync.signals). A block left without that commit (a failed publish,
+        SIGTERM) rolls back: the database file as it was. `kept`: values the run keeps beside its
+        records (the week whose digest was sent, the forecasts), committed with it or not at all."""
         writer = OpenRun(self, started=started, sources=sources, history=history, kept=kept)
         try:
             yield writer
@@ -242,7 +216,7 @@ class Store:
 
     def add_history(self, rows: Sequence[HistoryRow], exit_code: int | None = None) -> None:
         """Upsert History rows by (date, ID) in one transaction (backfill). With `exit_code`, a
-        SIGTERM after the commit leaves the process that code, as `commit_run` does."""
+        SIGTERM after the commit leaves the process that code, as a run's commit does."""
         with self._write(settles=exit_code) as db:
             statewrite.write_history(db, rows)
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sync.base.records import CheckIn, Records
 from sync.base.report import RunInfo, SourceRun, StatusReport, StatusRow, row_dicts
-from sync.store import SourceCommit, Store
+from sync.store import RunRow, SourceCommit, Store
 from sync.tables import to_tables
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -27,17 +27,9 @@ SAID = CheckIn(
 
 
 def commit(store: Store, records: Records, kept: dict[str, str] | None = None) -> None:
-    store.commit_run(
-        run_id="r1",
-        started=T0,
-        finished=T0,
-        as_of=T0,
-        exit_code=0,
-        summary={},
-        sources={"plan": SourceCommit(type="sheets", ok=True, records=records)},
-        history=[],
-        kept=kept,
-    )
+    sources = {"plan": SourceCommit(type="sheets", ok=True, records=records)}
+    with store.open_run(started=T0, sources=sources, history=[], kept=kept) as run:
+        run.commit(RunRow(run_id="r1", started=T0, finished=T0, as_of=T0, exit_code=0, summary={}))
 
 
 def test_check_ins_are_committed_and_read_back(tmp_path: Path) -> None:

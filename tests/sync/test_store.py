@@ -1,4 +1,4 @@
-"""sync.store.Store: reads never write, commit_run is all or nothing, and what it keeps."""
+"""sync.store.Store: reads never write, a run's commit is all or nothing, and what it keeps."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import sync.statewrite
 from sync.base.records import Event, GoalDef, Metric, Override, Records, WorkItem
 from sync.base.report import HistoryRow
-from sync.store import DB_NAME, SourceCommit, Store
+from sync.store import DB_NAME, RunRow, SourceCommit, Store
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
@@ -54,16 +54,17 @@ def commit(
     run_id: str = "",
     exit_code: int = 0,
 ) -> None:
-    store.commit_run(
-        run_id=run_id or f"run-{when.isoformat()}",
-        started=when,
-        finished=when + timedelta(seconds=3),
-        as_of=when,
-        exit_code=exit_code,
-        summary={"status": {"On track": 1}},
-        sources=sources,
-        history=history or [],
-    )
+    with store.open_run(started=when, sources=sources, history=history or []) as run:
+        run.commit(
+            RunRow(
+                run_id=run_id or f"run-{when.isoformat()}",
+                started=when,
+                finished=when + timedelta(seconds=3),
+                as_of=when,
+                exit_code=exit_code,
+                summary={"status": {"On track": 1}},
+            )
+        )
 
 
 def ok(
@@ -101,7 +102,7 @@ def test_reads_never_change_the_file(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [DB_NAME]
 
 
-def test_commit_run_writes_records_cursors_state_history_and_the_run(tmp_path: Path) -> None:
+def test_a_commit_writes_records_cursors_state_history_and_the_run(tmp_path: Path) -> None:
     store = Store(tmp_path / "state")
     metric = Metric(source="kpi", name="nps", at=T0, value=41.5)
     goal_def = GoalDef(source="kpi", id="G1", target=12.0, origin="goals.csv:2")
@@ -307,7 +308,7 @@ def test_last_runs_are_newest_first(tmp_path: Path) -> None:
 
 
 def killed_midway(store: Store, sources: dict[str, SourceCommit], **kw: Any) -> None:
-    """A commit_run whose process dies (os._exit: no `finally`, no rollback) after its records
+    """A run's commit whose process dies (os._exit: no `finally`, no rollback) after its records
     are written, with a cache small enough that SQLite spilled changed pages into the database
     file: what SIGKILL during a commit leaves, a hot journal beside a half-written file."""
     pid = os.fork()
