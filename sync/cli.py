@@ -40,9 +40,8 @@ log = structlog.get_logger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    with (
-        batch_collector()
-    ):  # a command is a batch job: the collector's policy for one (sync/heap.py)
+    # A command is a batch job: the garbage collector's policy for one (sync/heap.py).
+    with batch_collector():
         return _command(argv)
 
 

@@ -33,8 +33,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from sync import signals, statewrite
 from sync.base.records import Records, from_json
 from sync.base.report import HistoryRow
@@ -50,7 +48,6 @@ __all__ = [
     "Store",
 ]
 
-log = structlog.get_logger(__name__)
 DB_NAME = "goalsync.sqlite3"
 _LOAD_CHUNK = 2000  # records parsed in one json.loads by load_records
 
