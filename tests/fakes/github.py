@@ -21,12 +21,13 @@ Request counters, fault injection and latency come from FakeServer.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+import responses
 from pydantic import SecretStr
 
 from connectors.github.source import MAX_PARALLEL_REPOS, GitHubSource, GitHubSourceConfig
@@ -489,6 +491,17 @@ class FakeGitHub(FakeServer):
             "x-ratelimit-reset": str(self.rate_reset),
             "x-ratelimit-resource": "core",
         }
+
+
+@contextlib.contextmanager
+def answering(fake: FakeGitHub) -> Iterator[FakeGitHub]:
+    """`fake` answering every GET to api.github.com made through `requests` (PyGithub's), with
+    no socket, for the length of the block."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(
+            responses.GET, re.compile(r"https://api\.github\.com:443/.*"), responses_callback(fake)
+        )
+        yield fake
 
 
 def responses_callback(fake: FakeGitHub) -> Any:

@@ -4,12 +4,10 @@ JSON. Over `responses`, with the error bodies GitHub sends (tests/fixtures/githu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import responses
 from structlog.testing import capture_logs
 
 from sync.base.errors import AuthError, ConfigError, FatalError, RetriableError
@@ -20,7 +18,7 @@ from tests.fakes.github import (
     TOKEN,
     FakeGitHub,
     Puller,
-    responses_callback,
+    answering,
 )
 from tests.fakes.server import Fault, Response
 
@@ -33,10 +31,7 @@ NOW = int(RUN.timestamp())  # the Puller's wall clock
 def fake() -> Iterator[FakeGitHub]:
     gh = FakeGitHub(token=TOKEN, public_url=API)
     gh.add_repo("acme/web").add_issue(1, updated=T0)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add_callback(
-            responses.GET, re.compile(r"https://api\.github\.com:443/.*"), responses_callback(gh)
-        )
+    with answering(gh):
         yield gh
 
 

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import responses
 
 from connectors.github.fetch import FIRST_EVENTS_DAYS
-from tests.fakes.github import API, RUN, FakeGitHub, Puller, responses_callback
+from tests.fakes.github import API, RUN, FakeGitHub, Puller, answering
 
 DAYS = 250  # one event a day, newest first in the stream: 100 a page, three pages for the year
 
@@ -19,10 +17,7 @@ DAYS = 250  # one event a day, newest first in the stream: 100 a page, three pag
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
     gh = FakeGitHub(token=None, public_url=API)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add_callback(
-            responses.GET, re.compile(r"https://api\.github\.com:443/.*"), responses_callback(gh)
-        )
+    with answering(gh):
         repo = gh.add_repo("acme/web")
         for number in range(1, DAYS + 1):
             at = RUN - timedelta(days=number, hours=1)

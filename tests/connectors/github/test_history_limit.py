@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import responses
 
 from connectors.github.client import PagingLimit
 from connectors.github.fetch import KeptHistory, RepoPlan
@@ -28,7 +27,7 @@ from tests.fakes.github import (
     FakeGitHub,
     FakeRepo,
     Puller,
-    responses_callback,
+    answering,
 )
 from tests.fakes.server import Fault, Response
 
@@ -42,10 +41,7 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeGitHub]:
     gh = FakeGitHub(
         token=None, public_url=API, events_page_limit=2, next_on_last_allowed=request.param
     )
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add_callback(
-            responses.GET, re.compile(r"https://api\.github\.com:443/.*"), responses_callback(gh)
-        )
+    with answering(gh):
         yield gh
 
 
@@ -165,10 +161,7 @@ def test_a_cut_in_an_incremental_stream_moves_the_reach_up(fake: FakeGitHub) -> 
 
 def test_a_stream_ending_on_a_page_boundary_is_whole() -> None:
     gh = FakeGitHub(token=None, public_url=API, next_on_last_allowed=False)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add_callback(
-            responses.GET, re.compile(r"https://api\.github\.com:443/.*"), responses_callback(gh)
-        )
+    with answering(gh):
         repo = gh.add_repo("acme/web")
         repo.add_issue(1, created=T0, updated=T0)
         for k in range(200):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,8 +23,8 @@ from tests.fakes.github import (
     FakeGitHub,
     FakeRepo,
     Puller,
+    answering,
     milestone_payload,
-    responses_callback,
 )
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -40,10 +39,7 @@ EVENTS = "/repos/acme/web/issues/events"
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
     gh = FakeGitHub(token=None, public_url=API)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add_callback(
-            responses.GET, re.compile(r"https://api\.github\.com:443/.*"), responses_callback(gh)
-        )
+    with answering(gh):
         yield gh
 
 
