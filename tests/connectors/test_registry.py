@@ -7,7 +7,6 @@ pulls it (with a native clause kind it declares) and publishes to it."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,6 +38,7 @@ from sync.engine import RunOptions, run
 from sync.preview import compare, read_sinks
 from sync.schema import config_schema
 from sync.store import Store
+from tests.interpreter import fresh_python
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -262,10 +262,7 @@ def test_validating_the_demo_loads_no_client_library() -> None:
         "rc = main(['validate', '--config', 'examples/demo/goalsync.yaml']); "
         "print(rc, sorted(m for m in ('jira', 'github', 'googleapiclient') if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip().splitlines()[-1] == "0 []"
+    assert fresh_python(code).strip().splitlines()[-1] == "0 []"
 
 
 def test_the_export_readers_are_imported_when_a_file_is_read() -> None:
@@ -276,10 +273,7 @@ def test_the_export_readers_are_imported_when_a_file_is_read() -> None:
         "print(sorted(m for m in sys.modules if m.endswith('.export') "
         "or m.startswith('connectors.github_project.')))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "['connectors.github_project.config']"
+    assert fresh_python(code).strip() == "['connectors.github_project.config']"
 
 
 @pytest.mark.parametrize("fmt", ["jira_search", "github_issues", "github_project"])

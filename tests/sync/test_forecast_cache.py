@@ -5,8 +5,6 @@ and a run without the cache all give the same report."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from sync.cli import main
 from sync.config import LoadedConfig, load_config
 from sync.engine import FORECASTS_MARK, RunOptions, RunOutcome, run
 from sync.store import Store
+from tests.interpreter import fresh_python
 
 from .samples import sample_config, write_inputs
 
@@ -170,15 +169,7 @@ def test_an_unchanged_run_does_not_import_numpy(tmp_path: Path) -> None:
         """
     )
     args = [str(config.path), str(state), DAY1.replace(hour=10).isoformat()]
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert done.returncode == 0, done.stderr
-    loaded = done.stdout.strip()
+    loaded = fresh_python(code, *args).strip()
     assert "mappings.forecast" in loaded  # the evaluation ran
     assert "numpy" not in loaded and "mappings.montecarlo" not in loaded
 

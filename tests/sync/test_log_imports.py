@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import structlog
 
 from sync.log import configure_logging
+from tests.interpreter import fresh_python
 
-REPO = Path(__file__).resolve().parents[2]
 # Imported by structlog only for an exception formatter goalsync never uses.
 UNUSED = ("rich.traceback", "rich.pretty", "pygments", "attr")
 
@@ -37,18 +34,12 @@ def test_the_cli_imports_structlog_without_richs_tracebacks() -> None:
         f"print([m for m in {UNUSED!r} if m in sys.modules])\n"
         "import rich.traceback, rich.pretty  # importable again once structlog is in\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+    assert fresh_python(code).strip() == "[]"
 
 
 def test_the_cli_imports_no_http_client_for_the_alerts() -> None:
     code = "import sys, sync.cli; print('requests' in sys.modules)"
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "False", done.stdout + done.stderr
+    assert fresh_python(code).strip() == "False"
 
 
 def test_a_console_log_renders_with_structlogs_console_renderer() -> None:
@@ -84,7 +75,4 @@ def test_progress_bars_load_rich_progress_only_when_drawn() -> None:
         "TerminalProgress()\n"
         "print('rich.progress' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr
+    assert fresh_python(code).split() == ["False", "True"]

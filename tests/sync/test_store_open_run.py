@@ -48,6 +48,19 @@ def day2(store: Store, **kw: Any) -> Any:
     )
 
 
+def held_at_budget(store: Store) -> OpenRun:
+    """Day 2's run with a budget (256 KiB) far under its records: its writer stops there and
+    waits for the publish."""
+    return OpenRun(
+        store,
+        started=T0 + timedelta(days=1),
+        sources={"tasks": big("B")},
+        history=[hist(17, "G1", 20)],
+        kept=None,
+        budget=256 * 1024,
+    )
+
+
 def finish(run: OpenRun, run_id: str = "r2") -> None:
     when = T0 + timedelta(days=1)
     run.commit(
@@ -101,14 +114,7 @@ def test_past_its_budget_the_writer_waits_for_the_publish_and_readers_still_read
 ) -> None:
     store = committed_day1(tmp_path)
     before = store.path.read_bytes()
-    run = OpenRun(
-        store,
-        started=T0 + timedelta(days=1),
-        sources={"tasks": big("B")},
-        history=[hist(17, "G1", 20)],
-        kept=None,
-        budget=256 * 1024,
-    )
+    run = held_at_budget(store)
     try:
         run.start()
         assert not run.written.wait(0.5)  # held at its budget while the sinks publish
@@ -138,14 +144,7 @@ def test_the_rows_written_after_the_publish_go_through_the_default_page_cache(
         return db, fresh
 
     monkeypatch.setattr(Store, "connect_writer", traced)
-    run = OpenRun(
-        store,
-        started=T0 + timedelta(days=1),
-        sources={"tasks": big("B")},
-        history=[hist(17, "G1", 20)],
-        kept=None,
-        budget=256 * 1024,
-    )
+    run = held_at_budget(store)
     try:
         run.start()
         assert not run.written.wait(0.5)  # held at its budget
