@@ -100,8 +100,6 @@ def pull_sources(
     """`evaluated_from`: the earliest instant the caller evaluates at (an --as-of, backfill's
     first day), when it is before `started`: sources read history back to what it needs."""
     states = store.source_states()
-    # The committed records are read while the sources' requests are in flight: reading them
-    # is CPU (the GIL is free while a request waits on its socket), the requests are waiting.
     model = config.model
     history_from = history_start(
         model.goals,
@@ -110,6 +108,8 @@ def pull_sources(
         config.tz,
         model.status.forecast.window_weeks,
     )
+    # The committed records are read while the sources' requests are in flight: reading them
+    # is CPU (the GIL is free while a request waits on its socket), the requests are waiting.
     outcomes = _fetch_all(
         config,
         sources,
